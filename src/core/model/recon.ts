@@ -1,0 +1,48 @@
+import * as tf from '../tf.ts';
+import { MODALITIES, type Modality, type ModelConfig } from '../config/config.ts';
+import type { ByModality } from '../data/types.ts';
+import type { ParamStore } from './params.ts';
+import type { SeqInfo } from './transformer.ts';
+import { bmm, createLinear, keyBias, linear, type Linear } from './ops.ts';
+
+/**
+ * Reconstruction branch (eqs. 14–15): per modality, single-head self-attention over time within each
+ * sample (scale 1/√(3d), padded keys masked, no residual, no LayerNorm), then an FFN back to D_m.
+ * X̂_m only feeds L_gen.
+ */
+interface Block { q: Linear; k: Linear; v: Linear; ffn1: Linear; ffn2: Linear }
+
+export class Recon {
+  private readonly blocks = new Map<Modality, Block>();
+
+  constructor(p: ParamStore, c: ModelConfig) {
+    const w = 3 * c.d;
+    const hidden = c.reconHidden || w;
+    MODALITIES.forEach((m, i) => {
+      const n = `recon.${m}`;
+      this.blocks.set(m, {
+        q: createLinear(p, `${n}.q`, w, w, 'torch', false),
+        k: createLinear(p, `${n}.k`, w, w, 'torch', false),
+        v: createLinear(p, `${n}.v`, w, w, 'torch', false),
+        ffn1: createLinear(p, `${n}.ffn.0`, w, hidden),
+        ffn2: createLinear(p, `${n}.ffn.2`, hidden, c.dims[i]),
+      });
+    });
+  }
+
+  forward(H: ByModality<tf.Tensor3D>, seq: ByModality<SeqInfo>): ByModality<tf.Tensor3D> {
+    const out = {} as ByModality<tf.Tensor3D>;
+    for (const m of MODALITIES) {
+      const b = this.blocks.get(m)!;
+      const x = H[m];
+      const [B, L, w] = x.shape;
+      const q = linear(b.q, x) as tf.Tensor3D;
+      const kT = linear(b.k, x).transpose([0, 2, 1]) as tf.Tensor3D; // [B, w, L]
+      const v = linear(b.v, x) as tf.Tensor3D;
+      const bias = keyBias(seq[m].valid, B, L).reshape([B, 1, L]);
+      const a = tf.softmax(bmm(q, kT).div(Math.sqrt(w)).add(bias)) as tf.Tensor3D; // [B, L, L]
+      out[m] = linear(b.ffn2, tf.relu(linear(b.ffn1, bmm(a, v)))) as tf.Tensor3D; // [B, L, D_m]
+    }
+    return out;
+  }
+}
