@@ -1,0 +1,374 @@
+/**
+ * The results file (shared/spec/RESULTS.md, schema 'mfmb-results/1'): one JSON document that the
+ * CLI writes, the app exports and re-imports, and outside tools read. Builders and the parser live
+ * beside the types so the writer can never produce a file the reader rejects.
+ */
+
+import type { Architecture, Branches, RunConfig } from '../config/config.ts';
+import { METRIC_KEYS, type MetricKey, type Metrics } from './metrics.ts';
+import { summarizeRuns, summaryTrainRate } from './summary.ts';
+
+export const RESULTS_SCHEMA = 'mfmb-results/1';
+export const TOOL_NAME = 'mfmb-playground';
+
+export type StopReason = 'early-stop' | 'max-epochs' | 'aborted' | 'non-finite-loss';
+export const STOP_REASONS: readonly StopReason[] = ['early-stop', 'max-epochs', 'aborted', 'non-finite-loss'];
+const ARCHITECTURES: readonly Architecture[] = ['mfmb', 'fc-t', 'fc-a', 'fc-v', 'concat'];
+
+export interface EpochRecord {
+  epoch: number; // numbered from 1, in files and on screen
+  // null when the loss was not finite (the run then stops with 'non-finite-loss'); JSON has no NaN.
+  trainLoss: number | null;
+  validLoss: number | null;
+  lr: number;
+  seconds: number;
+  valid: Metrics;
+}
+
+export interface RatedMetrics {
+  rate: number;
+  metrics: Metrics;
+}
+
+export interface RunResult {
+  // Not in RESULTS.md's example: added so the Table-2 baselines fit the same file. Files without it
+  // are read as 'mfmb', the only model the spec's example describes.
+  arch: Architecture;
+  branches: Branches;
+  seed: number;
+  // The training rate of the train-once protocol ('random' = drawn per batch); null = no single
+  // training rate (per-rate protocol, where each run trains at the rate it is tested at).
+  trainRate: number | 'random' | null;
+  params: number;
+  epochs: EpochRecord[];
+  bestEpoch: number | null; // 1-based; null when no epoch finished
+  stopReason: StopReason;
+  test: RatedMetrics[]; // ascending rates
+  message?: string; // why it stopped, for 'aborted' and 'non-finite-loss'
+}
+
+export interface MeanStd {
+  mean: number | null;
+  std: number | null;
+}
+
+export interface AuilcSummary extends MeanStd {
+  nullsAsZero: number; // null points counted as 0, summed over seeds (RESULTS.md's flag; 0 = none)
+}
+
+/** 'per-rate' gathers runs that each trained at their own test rate into one curve. */
+export type SummaryTrainRate = number | 'random' | 'per-rate';
+
+export interface SummaryRow {
+  arch: Architecture; // our addition, as in RunResult
+  branches: Branches;
+  trainRate: SummaryTrainRate; // our addition: keeps a sweep over training rates apart
+  seeds: number[]; // our addition: the seeds that contributed test results
+  perRate: { rate: number; mean: Metrics; std: Metrics }[];
+  auilc: Record<MetricKey, AuilcSummary>;
+}
+
+export interface DatasetInfo {
+  source: string;
+  sizes: { train: number; valid: number; test: number };
+  dims: { text: number; audio: number; vision: number };
+  lengths: { text: number; audio: number; vision: number };
+}
+
+export interface ResultsFile {
+  schema: typeof RESULTS_SCHEMA;
+  createdAt: string;
+  tool: { name: string; version: string };
+  backend: string;
+  dataset: DatasetInfo;
+  config: RunConfig;
+  runs: RunResult[];
+  summary: SummaryRow[];
+}
+
+const nonFiniteToNull = (v: number | null): number | null => (v === null || Number.isFinite(v) ? v : null);
+
+function cleanMetrics(m: Metrics): Metrics {
+  const out = {} as Metrics;
+  for (const k of METRIC_KEYS) out[k] = nonFiniteToNull(m[k]);
+  return out;
+}
+
+export function makeResultsFile(args: {
+  backend: string;
+  dataset: DatasetInfo;
+  config: RunConfig;
+  runs: RunResult[];
+  toolVersion: string;
+  createdAt?: string;
+}): ResultsFile {
+  // Losses of a diverged run are the one place a NaN can legitimately arrive; store it as null.
+  const runs: RunResult[] = structuredClone(args.runs).map((run) => ({
+    ...run,
+    epochs: run.epochs.map((e) => ({
+      ...e,
+      trainLoss: nonFiniteToNull(e.trainLoss),
+      validLoss: nonFiniteToNull(e.validLoss),
+      valid: cleanMetrics(e.valid),
+    })),
+    test: run.test.map((t) => ({ rate: t.rate, metrics: cleanMetrics(t.metrics) })),
+  }));
+  const file: ResultsFile = {
+    schema: RESULTS_SCHEMA,
+    createdAt: args.createdAt ?? new Date().toISOString(),
+    tool: { name: TOOL_NAME, version: args.toolVersion },
+    backend: args.backend,
+    dataset: structuredClone(args.dataset),
+    config: structuredClone(args.config),
+    runs,
+    summary: summarizeRuns(runs, args.config.eval.auilcIncludeOne),
+  };
+  // Anything else non-finite is a bug upstream: fail here, where the path says where, rather than
+  // let JSON.stringify turn it into a null that nobody asked for.
+  return parseResultsFile(file);
+}
+
+// ----------------------------------------------------------------------------- parsing
+
+class ResultsFormatError extends Error {
+  constructor(path: string, problem: string) {
+    super(`results file: ${path}: ${problem}`);
+    this.name = 'ResultsFormatError';
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  const s = JSON.stringify(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+function obj(v: unknown, path: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ResultsFormatError(path, `expected an object, got ${show(v)}`);
+  return v as Obj;
+}
+
+function arr(v: unknown, path: string): unknown[] {
+  if (!Array.isArray(v)) throw new ResultsFormatError(path, `expected an array, got ${show(v)}`);
+  return v;
+}
+
+function num(v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ResultsFormatError(path, `expected a finite number, got ${show(v)}`);
+  return v;
+}
+
+function numOrNull(v: unknown, path: string): number | null {
+  return v === null ? null : num(v, path);
+}
+
+function int(v: unknown, path: string, min: number): number {
+  const n = num(v, path);
+  if (!Number.isInteger(n) || n < min) throw new ResultsFormatError(path, `expected an integer >= ${min}, got ${n}`);
+  return n;
+}
+
+function str(v: unknown, path: string): string {
+  if (typeof v !== 'string') throw new ResultsFormatError(path, `expected a string, got ${show(v)}`);
+  return v;
+}
+
+function bool(v: unknown, path: string): boolean {
+  if (typeof v !== 'boolean') throw new ResultsFormatError(path, `expected true or false, got ${show(v)}`);
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], path: string): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new ResultsFormatError(path, `expected one of ${allowed.join(' | ')}, got ${show(v)}`);
+  }
+  return v as T;
+}
+
+function rate(v: unknown, path: string): number {
+  const r = num(v, path);
+  if (r < 0 || r > 1) throw new ResultsFormatError(path, `a rate must lie in [0, 1], got ${r}`);
+  return r;
+}
+
+function ascending(rates: number[], path: string): void {
+  for (let i = 1; i < rates.length; i++) {
+    if (!(rates[i] > rates[i - 1])) throw new ResultsFormatError(path, `rates must be strictly ascending, got ${rates.join(', ')}`);
+  }
+}
+
+function metrics(v: unknown, path: string): Metrics {
+  const o = obj(v, path);
+  const out = {} as Metrics;
+  for (const k of METRIC_KEYS) {
+    if (!(k in o)) throw new ResultsFormatError(`${path}.${k}`, 'missing (use null for a metric that cannot be computed)');
+    out[k] = numOrNull(o[k], `${path}.${k}`);
+  }
+  const extra = Object.keys(o).filter((k) => !(METRIC_KEYS as readonly string[]).includes(k));
+  if (extra.length) throw new ResultsFormatError(path, `unknown metric(s) ${extra.join(', ')}; expected exactly ${METRIC_KEYS.join(', ')}`);
+  return out;
+}
+
+function branches(v: unknown, path: string): Branches {
+  const o = obj(v, path);
+  return { macro: bool(o.macro, `${path}.macro`), micro: bool(o.micro, `${path}.micro`), recon: bool(o.recon, `${path}.recon`) };
+}
+
+function arch(v: unknown, path: string): Architecture {
+  return v === undefined ? 'mfmb' : oneOf(v, ARCHITECTURES, path);
+}
+
+function ratedList(v: unknown, path: string): RatedMetrics[] {
+  const list = arr(v, path).map((t, i) => {
+    const o = obj(t, `${path}[${i}]`);
+    return { rate: rate(o.rate, `${path}[${i}].rate`), metrics: metrics(o.metrics, `${path}[${i}].metrics`) };
+  });
+  ascending(list.map((t) => t.rate), path);
+  return list;
+}
+
+function epochRecord(v: unknown, path: string): EpochRecord {
+  const o = obj(v, path);
+  return {
+    epoch: int(o.epoch, `${path}.epoch`, 1),
+    trainLoss: numOrNull(o.trainLoss, `${path}.trainLoss`),
+    validLoss: numOrNull(o.validLoss, `${path}.validLoss`),
+    lr: num(o.lr, `${path}.lr`),
+    seconds: num(o.seconds, `${path}.seconds`),
+    valid: metrics(o.valid, `${path}.valid`),
+  };
+}
+
+function runResult(v: unknown, path: string): RunResult {
+  const o = obj(v, path);
+  const trainRate = o.trainRate === null || o.trainRate === 'random' ? o.trainRate : rate(o.trainRate, `${path}.trainRate`);
+  const run: RunResult = {
+    arch: arch(o.arch, `${path}.arch`),
+    branches: branches(o.branches, `${path}.branches`),
+    seed: int(o.seed, `${path}.seed`, 0),
+    trainRate,
+    params: int(o.params, `${path}.params`, 0),
+    epochs: arr(o.epochs, `${path}.epochs`).map((e, i) => epochRecord(e, `${path}.epochs[${i}]`)),
+    bestEpoch: o.bestEpoch === null ? null : int(o.bestEpoch, `${path}.bestEpoch`, 1),
+    stopReason: oneOf(o.stopReason, STOP_REASONS, `${path}.stopReason`),
+    test: ratedList(o.test, `${path}.test`),
+  };
+  if (o.message !== undefined) run.message = str(o.message, `${path}.message`);
+  return run;
+}
+
+function summaryRow(v: unknown, path: string, runs: RunResult[]): SummaryRow {
+  const o = obj(v, path);
+  const a = arch(o.arch, `${path}.arch`);
+  const b = branches(o.branches, `${path}.branches`);
+  const perRate = arr(o.perRate, `${path}.perRate`).map((p, i) => {
+    const q = obj(p, `${path}.perRate[${i}]`);
+    return {
+      rate: rate(q.rate, `${path}.perRate[${i}].rate`),
+      mean: metrics(q.mean, `${path}.perRate[${i}].mean`),
+      std: metrics(q.std, `${path}.perRate[${i}].std`),
+    };
+  });
+  ascending(perRate.map((p) => p.rate), `${path}.perRate`);
+  const au = obj(o.auilc, `${path}.auilc`);
+  const auilc = {} as Record<MetricKey, AuilcSummary>;
+  for (const k of METRIC_KEYS) {
+    const e = obj(au[k], `${path}.auilc.${k}`);
+    auilc[k] = {
+      mean: numOrNull(e.mean, `${path}.auilc.${k}.mean`),
+      std: numOrNull(e.std, `${path}.auilc.${k}.std`),
+      // RESULTS.md writes the flag only where nulls were counted.
+      nullsAsZero: e.nullsAsZero === undefined ? 0 : int(e.nullsAsZero, `${path}.auilc.${k}.nullsAsZero`, 0),
+    };
+  }
+  // A file written by another tool may leave out our additions; its runs can supply them.
+  const mine = runs.filter((r) => r.arch === a && sameBranches(r.branches, b) && r.test.length > 0);
+  let trainRate: SummaryTrainRate;
+  if (o.trainRate === undefined) trainRate = mine.length ? summaryTrainRate(mine[0]) : 'per-rate';
+  else if (o.trainRate === 'random' || o.trainRate === 'per-rate') trainRate = o.trainRate;
+  else trainRate = rate(o.trainRate, `${path}.trainRate`);
+  const seeds =
+    o.seeds === undefined
+      ? [...new Set(mine.map((r) => r.seed))]
+      : arr(o.seeds, `${path}.seeds`).map((s, i) => int(s, `${path}.seeds[${i}]`, 0));
+  return { arch: a, branches: b, trainRate, seeds, perRate, auilc };
+}
+
+function sameBranches(x: Branches, y: Branches): boolean {
+  return x.macro === y.macro && x.micro === y.micro && x.recon === y.recon;
+}
+
+function runConfig(v: unknown, path: string): RunConfig {
+  // Only what this module relies on is checked; the config's own validators own the rest.
+  const o = obj(v, path);
+  for (const section of ['model', 'data', 'missing', 'train', 'eval']) obj(o[section], `${path}.${section}`);
+  const ev = o.eval as Obj;
+  oneOf(ev.f1Order, ['truth-first', 'pred-first'] as const, `${path}.eval.f1Order`);
+  bool(ev.auilcIncludeOne, `${path}.eval.auilcIncludeOne`);
+  return o as unknown as RunConfig;
+}
+
+function triple<K extends string>(v: unknown, keys: readonly K[], path: string, min: number): Record<K, number> {
+  const o = obj(v, path);
+  const out = {} as Record<K, number>;
+  for (const k of keys) out[k] = int(o[k], `${path}.${k}`, min);
+  return out;
+}
+
+function datasetInfo(v: unknown, path: string): DatasetInfo {
+  const o = obj(v, path);
+  const mods = ['text', 'audio', 'vision'] as const;
+  return {
+    source: str(o.source, `${path}.source`),
+    sizes: triple(o.sizes, ['train', 'valid', 'test'] as const, `${path}.sizes`, 0),
+    dims: triple(o.dims, mods, `${path}.dims`, 1),
+    lengths: triple(o.lengths, mods, `${path}.lengths`, 1),
+  };
+}
+
+/** Validates JSON (parsed, or the text itself) as a results file; errors name the offending path. */
+export function parseResultsFile(json: unknown): ResultsFile {
+  let doc = json;
+  if (typeof doc === 'string') {
+    try {
+      doc = JSON.parse(doc);
+    } catch (e) {
+      throw new Error(`results file: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  const o = obj(doc, 'the document');
+  if (o.schema !== RESULTS_SCHEMA) {
+    if (typeof o.schema === 'string' && o.schema.startsWith('mfmb-results/')) {
+      throw new ResultsFormatError('schema', `version "${o.schema}" is not supported; this app reads "${RESULTS_SCHEMA}"`);
+    }
+    throw new ResultsFormatError('schema', `expected "${RESULTS_SCHEMA}", got ${show(o.schema)}; this is not an MFMB results file`);
+  }
+  const tool = obj(o.tool, 'tool');
+  const config = runConfig(o.config, 'config');
+  const runs = arr(o.runs, 'runs').map((r, i) => runResult(r, `runs[${i}]`));
+  const summary =
+    o.summary === undefined
+      ? summarizeRuns(runs, config.eval.auilcIncludeOne)
+      : arr(o.summary, 'summary').map((s, i) => summaryRow(s, `summary[${i}]`, runs));
+  assertAllFinite(o.config, 'config');
+  return {
+    schema: RESULTS_SCHEMA,
+    createdAt: str(o.createdAt, 'createdAt'),
+    tool: { name: str(tool.name, 'tool.name'), version: str(tool.version, 'tool.version') },
+    backend: str(o.backend, 'backend'),
+    dataset: datasetInfo(o.dataset, 'dataset'),
+    config: structuredClone(config),
+    runs,
+    summary,
+  };
+}
+
+/** The config is copied through unchecked in detail; it still must not smuggle in a NaN. */
+function assertAllFinite(v: unknown, path: string): void {
+  if (typeof v === 'number' && !Number.isFinite(v)) throw new ResultsFormatError(path, `expected a finite number, got ${v}`);
+  if (Array.isArray(v)) v.forEach((x, i) => assertAllFinite(x, `${path}[${i}]`));
+  else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) assertAllFinite(x, `${path}.${k}`);
+}

@@ -1,0 +1,93 @@
+import * as tf from '../tf.ts';
+
+/**
+ * Adam as PyTorch runs it with the released code's settings: gradients clipped by value first, then
+ * L2 weight decay added to the clipped gradient inside the step (wd·θ), then the bias-corrected
+ * update with ε = 1e-8 outside the square root. A parameter without a gradient in a step (the
+ * reconstruction branch during the L_gen warm-up) is skipped entirely, as PyTorch skips `grad is
+ * None`: no decay, no moment update, and its own step count stays behind.
+ *
+ * All parameters are updated as ONE flat vector: a per-variable update costs ~10 kernel launches per
+ * variable (≈3,000 for `base`), which would dominate a small model's step on wasm and WebGPU alike.
+ */
+export class Adam {
+  private readonly sizes: number[];
+  private readonly total: number;
+  private readonly m: tf.Variable; // first moment, flat
+  private readonly v: tf.Variable; // second moment, flat
+  private readonly steps: tf.Variable; // per-element step count (PyTorch keeps one per parameter)
+  private readonly activeMasks = new Map<string, tf.Tensor1D>();
+  lr: number;
+
+  constructor(
+    private readonly vars: tf.Variable[],
+    lr: number,
+    private readonly weightDecay: number,
+    private readonly clipValue: number,
+    private readonly beta1 = 0.9,
+    private readonly beta2 = 0.999,
+    private readonly eps = 1e-8,
+  ) {
+    this.lr = lr;
+    this.sizes = vars.map((v) => v.size);
+    this.total = this.sizes.reduce((a, b) => a + b, 0);
+    this.m = tf.variable(tf.zeros([this.total]), false);
+    this.v = tf.variable(tf.zeros([this.total]), false);
+    this.steps = tf.variable(tf.zeros([this.total]), false);
+  }
+
+  /** grads: by variable name, as tf.variableGrads returns them. Disposes nothing it was given. */
+  step(grads: Record<string, tf.Tensor>): void {
+    const { beta1: b1, beta2: b2 } = this;
+    tf.tidy(() => {
+      const present = this.vars.map((v) => v.name in grads);
+      const allPresent = present.every(Boolean);
+      const theta = tf.concat(this.vars.map((v) => v.reshape([-1])));
+      const g = tf
+        .concat(this.vars.map((v, i) => (present[i] ? grads[v.name].reshape([-1]) : tf.zeros([this.sizes[i]]))))
+        .clipByValue(-this.clipValue, this.clipValue)
+        .add(theta.mul(this.weightDecay));
+      const active = allPresent ? null : this.activeMask(present);
+      const steps = active ? this.steps.add(active) : this.steps.add(1);
+      let m = this.m.mul(b1).add(g.mul(1 - b1));
+      let v = this.v.mul(b2).add(g.square().mul(1 - b2));
+      if (active) {
+        m = this.m.add(m.sub(this.m).mul(active));
+        v = this.v.add(v.sub(this.v).mul(active));
+      }
+      // Bias corrections per element; max(steps, 1) keeps never-stepped elements finite (they get no update).
+      const t = steps.maximum(1);
+      const bc1 = tf.scalar(1).sub(tf.pow(tf.scalar(b1), t));
+      const bc2Sqrt = tf.scalar(1).sub(tf.pow(tf.scalar(b2), t)).sqrt();
+      let update = m.div(v.sqrt().div(bc2Sqrt).add(this.eps)).mul(tf.scalar(this.lr).div(bc1));
+      if (active) update = update.mul(active);
+      const next = theta.sub(update);
+      this.m.assign(m);
+      this.v.assign(v);
+      this.steps.assign(steps);
+      const parts = tf.split(next, this.sizes);
+      this.vars.forEach((variable, i) => variable.assign(parts[i].reshape(variable.shape)));
+    });
+  }
+
+  private activeMask(present: boolean[]): tf.Tensor1D {
+    const key = present.map((p) => (p ? 1 : 0)).join('');
+    let mask = this.activeMasks.get(key);
+    if (!mask) {
+      const a = new Float32Array(this.total);
+      let o = 0;
+      present.forEach((p, i) => {
+        if (p) a.fill(1, o, o + this.sizes[i]);
+        o += this.sizes[i];
+      });
+      mask = tf.keep(tf.tensor1d(a));
+      this.activeMasks.set(key, mask);
+    }
+    return mask;
+  }
+
+  dispose(): void {
+    tf.dispose([this.m, this.v, this.steps, ...this.activeMasks.values()]);
+    this.activeMasks.clear();
+  }
+}
