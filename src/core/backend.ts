@@ -1,5 +1,6 @@
 import * as tf from './tf.ts';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installFastWasmSlice } from './wasmSlice.ts';
 
 /**
  * Picks the tfjs backend in Node (wasm by default, cpu as fallback). The browser app has its own
@@ -14,6 +15,7 @@ export async function initNodeBackend(name: NodeBackend = 'wasm'): Promise<strin
     const require = createRequire(import.meta.url);
     const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist/';
     setWasmPaths(dist);
+    installFastWasmSlice();
   }
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs backend "${name}" failed to initialise`);

@@ -15,11 +15,18 @@ export interface Ctx {
   rng: MT19937;
 }
 
-export const mm = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+/** tf.customGrad with a signature TypeScript can check (its own typing mixes tensors and `save`). */
+export function customOp<T extends tf.Tensor>(
+  f: (...args: never[]) => { value: T; gradFunc: (dy: T, saved: tf.Tensor[]) => tf.Tensor[] },
+): (...inputs: tf.Tensor[]) => T {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: tf.Tensor[]) => T;
+}
+
+export const mm = customOp((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as tf.Tensor2D[];
       return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tf.Tensor2D)];
     },
@@ -27,11 +34,11 @@ export const mm = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFu
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 /** Batched matMul [n, p, q] × [n, q, r] with a flag-free gradient. */
-export const bmm = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+export const bmm = customOp((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as tf.Tensor3D[];
       return [
         tf.matMul(dy as tf.Tensor3D, tf.transpose(sb, [0, 2, 1])),
@@ -107,7 +114,7 @@ export function createBatchNorm(p: ParamStore, name: string, channels: number, a
  * running ones (a side effect outside the gradient path); eval uses the running ones.
  */
 export function batchNorm(bn: BatchNorm, x: tf.Tensor, training: boolean, eps = 1e-5): tf.Tensor {
-  const C = x.shape[1];
+  const C = x.shape[1] as number;
   const statShape = x.rank === 3 ? [1, C, 1] : [1, C];
   const axes = x.rank === 3 ? [0, 2] : [0];
   let mean: tf.Tensor, variance: tf.Tensor;

@@ -1,6 +1,6 @@
 import * as tf from '../tf.ts';
 import type { ParamStore } from './params.ts';
-import { applyDense } from './ops.ts';
+import { applyDense, customOp } from './ops.ts';
 
 /**
  * Bidirectional recurrent encoder with lengths (eq. 8), PyTorch's GRU (gates r, z, n, two biases,
@@ -105,7 +105,7 @@ type Scan = (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor) => 
  * GRU over time on the fused state. gi [L, B, 3·2h] input projections (b_ih included), whh [2h, 3·2h],
  * bhh [1, 3·2h], mask [L, B, 2h] → outputs [L, B, 2h] (mask · state).
  */
-const gruScan: Scan = tf.customGrad((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
+const gruScan: Scan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
   const [L, B] = gi.shape;
   const H2 = mask.shape[2] as number;
   const gi2 = gi.reshape([L, -1]) as tf.Tensor2D;
@@ -170,10 +170,10 @@ const gruScan: Scan = tf.customGrad((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tens
       return [tf.stack(dgi), dWhh, dGh.sum(0, true), tf.zerosLike(sMask)];
     },
   };
-}) as unknown as Scan;
+});
 
 /** LSTM over time on the fused state (cell state c carried the same way). gi [L, B, 4·2h]. */
-const lstmScan: Scan = tf.customGrad((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
+const lstmScan: Scan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
   const [L, B] = gi.shape;
   const H2 = mask.shape[2] as number;
   const gi2 = gi.reshape([L, -1]) as tf.Tensor2D;
@@ -243,4 +243,4 @@ const lstmScan: Scan = tf.customGrad((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Ten
       return [tf.stack(dpre), dWhh, dPre.sum(0, true), tf.zerosLike(sMask)];
     },
   };
-}) as unknown as Scan;
+});

@@ -1,0 +1,73 @@
+import * as tf from './tf.ts';
+
+/**
+ * A faster `Slice` for the wasm backend. tfjs-backend-wasm 4.22's Slice starts with
+ * `backend.readSync(x)`, which copies the WHOLE input out of the wasm heap on every call — so
+ * `split` into n parts copies the input n times, and any loop over slices of one tensor is O(n²)
+ * (ENVIRONMENT.md). This version reads the input through a view on the heap instead; the output is
+ * allocated first because growing the heap detaches earlier views. Same results, bit for bit.
+ */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+function fastSlice(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
+  const x = args.inputs.x as tf.TensorInfo;
+  const backend = args.backend as WasmBackendLike;
+  const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+  const [b, s] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, begin, size);
+  if (x.dtype === 'string') throw new Error('string slice is not used by this project');
+  const out = backend.makeOutput(s, x.dtype);
+  const outVals = backend.typedArrayFromHeap(out);
+  const xVals = backend.typedArrayFromHeap(x);
+  const rank = x.shape.length;
+  const strides = tf.util.computeStrides(x.shape);
+  if (tf.slice_util.isSliceContinous(x.shape, b, s)) {
+    const off = tf.slice_util.computeFlatOffset(b, strides);
+    outVals.set(xVals.subarray(off, off + tf.util.sizeFromShape(s)));
+    return out;
+  }
+  // General case: copy contiguous runs along the last axis.
+  const inner = s[rank - 1];
+  const outer = tf.util.sizeFromShape(s) / Math.max(inner, 1);
+  const idx = new Array(rank - 1).fill(0);
+  for (let o = 0; o < outer; o++) {
+    let off = b[rank - 1];
+    for (let d = 0; d < rank - 1; d++) off += (b[d] + idx[d]) * strides[d];
+    outVals.set(xVals.subarray(off, off + inner), o * inner);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++idx[d] < s[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** SplitV on wasm calls the module-internal Slice directly, so it is replaced as well. */
+function fastSplitV(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+  const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, ax);
+  const begin = new Array(x.shape.length).fill(0);
+  return sizes.map((n) => {
+    const size = [...x.shape];
+    size[ax] = n;
+    const piece = fastSlice({ inputs: { x }, attrs: { begin: [...begin], size }, backend: args.backend });
+    begin[ax] += n;
+    return piece;
+  });
+}
+
+let installed = false;
+
+/** Replaces the wasm backend's Slice and SplitV kernels. Idempotent. */
+export function installFastWasmSlice(): void {
+  if (installed) return;
+  installed = true;
+  tf.unregisterKernel('Slice', 'wasm');
+  tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: fastSlice as unknown as tf.KernelFunc });
+  tf.unregisterKernel('SplitV', 'wasm');
+  tf.registerKernel({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc: fastSplitV as unknown as tf.KernelFunc });
+}
