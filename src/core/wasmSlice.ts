@@ -12,13 +12,13 @@ interface WasmBackendLike {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-function fastSlice(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo {
+function fastSlice(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }, outShape?: number[]): tf.TensorInfo {
   const x = args.inputs.x as tf.TensorInfo;
   const backend = args.backend as WasmBackendLike;
   const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
   const [b, s] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, begin, size);
   if (x.dtype === 'string') throw new Error('string slice is not used by this project');
-  const out = backend.makeOutput(s, x.dtype);
+  const out = backend.makeOutput(outShape ?? s, x.dtype);
   const outVals = backend.typedArrayFromHeap(out);
   const xVals = backend.typedArrayFromHeap(x);
   const rank = x.shape.length;
@@ -60,9 +60,23 @@ function fastSplitV(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrM
   });
 }
 
+/** Unpack (tf.unstack) too: one slice per output, each squeezed on the unpacked axis. */
+function fastUnpack(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo[] {
+  const x = args.inputs.value as tf.TensorInfo;
+  const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number }).axis, x.shape)[0];
+  const size = [...x.shape];
+  size[axis] = 1;
+  const outShape = x.shape.filter((_, i) => i !== axis);
+  return Array.from({ length: x.shape[axis] }, (_, i) => {
+    const begin = new Array(x.shape.length).fill(0);
+    begin[axis] = i;
+    return fastSlice({ inputs: { x }, attrs: { begin, size }, backend: args.backend }, outShape);
+  });
+}
+
 let installed = false;
 
-/** Replaces the wasm backend's Slice and SplitV kernels. Idempotent. */
+/** Replaces the wasm backend's Slice, SplitV and Unpack kernels. Idempotent. */
 export function installFastWasmSlice(): void {
   if (installed) return;
   installed = true;
@@ -70,4 +84,6 @@ export function installFastWasmSlice(): void {
   tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: fastSlice as unknown as tf.KernelFunc });
   tf.unregisterKernel('SplitV', 'wasm');
   tf.registerKernel({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc: fastSplitV as unknown as tf.KernelFunc });
+  tf.unregisterKernel('Unpack', 'wasm');
+  tf.registerKernel({ kernelName: 'Unpack', backendName: 'wasm', kernelFunc: fastUnpack as unknown as tf.KernelFunc });
 }

@@ -59,14 +59,14 @@ export class BiRNN {
       // Fused weights: gate blocks [fwd | bwd]; the recurrent matrix is block-diagonal.
       const wih = interleave(f.wih, b.wih, G, h, 1); // [in, G·2h]
       const bih = interleave(f.bih, b.bih, G, h, 0); // [G·2h]
-      const bhh = interleave(f.bhh, b.bhh, G, h, 0).reshape([1, G * 2 * h]);
+      const bhh = interleave(f.bhh, b.bhh, G, h, 0); // [G·2h]
       const zero = tf.zeros([h, G * h]);
       const whh = tf.concat([interleave(f.whh, zero, G, h, 1), interleave(zero, b.whh, G, h, 1)], 0); // [2h, G·2h]
       // Input projections for all steps at once, the backward half reversed in time, then time-major.
       const xp = applyDense(out, wih, bih).reshape([B, L, G, 2, h]);
       const [xf, xb] = tf.split(xp, 2, 3);
       const gi = tf.concat([xf, tf.reverse(xb, 1)], 3).reshape([B, L, G * 2 * h]).transpose([1, 0, 2]); // [L, B, G·2h]
-      const hs = (this.cell === 'gru' ? gruScan : lstmScan)(gi, whh, bhh, mask); // [L, B, 2h] by step
+      const hs = (this.cell === 'gru' ? gruScan : lstmScan)(gi, whh, bhh, mask); // [L, B, 2h] by step, zero where masked
       // Step s of the backward half is time L−1−s: undo the reversal.
       const [hf, hb] = tf.split(hs.reshape([L, B, 2, h]), 2, 2);
       out = tf.concat([hf, tf.reverse(hb, 0)], 2).reshape([L, B, 2 * h]).transpose([1, 0, 2]) as tf.Tensor3D;
@@ -94,71 +94,65 @@ function scanMask(len: Int32Array, B: number, L: number, h: number): tf.Tensor3D
   return tf.tensor3d(m, [L, B, 2 * h]);
 }
 
-/** Row s of a [L, …] tensor as [B, w], copying only that row. */
-function step(x2d: tf.Tensor2D, s: number, B: number): tf.Tensor2D {
-  return tf.gather(x2d, [s]).reshape([B, -1]);
-}
-
 type Scan = (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor) => tf.Tensor3D;
+
+/*
+ * Masking without extra work: padding is at the end, so the backward direction meets its invalid
+ * steps before any valid one and the forward direction only after the last one. Setting the state
+ * to m ⊙ candidate therefore keeps the backward state at zero until its first valid step, and only
+ * zeroes forward states that nothing valid reads — and the output is that state, already zero
+ * beyond the length.
+ */
 
 /**
  * GRU over time on the fused state. gi [L, B, 3·2h] input projections (b_ih included), whh [2h, 3·2h],
- * bhh [1, 3·2h], mask [L, B, 2h] → outputs [L, B, 2h] (mask · state).
+ * bhh [3·2h], mask [L, B, 2h] → states [L, B, 2h], zero where masked. ~12 kernels per step forward.
  */
 const gruScan: Scan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
   const [L, B] = gi.shape;
   const H2 = mask.shape[2] as number;
-  const gi2 = gi.reshape([L, -1]) as tf.Tensor2D;
-  const m2 = mask.reshape([L, -1]) as tf.Tensor2D;
-  const keep: { r: tf.Tensor[]; z: tf.Tensor[]; n: tf.Tensor[]; ghn: tf.Tensor[]; hp: tf.Tensor[]; out: tf.Tensor[] } =
-    { r: [], z: [], n: [], ghn: [], hp: [], out: [] };
+  const [giRZ, giN] = tf.split(gi, [2 * H2, H2], 2).map((t) => tf.unstack(t)); // per step [B, 4h] / [B, 2h]
+  const ms = tf.unstack(mask);
+  const keep: Record<'r' | 'z' | 'n' | 'ghn' | 'hp', tf.Tensor[]> = { r: [], z: [], n: [], ghn: [], hp: [] };
+  const outs: tf.Tensor[] = [];
   let H: tf.Tensor2D = tf.zeros([B, H2]);
   for (let s = 0; s < L; s++) {
     const prev = H;
     const res = tf.tidy(() => {
-      const [gr, gz, gn] = tf.split(step(gi2, s, B), 3, 1);
-      const gh = tf.matMul(prev, whh as tf.Tensor2D).add(bhh);
-      const [hr, hz, hn] = tf.split(gh, 3, 1);
-      const r = tf.sigmoid(gr.add(hr));
-      const z = tf.sigmoid(gz.add(hz));
-      const n = tf.tanh(gn.add(r.mul(hn)));
-      const cand = n.add(z.mul(prev.sub(n))); // (1 − z) ⊙ n + z ⊙ h
-      const m = step(m2, s, B);
-      const next = prev.add(m.mul(cand.sub(prev))) as tf.Tensor2D;
-      return { r, z, n, hn, next, out: m.mul(next) };
+      const gh = tf.fused.matMul({ a: prev, b: whh as tf.Tensor2D, bias: bhh }); // [B, 3·2h]
+      const [ghRZ, ghn] = tf.split(gh, [2 * H2, H2], 1);
+      const [r, z] = tf.split(tf.sigmoid(giRZ[s].add(ghRZ)), 2, 1);
+      const n = tf.tanh(giN[s].add(r.mul(ghn)));
+      const next = ms[s].mul(n.add(z.mul(prev.sub(n)))) as tf.Tensor2D; // m ⊙ ((1 − z) ⊙ n + z ⊙ h)
+      return { r, z, n, ghn, next };
     });
-    keep.r.push(res.r); keep.z.push(res.z); keep.n.push(res.n); keep.ghn.push(res.hn); keep.hp.push(prev); keep.out.push(res.out);
+    keep.r.push(res.r); keep.z.push(res.z); keep.n.push(res.n); keep.ghn.push(res.ghn); keep.hp.push(prev);
+    outs.push(res.next);
     H = res.next;
   }
-  const stacked = (xs: tf.Tensor[]) => tf.stack(xs) as tf.Tensor3D; // [L, B, 2h]
-  const out = stacked(keep.out);
-  save([whh, mask, stacked(keep.r), stacked(keep.z), stacked(keep.n), stacked(keep.ghn), stacked(keep.hp)]);
+  const out = tf.stack(outs) as tf.Tensor3D;
+  save([whh, mask, ...(['r', 'z', 'n', 'ghn', 'hp'] as const).map((k) => tf.stack(keep[k]))]);
   return {
     value: out,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sWhh, sMask, R, Z, N, GHN, HP] = saved;
-      const flat = (t: tf.Tensor) => t.reshape([L, -1]) as tf.Tensor2D;
-      const [R2, Z2, N2, GHN2, HP2, M2, DY2] = [R, Z, N, GHN, HP, sMask, dy].map(flat);
+      const [rs, zs, ns, ghns, ms2, dys] = [R, Z, N, GHN, sMask, dy].map((t) => tf.unstack(t));
       const whhT = tf.transpose(sWhh as tf.Tensor2D);
       const dgi: tf.Tensor[] = new Array(L);
       const dgh: tf.Tensor[] = new Array(L);
+      const hps = tf.unstack(HP);
       let dH: tf.Tensor = tf.zeros([B, H2]);
       for (let s = L - 1; s >= 0; s--) {
         const carry = dH;
         const res = tf.tidy(() => {
-          const r = step(R2, s, B), z = step(Z2, s, B), n = step(N2, s, B);
-          const ghn = step(GHN2, s, B), hp = step(HP2, s, B), m = step(M2, s, B);
-          const dNext = step(DY2, s, B).mul(m).add(carry); // ∂/∂state_s
-          const dCand = dNext.mul(m);
-          let dPrev = dNext.sub(dCand); // (1 − m) part passes straight through
-          const dn = dCand.mul(tf.scalar(1).sub(z));
-          const dz = dCand.mul(hp.sub(n));
-          dPrev = dPrev.add(dCand.mul(z));
-          const dnPre = dn.mul(tf.scalar(1).sub(n.square()));
-          const drPre = dnPre.mul(ghn).mul(r.mul(tf.scalar(1).sub(r)));
-          const dzPre = dz.mul(z.mul(tf.scalar(1).sub(z)));
+          const r = rs[s], z = zs[s], n = ns[s];
+          const dCand = dys[s].add(carry).mul(ms2[s]); // ∂/∂candidate
+          const oneMinusZ = tf.scalar(1).sub(z);
+          const dnPre = dCand.mul(oneMinusZ).mul(tf.scalar(1).sub(n.square()));
+          const drPre = dnPre.mul(ghns[s]).mul(r.mul(tf.scalar(1).sub(r)));
+          const dzPre = dCand.mul(hps[s].sub(n)).mul(z.mul(oneMinusZ));
           const dGh = tf.concat([drPre, dzPre, dnPre.mul(r)], 1);
-          dPrev = dPrev.add(tf.matMul(dGh, whhT));
+          const dPrev = dCand.mul(z).add(tf.matMul(dGh, whhT));
           return { dGi: tf.concat([drPre, dzPre, dnPre], 1), dGh, dPrev };
         });
         dgi[s] = res.dGi; dgh[s] = res.dGh;
@@ -167,50 +161,44 @@ const gruScan: Scan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, m
       }
       const dGh = tf.concat(dgh, 0); // [L·B, 3·2h]
       const dWhh = tf.matMul(tf.transpose(HP.reshape([L * B, H2]) as tf.Tensor2D), dGh as tf.Tensor2D); // Σ_s h_{s−1}ᵀ ∂gh_s
-      return [tf.stack(dgi), dWhh, dGh.sum(0, true), tf.zerosLike(sMask)];
+      return [tf.stack(dgi), dWhh, dGh.sum(0), tf.zerosLike(sMask)];
     },
   };
 });
 
-/** LSTM over time on the fused state (cell state c carried the same way). gi [L, B, 4·2h]. */
+/** LSTM over time on the fused state (cell state c carried and masked the same way). gi [L, B, 4·2h]. */
 const lstmScan: Scan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
   const [L, B] = gi.shape;
   const H2 = mask.shape[2] as number;
-  const gi2 = gi.reshape([L, -1]) as tf.Tensor2D;
-  const m2 = mask.reshape([L, -1]) as tf.Tensor2D;
-  const keep: Record<'i' | 'f' | 'g' | 'o' | 'tc' | 'cp' | 'hp' | 'out', tf.Tensor[]> =
-    { i: [], f: [], g: [], o: [], tc: [], cp: [], hp: [], out: [] };
+  const gis = tf.unstack(gi);
+  const ms = tf.unstack(mask);
+  const keep: Record<'i' | 'f' | 'g' | 'o' | 'tc' | 'cp' | 'hp', tf.Tensor[]> = { i: [], f: [], g: [], o: [], tc: [], cp: [], hp: [] };
+  const outs: tf.Tensor[] = [];
   let H: tf.Tensor2D = tf.zeros([B, H2]);
   let C: tf.Tensor2D = tf.zeros([B, H2]);
   for (let s = 0; s < L; s++) {
     const hPrev = H, cPrev = C;
     const res = tf.tidy(() => {
-      const pre = step(gi2, s, B).add(tf.matMul(hPrev, whh as tf.Tensor2D)).add(bhh);
-      const [pi, pf, pg, po] = tf.split(pre, 4, 1);
-      const i = tf.sigmoid(pi), f = tf.sigmoid(pf), g = tf.tanh(pg), o = tf.sigmoid(po);
-      const cNew = f.mul(cPrev).add(i.mul(g));
-      const tc = tf.tanh(cNew);
-      const hNew = o.mul(tc);
-      const m = step(m2, s, B);
-      const c = cPrev.add(m.mul(cNew.sub(cPrev))) as tf.Tensor2D;
-      const h = hPrev.add(m.mul(hNew.sub(hPrev))) as tf.Tensor2D;
-      return { i, f, g, o, tc, c, h, out: m.mul(h) };
+      const pre = gis[s].add(tf.fused.matMul({ a: hPrev, b: whh as tf.Tensor2D, bias: bhh }));
+      const [si, sf, sg, so] = tf.split(pre, 4, 1);
+      const i = tf.sigmoid(si), f = tf.sigmoid(sf), g = tf.tanh(sg), o = tf.sigmoid(so);
+      const c = ms[s].mul(f.mul(cPrev).add(i.mul(g))) as tf.Tensor2D;
+      const tc = tf.tanh(c);
+      return { i, f, g, o, tc, c, h: o.mul(tc) as tf.Tensor2D }; // h is zero where c is masked
     });
     keep.i.push(res.i); keep.f.push(res.f); keep.g.push(res.g); keep.o.push(res.o);
-    keep.tc.push(res.tc); keep.cp.push(cPrev); keep.hp.push(hPrev); keep.out.push(res.out);
+    keep.tc.push(res.tc); keep.cp.push(cPrev); keep.hp.push(hPrev);
+    outs.push(res.h);
     H = res.h; C = res.c;
   }
   C.dispose();
-  const st = (xs: tf.Tensor[]) => tf.stack(xs);
-  const out = st(keep.out) as tf.Tensor3D;
-  save([whh, mask, st(keep.i), st(keep.f), st(keep.g), st(keep.o), st(keep.tc), st(keep.cp), st(keep.hp)]);
+  const out = tf.stack(outs) as tf.Tensor3D;
+  save([whh, mask, ...(['i', 'f', 'g', 'o', 'tc', 'cp', 'hp'] as const).map((k) => tf.stack(keep[k]))]);
   return {
     value: out,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sWhh, sMask, ...rest] = saved;
-      const flat = (t: tf.Tensor) => t.reshape([L, -1]) as tf.Tensor2D;
-      const [I2, F2, G2, O2, TC2, CP2, HP2] = rest.map(flat);
-      const M2 = flat(sMask), DY2 = flat(dy);
+      const [sWhh, sMask, I, F, G, O, TC, CP, HP] = saved;
+      const [is, fs, gs, os, tcs, cps, ms2, dys] = [I, F, G, O, TC, CP, sMask, dy].map((t) => tf.unstack(t));
       const whhT = tf.transpose(sWhh as tf.Tensor2D);
       const dpre: tf.Tensor[] = new Array(L);
       let dH: tf.Tensor = tf.zeros([B, H2]);
@@ -218,29 +206,26 @@ const lstmScan: Scan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, 
       for (let s = L - 1; s >= 0; s--) {
         const carryH = dH, carryC = dC;
         const res = tf.tidy(() => {
-          const [i, f, g, o, tc, cp, m] = [I2, F2, G2, O2, TC2, CP2, M2].map((t) => step(t, s, B));
+          const i = is[s], f = fs[s], g = gs[s], o = os[s], tc = tcs[s];
           const one = tf.scalar(1);
-          const dHs = step(DY2, s, B).mul(m).add(carryH);
-          const dhNew = dHs.mul(m);
-          const dcNew = carryC.mul(m).add(dhNew.mul(o).mul(one.sub(tc.square())));
-          const dcPrev = carryC.sub(carryC.mul(m)).add(dcNew.mul(f));
+          const dh = dys[s].add(carryH);
+          // c = m ⊙ (f ⊙ c_prev + i ⊙ g); h = o ⊙ tanh(c)
+          const dc = carryC.add(dh.mul(o).mul(one.sub(tc.square()))).mul(ms2[s]);
           const dPre = tf.concat([
-            dcNew.mul(g).mul(i.mul(one.sub(i))),
-            dcNew.mul(cp).mul(f.mul(one.sub(f))),
-            dcNew.mul(i).mul(one.sub(g.square())),
-            dhNew.mul(tc).mul(o.mul(one.sub(o))),
+            dc.mul(g).mul(i.mul(one.sub(i))),
+            dc.mul(cps[s]).mul(f.mul(one.sub(f))),
+            dc.mul(i).mul(one.sub(g.square())),
+            dh.mul(tc).mul(o.mul(one.sub(o))),
           ], 1);
-          const dhPrev = dHs.sub(dhNew).add(tf.matMul(dPre, whhT));
-          return { dPre, dhPrev, dcPrev };
+          return { dPre, dhPrev: tf.matMul(dPre, whhT), dcPrev: dc.mul(f) };
         });
         dpre[s] = res.dPre;
         carryH.dispose(); carryC.dispose();
         dH = res.dhPrev; dC = res.dcPrev;
       }
-      const HP = rest[6];
       const dPre = tf.concat(dpre, 0);
       const dWhh = tf.matMul(tf.transpose(HP.reshape([L * B, H2]) as tf.Tensor2D), dPre as tf.Tensor2D);
-      return [tf.stack(dpre), dWhh, dPre.sum(0, true), tf.zerosLike(sMask)];
+      return [tf.stack(dpre), dWhh, dPre.sum(0), tf.zerosLike(sMask)];
     },
   };
 });

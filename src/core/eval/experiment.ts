@@ -1,0 +1,112 @@
+import type { Architecture, Branches, RunConfig } from '../config/config.ts';
+import type { Dataset } from '../data/types.ts';
+import { featureStd, planMissing } from '../data/masking.ts';
+import { buildModel } from '../model/build.ts';
+import { evaluate, ratesFor, train, type StepInfo, type TrainCallbacks } from '../train/trainer.ts';
+import type { EpochRecord, RatedMetrics, RunResult } from './results.ts';
+
+/**
+ * An experiment = model settings × run seeds (× training rates under the per-rate protocol), each a
+ * fresh model trained and tested as PROTOCOL.md describes:
+ * - train-once: one model per (setting, seed), trained at the training rate (or a rate per batch
+ *   drawn from the grid), then tested at every rate of the grid with the same weights;
+ * - per-rate: one model per (setting, seed, rate), trained, validated and tested at that rate.
+ * Masks depend only on the rate, the split and the mask seeds, so they are planned once.
+ */
+export interface ModelSetting {
+  arch: Architecture;
+  branches: Branches;
+}
+
+export interface RunLabel {
+  index: number; // 0-based
+  total: number;
+  setting: ModelSetting;
+  seed: number;
+  trainRate: number | 'random';
+}
+
+export type ExperimentEvent =
+  | { kind: 'run-start'; run: RunLabel; params: number }
+  | { kind: 'step'; run: RunLabel; step: StepInfo }
+  | { kind: 'epoch'; run: RunLabel; record: EpochRecord }
+  | { kind: 'run-end'; run: RunLabel; result: RunResult };
+
+export interface ExperimentSpec {
+  config: RunConfig;
+  dataset: Dataset;
+  settings: ModelSetting[];
+  signal?: AbortSignal;
+  onEvent?(e: ExperimentEvent): void;
+  beforeStep?: TrainCallbacks['beforeStep'];
+}
+
+/** Rate used for validation when training rates are drawn per batch: the grid's mean. */
+export function validRateFor(cfg: RunConfig, trainRate: number | 'random'): number {
+  if (trainRate !== 'random') return trainRate;
+  const g = cfg.missing.testRates;
+  return g.reduce((a, b) => a + b, 0) / g.length;
+}
+
+export async function runExperiment(spec: ExperimentSpec): Promise<RunResult[]> {
+  const { config: cfg, dataset: ds } = spec;
+  const std = featureStd(ds.train, ds);
+  const plans = {
+    train: planMissing(ds.train, ds, cfg.missing, std),
+    valid: planMissing(ds.valid, ds, cfg.missing, std),
+    test: planMissing(ds.test, ds, cfg.missing, std),
+  };
+  const perRate = cfg.missing.protocol === 'per-rate';
+  const trainRates: (number | 'random')[] = perRate ? [...cfg.missing.testRates] : [cfg.missing.trainRate];
+  const jobs: RunLabel[] = [];
+  for (const setting of spec.settings) {
+    for (const seed of cfg.train.seeds) {
+      for (const trainRate of trainRates) jobs.push({ index: jobs.length, total: 0, setting, seed, trainRate });
+    }
+  }
+  jobs.forEach((j) => (j.total = jobs.length));
+
+  const results: RunResult[] = [];
+  for (const run of jobs) {
+    if (spec.signal?.aborted) break;
+    const modelCfg = { ...cfg.model, arch: run.setting.arch, branches: { ...run.setting.branches }, dims: [...ds.dims], lens: [...ds.lens] } as RunConfig['model'];
+    const model = buildModel(modelCfg, run.seed);
+    try {
+      const params = model.params.count().total;
+      spec.onEvent?.({ kind: 'run-start', run, params });
+      const outcome = await train({
+        model, dataset: ds, config: cfg, seed: run.seed, plans,
+        trainRate: run.trainRate,
+        validRate: validRateFor(cfg, run.trainRate),
+        signal: spec.signal,
+        callbacks: {
+          beforeStep: spec.beforeStep,
+          onStep: (step) => spec.onEvent?.({ kind: 'step', run, step }),
+          onEpoch: (record) => spec.onEvent?.({ kind: 'epoch', run, record }),
+        },
+      });
+      const testRates = perRate ? [run.trainRate as number] : cfg.missing.testRates;
+      const test: RatedMetrics[] =
+        outcome.bestEpoch === null
+          ? []
+          : testRates.map((rate) => ({ rate, metrics: evaluate(model, ds, ds.test, plans.test, ratesFor(rate, cfg), cfg).metrics }));
+      const result: RunResult = {
+        arch: run.setting.arch,
+        branches: { ...run.setting.branches },
+        seed: run.seed,
+        trainRate: run.trainRate,
+        params,
+        epochs: outcome.epochs,
+        bestEpoch: outcome.bestEpoch,
+        stopReason: outcome.stopReason,
+        test,
+        ...(outcome.message ? { message: outcome.message } : {}),
+      };
+      results.push(result);
+      spec.onEvent?.({ kind: 'run-end', run, result });
+    } finally {
+      model.params.dispose();
+    }
+  }
+  return results;
+}
