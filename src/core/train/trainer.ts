@@ -139,7 +139,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
 }
 
 /** One optimisation step; returns the loss (read back before the update so NaN is caught). */
-function trainStep(
+export function trainStep(
   model: Model, opt: Adam, batch: Batch, ds: Dataset, cfg: RunConfig, withGen: boolean,
   ctx: { training: boolean; rng: MT19937 }, vars: tf.Variable[],
 ): number {
