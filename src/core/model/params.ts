@@ -21,7 +21,7 @@ export class ParamStore {
 
   private add(name: string, shape: number[], values: Float32Array, layout: Layout, trainable: boolean): tf.Variable {
     if (this.entries.has(name)) throw new Error(`parameter ${name} defined twice`);
-    const variable = tf.variable(tf.tensor(values, shape, 'float32'), trainable, name + '#' + uniqueSuffix++);
+    const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), trainable, name + '#' + uniqueSuffix++));
     this.entries.set(name, { variable, layout, trainable });
     return variable;
   }

@@ -31,9 +31,10 @@ export class Adam {
     this.lr = lr;
     this.sizes = vars.map((v) => v.size);
     this.total = this.sizes.reduce((a, b) => a + b, 0);
-    this.m = tf.variable(tf.zeros([this.total]), false);
-    this.v = tf.variable(tf.zeros([this.total]), false);
-    this.steps = tf.variable(tf.zeros([this.total]), false);
+    const zeros = () => tf.tidy(() => tf.variable(tf.zeros([this.total]), false));
+    this.m = zeros();
+    this.v = zeros();
+    this.steps = zeros();
   }
 
   /** grads: by variable name, as tf.variableGrads returns them. Disposes nothing it was given. */
