@@ -1,6 +1,7 @@
 import * as tf from './tf.ts';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { installFastWasmSlice } from './wasmSlice.ts';
+import { installFastWasmBatchMatMul } from './wasmMatMul.ts';
 
 /**
  * Picks the tfjs backend in Node (wasm by default, cpu as fallback). The browser app has its own
@@ -16,6 +17,7 @@ export async function initNodeBackend(name: NodeBackend = 'wasm'): Promise<strin
     const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist/';
     setWasmPaths(dist);
     installFastWasmSlice();
+    installFastWasmBatchMatMul();
   }
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs backend "${name}" failed to initialise`);

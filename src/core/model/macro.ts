@@ -49,7 +49,8 @@ export class Macro {
       seq = { ...seq, [m]: info };
     }
     let hub: tf.Tensor3D = tf.tile(this.hub.reshape([1, k, w]), [B, 1, 1]) as tf.Tensor3D;
-    for (const m of this.c.hubOrder as Iterable<Modality>) {
+    const order = [...this.c.hubOrder] as Modality[];
+    for (const [stage, m] of order.entries()) {
       const L = seq[m].L;
       // The hub sits after the sequence (after any padding); its tokens take positions len+1..len+k
       // of each sample, so padding never shifts them.
@@ -65,10 +66,11 @@ export class Macro {
           valid[b * (L + k) + L + j] = 1;
         }
       }
-      const out = this.hubTf.get(m)!.forward(tf.concat([Hb[m], hub], 1) as tf.Tensor3D, { pos, valid, L: L + k }, ctx);
-      hub = out.slice([0, L, 0], [B, k, w]);
+      // Only the hub tokens leave a stage, and only the last one leaves the final stage.
+      const last = stage === order.length - 1;
+      hub = this.hubTf.get(m)!.forward(tf.concat([Hb[m], hub], 1) as tf.Tensor3D, { pos, valid, L: L + k }, ctx, undefined, undefined, last ? L + k - 1 : L);
     }
-    return hub.slice([0, k - 1, 0], [B, 1, w]).reshape([B, w]);
+    return hub.reshape([B, w]); // H_f: the last hub token
   }
 }
 

@@ -71,21 +71,36 @@ export class Encoder {
     return dropout(x.mul(Math.sqrt(this.width)).add(sinusoid(info.pos, B, L, this.width)), this.drop, ctx) as tf.Tensor3D;
   }
 
-  /** x [B, Lq, w] → [B, Lq, w]. With kv, queries attend to kv's valid positions instead of x's. */
-  forward(x: tf.Tensor3D, q: SeqInfo, ctx: Ctx, kv?: tf.Tensor3D, k?: SeqInfo): tf.Tensor3D {
-    const B = x.shape[0];
+  /**
+   * x [B, Lq, w] → [B, Lq − keepFrom, w]. With kv, queries attend to kv's valid positions instead of
+   * x's. `keepFrom` > 0 returns only the positions from there on; the last layer then computes only
+   * those queries (every position is still a key), which is exact and spares the macro waterfall
+   * most of its last layer: only the hub tokens are read from it.
+   */
+  forward(x: tf.Tensor3D, q: SeqInfo, ctx: Ctx, kv?: tf.Tensor3D, k?: SeqInfo, keepFrom = 0): tf.Tensor3D {
+    const [B, Lq, w] = x.shape;
     let h = this.embed(x, q, ctx);
     const kvEmb = kv && k ? this.embed(kv, k, ctx) : null;
     const keys = k ?? q;
     let bias: tf.Tensor = keyBias(keys.valid, B, keys.L); // [B, 1, 1, Lk]
     if (this.causal) bias = bias.add(causalBias(q.L, keys.L));
-    for (const layer of this.layers) {
+    this.layers.forEach((layer, i) => {
       const hn = layerNorm(layer.ln0, h) as tf.Tensor3D;
       const kvn = kvEmb ? (layerNorm(layer.ln0, kvEmb) as tf.Tensor3D) : null;
-      h = h.add(dropout(attention(layer.attn, hn, kvn, bias, ctx), this.drop, ctx));
+      let a: tf.Tensor3D;
+      if (keepFrom > 0 && i === this.layers.length - 1) {
+        if (this.causal) throw new Error('keepFrom is not supported with a causal mask');
+        const part = (t: tf.Tensor3D) => t.slice([0, keepFrom, 0], [B, Lq - keepFrom, w]);
+        a = attention(layer.attn, part(hn), kvn ?? hn, bias, ctx);
+        h = part(h);
+      } else {
+        a = attention(layer.attn, hn, kvn, bias, ctx);
+      }
+      h = h.add(dropout(a, this.drop, ctx));
       const f = linear(layer.fc2, dropout(tf.relu(linear(layer.fc1, layerNorm(layer.ln1, h))), this.drop, ctx));
       h = h.add(dropout(f, this.drop, ctx));
-    }
+    });
+    if (keepFrom > 0 && this.layers.length === 0) h = h.slice([0, keepFrom, 0], [B, Lq - keepFrom, w]);
     return layerNorm(this.ln, h) as tf.Tensor3D;
   }
 }
