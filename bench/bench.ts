@@ -1,12 +1,12 @@
 /**
  * `npm run bench`: milliseconds per training step and per inference batch (batch 24) at MOSI's
  * shapes, on wasm (and tiny on cpu), plus tf.memory() after the steps. Prints figures; asserts
- * nothing about speed. `-- --reference` also runs the PyTorch reference (shared/reference) on the
+ * nothing about speed. Each row runs in its own process. `-- --reference` also runs the PyTorch reference (shared/reference) on the
  * same shapes with 1 thread (tfjs-wasm runs 1 thread here) and prints TypeScript / PyTorch.
  *
  *   npm run bench [-- --quick] [-- --reference] [-- --steps 5 --warmup 2] [-- --only tiny-aligned-wasm,...]
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +69,7 @@ function benchData(lens: PerModality<number>): Dataset {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-interface Result { name: string; params: number; trainMs: number | null; inferMs: number | null; tensors: number; mb: number; memSteps: number; note?: string }
+interface Result { name: string; params: number; trainMs: number | null; inferMs: number | null; tensors: number; mb: number; memSteps: number; rssMb?: number; note?: string }
 
 async function benchRow(r: Row): Promise<Result> {
   await initNodeBackend(r.backend);
@@ -109,8 +109,12 @@ async function benchRow(r: Row): Promise<Result> {
     const oom = /memory|OOM|allocation|Aborted/i.test(msg);
     return { name, params, trainMs: null, inferMs: null, tensors: tf.memory().numTensors, mb: tf.memory().numBytes / 2 ** 20, memSteps: 0, note: (oom ? 'OUT OF MEMORY: ' : 'failed: ') + msg.slice(0, 160) };
   } finally {
-    opt.dispose();
-    model.params.dispose();
+    try {
+      opt.dispose();
+      model.params.dispose();
+    } catch {
+      // After a failed allocation the wasm heap may be unusable; the process ends right after.
+    }
   }
 }
 
@@ -148,24 +152,49 @@ function reference(selected: Row[]): Map<string, { train: number; infer: number 
 
 const fmt = (v: number | null | undefined, d = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
 
+/**
+ * Each row runs in its own process: a row that exhausts the wasm heap (4 GiB) leaves that backend
+ * unusable, so isolation is the only way to report it and go on; it also gives a clean peak RSS.
+ */
+function runChild(r: Row): Result {
+  const child = spawnSync(process.execPath, [new URL('../bin/run-ts.js', import.meta.url).pathname, new URL(import.meta.url).pathname,
+    '--row', rowName(r), '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const line = child.stdout.split('\n').find((l) => l.startsWith('ROW '));
+  if (line) return JSON.parse(line.slice(4)) as Result;
+  const tail = (child.stderr || '').split('\n').filter((l) => l.trim() && !l.startsWith('var Module') && !/^\s*\^/.test(l)).slice(-3).join(' | ');
+  const oom = /memory|OOM|allocation|Aborted|out of bounds/i.test(tail);
+  return { name: rowName(r), params: 0, trainMs: null, inferMs: null, tensors: 0, mb: 0, memSteps: 0, rssMb: 0,
+    note: `${oom ? 'OUT OF MEMORY' : 'CRASHED'} (exit ${child.status ?? child.signal}): ${tail.slice(0, 200)}` };
+}
+
+const rowArg = arg('row');
+if (rowArg) {
+  const r = ROWS.find((x) => rowName(x) === rowArg);
+  if (!r) throw new Error(`unknown row ${rowArg}`);
+  const res = await benchRow(r);
+  res.rssMb = process.resourceUsage().maxRSS / 1024;
+  console.log('ROW ' + JSON.stringify(res));
+  process.exit(0);
+}
+
 console.log(`MFMB-Net TypeScript benchmark: batch ${B}, D ${DIMS.join('/')}, median of ${steps} steps after ${warmup} warm-ups; ` +
-  `${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, tfjs ${tf.version.tfjs}; wasm runs 1 thread here`);
+  `${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, tfjs ${tf.version.tfjs}; wasm runs 1 thread here; one process per row`);
 const results: Result[] = [];
 for (const r of rows) {
-  const res = await benchRow(r);
+  const res = runChild(r);
   results.push(res);
   console.log(`  ${res.name.padEnd(22)} train ${fmt(res.trainMs).padStart(7)} ms  infer ${fmt(res.inferMs).padStart(7)} ms  ${res.note ?? ''}`);
 }
 const ref = flag('reference') ? reference(rows) : null;
-console.log('\nrow                     params   train ms/step  infer ms/batch  tensors after N steps (MB)' + (ref ? '   PyTorch 1T train / infer   ratio TS/PyTorch train / infer' : ''));
+console.log('\nrow                     params   train ms/step  infer ms/batch  tf.memory() after N train steps   peak RSS MB' + (ref ? '   PyTorch 1T train / infer ms   TS/PyTorch train / infer' : ''));
 for (const [i, res] of results.entries()) {
   const r = rows[i];
   let line = `${res.name.padEnd(22)} ${res.params.toLocaleString('en-US').padStart(9)}  ${fmt(res.trainMs).padStart(13)}  ${fmt(res.inferMs).padStart(14)}  ` +
-    `${String(res.tensors).padStart(6)} after ${String(res.memSteps).padStart(2)} (${fmt(res.mb, 1)})`;
+    `${String(res.tensors).padStart(6)} tensors, ${fmt(res.mb, 1).padStart(6)} MB after ${String(res.memSteps).padStart(2)}   ${fmt(res.rssMb).padStart(10)}`;
   const p = ref?.get(`${r.preset}-${SHAPES[r.shape].ref}`);
   if (ref) {
     line += r.backend === 'wasm' && p
-      ? `   ${fmt(p.train).padStart(8)} / ${fmt(p.infer).padStart(6)}   ${fmt((res.trainMs ?? NaN) / p.train, 2).padStart(6)} / ${fmt((res.inferMs ?? NaN) / p.infer, 2)}`
+      ? `   ${fmt(p.train).padStart(12)} / ${fmt(p.infer).padStart(6)}   ${fmt((res.trainMs ?? NaN) / p.train, 2).padStart(8)} / ${fmt((res.inferMs ?? NaN) / p.infer, 2)}`
       : '   —';
   }
   console.log(line + (res.note ? `   ${res.note}` : ''));
