@@ -91,7 +91,7 @@ async function benchRow(r: Row): Promise<Result> {
     const total = Math.max(warmup + steps, r.preset === 'tiny' ? 20 : 0);
     for (let i = 0; i < total; i++) {
       const t0 = performance.now();
-      trainStep(model, opt, batch, ds, cfg, true, ctx, vars);
+      await trainStep(model, opt, batch, ds, cfg, true, ctx, vars);
       if (i >= warmup && times.length < steps) times.push(performance.now() - t0);
       done++;
     }

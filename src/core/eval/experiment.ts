@@ -86,10 +86,10 @@ export async function runExperiment(spec: ExperimentSpec): Promise<RunResult[]> 
         },
       });
       const testRates = perRate ? [run.trainRate as number] : cfg.missing.testRates;
-      const test: RatedMetrics[] =
-        outcome.bestEpoch === null
-          ? []
-          : testRates.map((rate) => ({ rate, metrics: evaluate(model, ds, ds.test, plans.test, ratesFor(rate, cfg), cfg).metrics }));
+      const test: RatedMetrics[] = [];
+      if (outcome.bestEpoch !== null) {
+        for (const rate of testRates) test.push({ rate, metrics: (await evaluate(model, ds, ds.test, plans.test, ratesFor(rate, cfg), cfg)).metrics });
+      }
       const result: RunResult = {
         arch: run.setting.arch,
         branches: { ...run.setting.branches },

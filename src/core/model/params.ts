@@ -95,6 +95,27 @@ export class ParamStore {
     for (const [name, data] of values) this.load(name, this.get(name).shape, data, false);
   }
 
+  /**
+   * A copy of every value that stays on the device (no read-back: on WebGPU a synchronous read is
+   * slow and, on some setups, wrong). Give it back with `restoreCheckpoint`, free it with `disposeCheckpoint`.
+   */
+  checkpoint(): Map<string, tf.Tensor> {
+    const out = new Map<string, tf.Tensor>();
+    for (const [name, e] of this.entries) out.set(name, tf.keep(e.variable.clone()));
+    return out;
+  }
+
+  restoreCheckpoint(cp: Map<string, tf.Tensor>): void {
+    // A fresh copy inside a tidy, as every other assign here: the checkpoint stays valid on its own.
+    tf.tidy(() => {
+      for (const [name, t] of cp) this.get(name).assign(t.clone());
+    });
+  }
+
+  static disposeCheckpoint(cp: Map<string, tf.Tensor> | null): void {
+    if (cp) tf.dispose([...cp.values()]);
+  }
+
   dispose(): void {
     for (const e of this.entries.values()) e.variable.dispose();
     this.entries.clear();

@@ -63,9 +63,11 @@ export class BiRNN {
       const zero = tf.zeros([h, G * h]);
       const whh = tf.concat([interleave(f.whh, zero, G, h, 1), interleave(zero, b.whh, G, h, 1)], 0); // [2h, G·2h]
       // Input projections for all steps at once, the backward half reversed in time, then time-major.
-      const xp = applyDense(out, wih, bih).reshape([B, L, G, 2, h]);
-      const [xf, xb] = tf.split(xp, 2, 3);
-      const gi = tf.concat([xf, tf.reverse(xb, 1)], 3).reshape([B, L, G * 2 * h]).transpose([1, 0, 2]); // [L, B, G·2h]
+      // (Rank ≤ 4 throughout: webgl has no rank-5 reverse.)
+      const xp = applyDense(out, wih, bih).reshape([B, L * G, 2, h]);
+      const [xf, xb] = tf.split(xp, 2, 2); // [B, L·G, 1, h] each
+      const xbRev = tf.reverse(xb.reshape([B, L, G * h]), 1).reshape([B, L * G, 1, h]);
+      const gi = tf.concat([xf, xbRev], 2).reshape([B, L, G * 2 * h]).transpose([1, 0, 2]); // [L, B, G·2h]
       const hs = (this.cell === 'gru' ? gruScan : lstmScan)(gi, whh, bhh, mask); // [L, B, 2h] by step, zero where masked
       // Step s of the backward half is time L−1−s: undo the reversal.
       const [hf, hb] = tf.split(hs.reshape([L, B, 2, h]), 2, 2);

@@ -5,6 +5,7 @@ import { maskedBatch, type SplitMaskPlan } from '../data/masking.ts';
 import { batchRows } from '../data/batching.ts';
 import { MT19937 } from '../random.ts';
 import type { Model, ModelInput } from '../model/model.ts';
+import { ParamStore } from '../model/params.ts';
 import { computeMetrics, type Metrics } from '../eval/metrics.ts';
 import type { EpochRecord, StopReason } from '../eval/results.ts';
 import { mfmbLoss } from './loss.ts';
@@ -77,7 +78,10 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
   const opt = new Adam(vars, tc.lr, tc.weightDecay, tc.clipValue);
   const stopper = new EarlyStopping(tc.patience, tc.plateauPatience, tc.plateauFactor);
   const epochs: EpochRecord[] = [];
-  let best: Map<string, Float32Array> | null = null;
+  // Best weights stay on the device. A checkpoint exists from the start (replaced on each
+  // improvement) so the tensor count is the same at every step of the run.
+  let best: Map<string, tf.Tensor> = model.params.checkpoint();
+  let haveBest = false;
   let stopReason: StopReason = 'max-epochs';
   let message: string | undefined;
   const grid = cfg.missing.testRates;
@@ -98,12 +102,12 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
         }
         const rate = job.trainRate === 'random' ? grid[rng.int(grid.length)] : job.trainRate;
         const batch = maskedBatch(ds.train, job.plans.train, batches[s], ratesFor(rate, cfg), ds);
-        const lossValue = trainStep(model, opt, batch, ds, cfg, withGen, ctx, vars);
+        const lossValue = await trainStep(model, opt, batch, ds, cfg, withGen, ctx, vars);
         if (!Number.isFinite(lossValue)) {
           stopReason = 'non-finite-loss';
           message =
             `the training loss became ${lossValue} at epoch ${epoch + 1}, step ${s + 1}; ` +
-            (best ? `kept the best weights (epoch ${stopper.bestEpoch + 1})` : 'no epoch had finished, so no weights were kept') +
+            (haveBest ? `kept the best weights (epoch ${stopper.bestEpoch + 1})` : 'no epoch had finished, so no weights were kept') +
             '. Try a lower learning rate or check the data for extreme values.';
           break outer;
         }
@@ -111,7 +115,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
         seen += batch.size;
         cb.onStep?.({ epoch: epoch + 1, step: s + 1, stepsPerEpoch: batches.length, loss: lossValue });
       }
-      const v = evaluate(model, ds, ds.valid, job.plans.valid, ratesFor(job.validRate, cfg), cfg, withGen);
+      const v = await evaluate(model, ds, ds.valid, job.plans.valid, ratesFor(job.validRate, cfg), cfg, withGen);
       const record: EpochRecord = {
         epoch: epoch + 1,
         trainLoss: lossSum / seen,
@@ -124,7 +128,11 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
       cb.onEpoch?.(record);
       const mae = v.metrics.mae ?? Infinity;
       const { improved, stop, lrScale } = stopper.update(epoch, mae);
-      if (improved) best = model.params.snapshot();
+      if (improved) {
+        ParamStore.disposeCheckpoint(best);
+        best = model.params.checkpoint();
+        haveBest = true;
+      }
       opt.lr *= lrScale;
       if (stop) {
         stopReason = 'early-stop';
@@ -134,31 +142,41 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
   } finally {
     opt.dispose();
   }
-  if (best) model.params.restore(best);
+  if (haveBest) model.params.restoreCheckpoint(best);
+  ParamStore.disposeCheckpoint(best);
   return { epochs, bestEpoch: stopper.bestEpoch >= 0 ? stopper.bestEpoch + 1 : null, stopReason, message };
 }
 
-/** One optimisation step; returns the loss (read back before the update so NaN is caught). */
-export function trainStep(
+/**
+ * One optimisation step; returns the loss, read back before the update so a NaN never reaches the
+ * weights. Reads are asynchronous (`data()`): WebGPU's synchronous read is slow and, on some setups,
+ * returns zeros.
+ */
+export async function trainStep(
   model: Model, opt: Adam, batch: Batch, ds: Dataset, cfg: RunConfig, withGen: boolean,
   ctx: { training: boolean; rng: MT19937 }, vars: tf.Variable[],
-): number {
-  return tf.tidy(() => {
+): Promise<number> {
+  const { loss, grads } = tf.tidy(() => {
     const t = batchTensors(batch, ds);
     const { value, grads } = tf.variableGrads(() => {
       const out = model.forward(t.input, ctx);
       return mfmbLoss(out, t.y, cfg.train.alpha, t.clean, t.drop, withGen).total;
     }, vars);
-    const loss = value.dataSync()[0];
-    if (Number.isFinite(loss)) opt.step(grads);
-    return loss;
+    return { loss: value, grads };
   });
+  try {
+    const value = (await loss.data())[0];
+    if (Number.isFinite(value)) opt.step(grads);
+    return value;
+  } finally {
+    tf.dispose([loss, grads]);
+  }
 }
 
 /** Eval-mode predictions and metrics (and the objective) over a whole split masked at `rates`. */
-export function evaluate(
+export async function evaluate(
   model: Model, ds: Dataset, split: Split, plan: SplitMaskPlan, rates: PerModality<number>, cfg: RunConfig, withGen = true,
-): { pred: Float32Array; loss: number; metrics: Metrics } {
+): Promise<{ pred: Float32Array; loss: number; metrics: Metrics }> {
   const ctx = { training: false, rng: new MT19937(0) };
   const pred = new Float32Array(split.n);
   let lossSum = 0;
@@ -168,12 +186,15 @@ export function evaluate(
     const [p, l] = tf.tidy(() => {
       const t = batchTensors(batch, ds);
       const out = model.forward(t.input, ctx);
-      const loss = mfmbLoss(out, t.y, cfg.train.alpha, t.clean, t.drop, withGen).total;
-      return [out.pred.dataSync() as Float32Array, loss.dataSync()[0]] as const;
+      return [out.pred, mfmbLoss(out, t.y, cfg.train.alpha, t.clean, t.drop, withGen).total];
     });
-    pred.set(p, offset);
+    try {
+      pred.set((await p.data()) as Float32Array, offset);
+      lossSum += (await l.data())[0] * rows.length;
+    } finally {
+      tf.dispose([p, l]);
+    }
     offset += rows.length;
-    lossSum += l * rows.length;
   }
   if (pred.some((v) => !Number.isFinite(v))) {
     throw new Error('the model produced non-finite predictions (NaN or Inf); the weights have diverged');
