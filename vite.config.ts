@@ -1,8 +1,39 @@
 import { defineConfig } from 'vitest/config';
+import react from '@vitejs/plugin-react';
+
+// tfjs is imported only by the training worker; keep it in a chunk of its own wherever it lands.
+const chunks = {
+  codeSplitting: {
+    groups: [
+      { name: 'tfjs', test: /node_modules[\\/]@tensorflow[\\/]/ },
+      { name: 'vendor', test: /node_modules[\\/](react|react-dom|scheduler|recharts|d3-[^\\/]+|victory-vendor|zustand|@reduxjs|redux|immer|reselect|es-toolkit|decimal\.js-light|eventemitter3)[\\/]/ },
+    ],
+  },
+};
 
 export default defineConfig({
   // Relative paths so `npm run build` output works from any static host or sub-folder.
   base: './',
+  plugins: [react()],
+  // No COOP/COEP headers on purpose: threaded wasm hangs in minified builds with them
+  // (shared/spec/ENVIRONMENT.md); the single-threaded SIMD binary is what the worker loads.
+  // The worker's imports are not found by the dev server's first scan (it starts from index.html);
+  // pre-bundle them up front, or the first job in `vite` dev triggers a dependency re-optimisation
+  // and a full page reload.
+  optimizeDeps: {
+    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'],
+  },
+  worker: {
+    format: 'es',
+    rolldownOptions: { output: chunks },
+  },
+  build: {
+    target: 'es2022',
+    // `import u from '…/tfjs-backend-wasm-simd.wasm?url'` must stay a file: never inline wasm as base64.
+    assetsInlineLimit: (file: string) => (file.endsWith('.wasm') ? false : undefined),
+    chunkSizeWarningLimit: 1200,
+    rolldownOptions: { output: chunks },
+  },
   test: {
     include: ['src/**/*.test.ts', 'cli/**/*.test.ts'],
     // tfjs-wasm is single-threaded and CPU-bound: running files in parallel on 2 cores only thrashes.

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const needed = ['tsx', 'vitest', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'];
+const needed = ['tsx', 'vitest', 'vite', '@vitejs/plugin-react', 'react', 'playwright-core', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'];
 const missing = needed.filter((p) => !existsSync(`${root}/node_modules/${p}/package.json`));
 if (missing.length) {
   console.error(`installing dependencies (missing: ${missing.join(', ')}) ...`);

@@ -1,0 +1,110 @@
+/**
+ * The shape of the app's one zustand store (built from slices in src/state/store.ts). The UI reads
+ * and calls only what is declared here; the store talks to the worker (src/worker/protocol.ts).
+ */
+import type { Branches, ModelPresetName, RunConfig } from '../core/config/config.ts';
+import type { ModelSetting } from '../core/eval/experiment.ts';
+import type { EpochRecord, ResultsFile, RunResult } from '../core/eval/results.ts';
+import type { BackendName, DatasetSummary, JobKind, ParamCount } from '../worker/protocol.ts';
+import type { PresetId } from './presets.ts';
+
+export type JobStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'done' | 'error';
+
+/** One stored run group (a job): what the runs list shows and IndexedDB keeps. */
+export interface StoredJob {
+  id: string;
+  name: string; // user-editable
+  kind: JobKind;
+  createdAt: string;
+  status: 'running' | 'done' | 'aborted' | 'interrupted' | 'error'; // 'interrupted' = cut off by a reload
+  config: RunConfig;
+  settings: ModelSetting[];
+  epochs: { index: number; record: EpochRecord }[]; // per-run epoch history (index = run index in the job)
+  runs: RunResult[];
+  results: ResultsFile | null; // set when the job finished (or was stopped with finished runs)
+  message?: string;
+  backend?: BackendName; // addition: the backend the job ran on (for partial results of interrupted jobs)
+}
+
+export interface LiveProgress {
+  runIndex: number;
+  runTotal: number;
+  setting: ModelSetting | null;
+  seed: number | null;
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number;
+  maxEpochs: number;
+  stepsPerSecond: number;
+  etaSeconds: number | null;
+  losses: { step: number; loss: number }[]; // per-step train loss of the current run (for the loss chart)
+}
+
+export interface BackendState {
+  requested: BackendName | 'auto';
+  active: BackendName | null;
+  tried: { name: BackendName; ok: boolean; reason?: string }[];
+}
+
+export interface AppState {
+  // --- config slice: the whole RunConfig being edited (data, model, missing, train, eval)
+  config: RunConfig;
+  setConfig(patch: (c: RunConfig) => void): void; // immer-free: the slice clones, applies, validates
+  setModelPreset(p: ModelPresetName): void;
+  setBranches(b: Branches): void;
+  /** Replaces the config from a shared URL or a preset button; invalid input → error message, old config kept. */
+  loadConfig(c: RunConfig): void;
+
+  // --- derived info from the worker for the panels
+  dataset: DatasetSummary | null;
+  paramCounts: ParamCount[]; // the four Table-5 settings for the current config
+
+  // --- backend slice
+  backend: BackendState;
+  selectBackend(b: BackendName | 'auto'): void;
+
+  // --- job slice
+  status: JobStatus;
+  currentJobId: string | null;
+  progress: LiveProgress | null;
+  startJob(kind: JobKind, settings?: ModelSetting[]): void; // settings default: the config's branches
+  pause(): void;
+  resume(): void;
+  stop(): void;
+
+  // --- runs slice (persisted in IndexedDB)
+  jobs: StoredJob[]; // newest first
+  selectedJobIds: string[]; // for comparison in the charts
+  renameJob(id: string, name: string): void;
+  deleteJob(id: string): void;
+  toggleSelected(id: string): void;
+  importResults(file: ResultsFile, name?: string): void; // a results JSON made by the CLI or exported earlier
+
+  // --- messages
+  notice: { kind: 'info' | 'error'; text: string } | null;
+  dismissNotice(): void;
+
+  // --- additions (worker/state): lifecycle, memory, presets, weights
+  /**
+   * Call once when the app mounts (idempotent; returns the same promise): reads the URL
+   * (`#config=1.…` shared config, `backend=webgpu|webgl|wasm|cpu|auto` in hash or query), starts
+   * the worker (init + describe), and loads the saved jobs from IndexedDB (a job cut off by a
+   * reload becomes 'interrupted'). `url` defaults to location.href.
+   */
+  init(opts?: { url?: string }): Promise<void>;
+  jobsLoaded: boolean; // true once init() has read IndexedDB (or failed to, with a notice)
+  memory: { numTensors: number; numBytes: number } | null; // last tf.memory() of the worker
+  refreshMemory(): void; // asks the worker; the answer lands in `memory`
+  /** Loads a one-click preset's config (src/state/presets.ts); `start` also starts its job. */
+  applyPreset(id: PresetId, start?: boolean): void;
+  /**
+   * The trained (best-epoch) weights of run `runIndex` (default: the last finished run) of a job,
+   * as a 'mfmb-weights/1' file (src/state/weightsFile.ts). Only the most recent job trained since
+   * the page loaded has weights in the worker; otherwise null and a notice.
+   */
+  exportWeights(jobId: string, runIndex?: number): Promise<Blob | null>;
+  /** Reads a weights file, rebuilds its model under its saved config and tests it on the rate grid: a new one-run job. */
+  importWeights(file: ArrayBuffer | Uint8Array, name?: string): void;
+  /** Resolves when every pending IndexedDB write has landed (tests; before a deliberate reload). */
+  flush(): Promise<void>;
+}

@@ -1,0 +1,154 @@
+/**
+ * The shareable URL: the whole RunConfig in the URL hash as `#config=1.<base64url(JSON)>`, where
+ * the JSON holds only the fields that differ from the app's defaults (sections nested, lists
+ * whole), so the default config is `#config=1.e30`. Decoding validates everything and never
+ * throws: bad input gives a clear error and the defaults. The hash may also carry `backend=NAME`
+ * (webgpu | webgl | wasm | cpu | auto), e.g. `#backend=wasm` to force a backend.
+ */
+import { defaultRunConfig, type RunConfig } from '../core/config/config.ts';
+import { BACKEND_ORDER, type BackendName } from '../worker/protocol.ts';
+import { configError, mergeOntoDefaults, normalizeConfig } from './validateConfig.ts';
+
+export const CONFIG_PARAM = 'config';
+export const BACKEND_PARAM = 'backend';
+const VERSION = '1';
+const MAX_ENCODED = 100_000;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The defaults every URL is relative to (normalized, so derived fields never show up as changes). */
+export function baseConfig(): RunConfig {
+  return normalizeConfig(defaultRunConfig());
+}
+
+/** Fields of `c` that differ from `base`; sections recurse, everything else compares whole. */
+export function configDiff(c: RunConfig, base: RunConfig = baseConfig()): Obj {
+  const walk = (a: Obj, b: Obj): Obj => {
+    const out: Obj = {};
+    for (const k of Object.keys(a)) {
+      if (isObj(a[k]) && isObj(b[k])) {
+        const sub = walk(a[k] as Obj, b[k] as Obj);
+        if (Object.keys(sub).length) out[k] = sub;
+      } else if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) {
+        out[k] = a[k];
+      }
+    }
+    return out;
+  };
+  return walk(c as unknown as Obj, base as unknown as Obj);
+}
+
+function toBase64Url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(s: string): string {
+  if (!/^[A-Za-z0-9_-]*$/.test(s)) throw new Error('it contains characters that are not base64url');
+  const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4);
+  let bin: string;
+  try {
+    bin = atob(b64);
+  } catch {
+    throw new Error('it is not valid base64url');
+  }
+  const bytes = Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+  return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+}
+
+/** The config as the compact token that follows `config=` (version prefix included). */
+export function encodeConfig(c: RunConfig): string {
+  return `${VERSION}.${toBase64Url(JSON.stringify(configDiff(normalizeConfig(c))))}`;
+}
+
+export type DecodeResult = { ok: true; config: RunConfig } | { ok: false; error: string; config: RunConfig };
+
+/** Token → config. Never throws: on any problem, ok=false, a message for a notice, and the defaults. */
+export function decodeConfig(token: string): DecodeResult {
+  const fail = (why: string): DecodeResult => ({ ok: false, error: `The shared link's config could not be used: ${why}. The defaults were loaded instead.`, config: baseConfig() });
+  try {
+    if (typeof token !== 'string' || token.length === 0) return fail('it is empty');
+    if (token.length > MAX_ENCODED) return fail('it is too long');
+    const dot = token.indexOf('.');
+    if (dot < 0) return fail('it has no version prefix (expected "1.…")');
+    const version = token.slice(0, dot);
+    if (version !== VERSION) return fail(`version "${version}" is not supported (this app reads version ${VERSION})`);
+    let json: string;
+    try {
+      json = fromBase64Url(token.slice(dot + 1));
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+    let patch: unknown;
+    try {
+      patch = JSON.parse(json);
+    } catch {
+      return fail('it is not valid JSON');
+    }
+    const { config, errors } = mergeOntoDefaults(patch, baseConfig());
+    if (errors.length) return fail(errors.slice(0, 3).join('; ') + (errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''));
+    const problem = configError(config);
+    if (problem) return fail(problem);
+    return { ok: true, config: normalizeConfig(config) };
+  } catch (e) {
+    return fail(`unexpected problem (${(e as Error)?.message ?? String(e)})`);
+  }
+}
+
+/** `#config=1.…` (plus `&backend=NAME` when given and not 'auto'). */
+export function configToHash(c: RunConfig, backend?: BackendName | 'auto'): string {
+  const params = new URLSearchParams();
+  params.set(CONFIG_PARAM, encodeConfig(c));
+  if (backend && backend !== 'auto') params.set(BACKEND_PARAM, backend);
+  return `#${params.toString()}`;
+}
+
+/** A full shareable link: `base` (default: the current page without its hash) + the config hash. */
+export function shareUrl(c: RunConfig, base?: string, backend?: BackendName | 'auto'): string {
+  const href = base ?? (typeof location !== 'undefined' ? location.href : 'http://localhost/');
+  return href.split('#')[0] + configToHash(c, backend);
+}
+
+export interface UrlState {
+  config: RunConfig | null; // null: the URL names no config
+  backend: BackendName | 'auto' | null; // null: the URL names no backend
+  error: string | null; // for a notice; config then holds the defaults
+}
+
+/**
+ * Reads a URL's hash and query (`#config=…&backend=…`, `?backend=…`; the hash wins). Accepts a
+ * full URL, a `#…` hash or a `?…` query.
+ */
+export function readUrlState(url: string): UrlState {
+  const state: UrlState = { config: null, backend: null, error: null };
+  let hash = '';
+  let search = '';
+  const h = url.indexOf('#');
+  if (h >= 0) hash = url.slice(h + 1);
+  const before = h >= 0 ? url.slice(0, h) : url;
+  const q = before.indexOf('?');
+  if (q >= 0) search = before.slice(q + 1);
+  let params: URLSearchParams[];
+  try {
+    params = [new URLSearchParams(hash), new URLSearchParams(search)];
+  } catch {
+    return { ...state, error: 'The link could not be read; the defaults were loaded instead.' };
+  }
+  const errors: string[] = [];
+  const token = params.map((p) => p.get(CONFIG_PARAM)).find((v) => v !== null);
+  if (token !== undefined && token !== null) {
+    const r = decodeConfig(token);
+    state.config = r.config;
+    if (!r.ok) errors.push(r.error);
+  }
+  const b = params.map((p) => p.get(BACKEND_PARAM)).find((v) => v !== null);
+  if (b !== undefined && b !== null) {
+    if (b === 'auto' || (BACKEND_ORDER as readonly string[]).includes(b)) state.backend = b as BackendName | 'auto';
+    else errors.push(`The link asks for backend "${b}", which does not exist (${BACKEND_ORDER.join(', ')} or auto); using auto.`);
+  }
+  state.error = errors.length ? errors.join(' ') : null;
+  return state;
+}

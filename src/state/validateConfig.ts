@@ -1,0 +1,270 @@
+/**
+ * Checks a RunConfig field by field before the app accepts it (an edit, a shared URL, a preset, an
+ * imported job). Problems come back as "path: what is wrong" lines a user can act on; nothing here
+ * throws. Also: `mergeOntoDefaults` (strict structural merge used by the URL codec and loadConfig)
+ * and `normalizeConfig` (keeps derived fields consistent).
+ */
+import {
+  defaultRunConfig, modelPreset, validateModelConfig,
+  type ModelConfig, type ModelPresetName, type RunConfig, type SyntheticPresetName,
+} from '../core/config/config.ts';
+import { SYNTHETIC_PRESETS } from '../core/data/synthetic.ts';
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  let s: string;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    s = String(v);
+  }
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+class Checker {
+  readonly problems: string[] = [];
+
+  fail(path: string, what: string, v: unknown): void {
+    this.problems.push(`${path}: expected ${what}, got ${show(v)}`);
+  }
+
+  num(v: unknown, path: string, min = -Infinity, max = Infinity, opts: { int?: boolean; minExclusive?: boolean; maxExclusive?: boolean } = {}): boolean {
+    const okType = typeof v === 'number' && Number.isFinite(v) && (!opts.int || Number.isInteger(v));
+    const n = v as number;
+    const okLow = opts.minExclusive ? n > min : n >= min;
+    const okHigh = opts.maxExclusive ? n < max : n <= max;
+    if (okType && okLow && okHigh) return true;
+    const kind = opts.int ? 'an integer' : 'a number';
+    const lo = min === -Infinity ? '' : `${opts.minExclusive ? '>' : '≥'} ${min}`;
+    const hi = max === Infinity ? '' : `${opts.maxExclusive ? '<' : '≤'} ${max}`;
+    this.fail(path, [kind, [lo, hi].filter(Boolean).join(' and ')].filter(Boolean).join(' '), v);
+    return false;
+  }
+
+  int(v: unknown, path: string, min: number, max = Infinity): boolean {
+    return this.num(v, path, min, max, { int: true });
+  }
+
+  rate(v: unknown, path: string): boolean {
+    return this.num(v, path, 0, 1);
+  }
+
+  bool(v: unknown, path: string): boolean {
+    if (typeof v === 'boolean') return true;
+    this.fail(path, 'true or false', v);
+    return false;
+  }
+
+  oneOf(v: unknown, allowed: readonly unknown[], path: string): boolean {
+    if (allowed.includes(v)) return true;
+    this.fail(path, `one of ${allowed.map((a) => String(a)).join(' | ')}`, v);
+    return false;
+  }
+
+  triple(v: unknown, path: string, each: (x: unknown, p: string) => boolean): boolean {
+    if (!Array.isArray(v) || v.length !== 3) {
+      this.fail(path, 'a list of 3 values (text, audio, vision)', v);
+      return false;
+    }
+    return v.map((x, i) => each(x, `${path}[${i}]`)).every(Boolean);
+  }
+
+  list(v: unknown, path: string, each: (x: unknown, p: string) => boolean, minLength = 1, maxLength = Infinity): v is unknown[] {
+    if (!Array.isArray(v) || v.length < minLength || v.length > maxLength) {
+      this.fail(path, `a list of ${minLength}${maxLength === Infinity ? ' or more' : `–${maxLength}`} values`, v);
+      return false;
+    }
+    return v.map((x, i) => each(x, `${path}[${i}]`)).every(Boolean);
+  }
+
+  section(v: unknown, path: string): v is Obj {
+    if (isObj(v)) return true;
+    this.fail(path, 'an object', v);
+    return false;
+  }
+}
+
+export const DATA_SOURCES = ['synthetic:tiny', 'synthetic:small', 'synthetic:mosi-shape'] as const;
+const DROPOUT_MAX = 0.95;
+const MAX_EPOCHS = 10_000;
+
+function checkModel(c: Checker, m: Obj): void {
+  const p = 'model';
+  c.oneOf(m.arch, ['mfmb', 'fc-t', 'fc-a', 'fc-v', 'concat'], `${p}.arch`);
+  c.oneOf(m.preset, ['tiny', 'small', 'base', 'custom'], `${p}.preset`);
+  c.triple(m.dims, `${p}.dims`, (x, q) => c.int(x, q, 1));
+  c.triple(m.lens, `${p}.lens`, (x, q) => c.int(x, q, 1));
+  for (const k of ['d', 'hpaHeads', 'hpaLayers', 'hubHeads', 'hubLayers', 'macroEncLayers', 'hubK', 'rnnLayers', 'common', 'mixerHidden', 'headHidden']) {
+    c.int(m[k], `${p}.${k}`, 1, 4096);
+  }
+  c.int(m.reconHidden, `${p}.reconHidden`, 0, 4096);
+  c.triple(m.rnnHidden, `${p}.rnnHidden`, (x, q) => c.int(x, q, 1, 4096));
+  c.oneOf(m.alignment, ['parallel', 'sequential'], `${p}.alignment`);
+  c.bool(m.causalMask, `${p}.causalMask`);
+  c.oneOf(m.hubInit, ['learned', 'zeros'], `${p}.hubInit`);
+  if (typeof m.hubOrder !== 'string') c.fail(`${p}.hubOrder`, 'a permutation of "tav"', m.hubOrder);
+  c.oneOf(m.cell, ['gru', 'lstm'], `${p}.cell`);
+  c.bool(m.mixer, `${p}.mixer`);
+  if (c.oneOf(m.numClasses, [1, 3], `${p}.numClasses`) && m.numClasses === 3) {
+    c.problems.push(`${p}.numClasses: the 3-class head is not trained by this app yet; use 1 (regression)`);
+  }
+  if (c.section(m.branches, `${p}.branches`)) {
+    const b = m.branches as Obj;
+    for (const k of ['macro', 'micro', 'recon']) c.bool(b[k], `${p}.branches.${k}`);
+    const extra = Object.keys(b).filter((k) => !['macro', 'micro', 'recon'].includes(k));
+    if (extra.length) c.problems.push(`${p}.branches: unknown branch ${extra.join(', ')} (macro, micro, recon)`);
+  }
+  for (const k of ['textDropout', 'dropout', 'selfAttnDropout', 'macroDropout', 'fusionDropout', 'headDropout']) {
+    c.num(m[k], `${p}.${k}`, 0, DROPOUT_MAX);
+  }
+  c.triple(m.attnDropout, `${p}.attnDropout`, (x, q) => c.num(x, q, 0, DROPOUT_MAX));
+}
+
+function checkData(c: Checker, d: Obj): void {
+  if (typeof d.source === 'string' && d.source.startsWith('file:')) {
+    c.problems.push(`data.source: reading feature files ("${d.source}") is not implemented yet; use ${DATA_SOURCES.join(', ')}`);
+  } else {
+    c.oneOf(d.source, DATA_SOURCES, 'data.source');
+  }
+  c.int(d.seed, 'data.seed', 0, 2 ** 32 - 1);
+  if (c.section(d.knobs, 'data.knobs')) {
+    const k = d.knobs as Obj;
+    for (const name of ['textSignal', 'audioSignal', 'visionSignal', 'noise', 'interaction']) c.num(k[name], `data.knobs.${name}`, 0, 100);
+  }
+}
+
+function checkMissing(c: Checker, m: Obj): void {
+  const p = 'missing';
+  c.oneOf(m.protocol, ['train-once', 'per-rate'], `${p}.protocol`);
+  if (m.trainRate !== 'random') {
+    if (typeof m.trainRate !== 'number') c.fail(`${p}.trainRate`, 'a rate in [0, 1] or "random"', m.trainRate);
+    else c.rate(m.trainRate, `${p}.trainRate`);
+  }
+  if (c.list(m.testRates, `${p}.testRates`, (x, q) => c.rate(x, q), 1, 101)) {
+    const r = m.testRates as number[];
+    if (r.some((v, i) => i > 0 && !(v > r[i - 1]))) c.problems.push(`${p}.testRates: rates must be strictly ascending, got ${r.join(', ')}`);
+  }
+  if (m.perModalityRates !== null) c.triple(m.perModalityRates, `${p}.perModalityRates`, (x, q) => c.rate(x, q));
+  c.oneOf(m.level, ['frame', 'modality'], `${p}.level`);
+  c.oneOf(m.replace, ['zero', 'noise'], `${p}.replace`);
+  c.num(m.noiseScale, `${p}.noiseScale`, 0, 100);
+  c.triple(m.maskSeeds, `${p}.maskSeeds`, (x, q) => c.int(x, q, 0, 2 ** 32 - 1));
+  c.bool(m.textIsBert, `${p}.textIsBert`);
+}
+
+function checkTrain(c: Checker, t: Obj): void {
+  const p = 'train';
+  c.int(t.epochs, `${p}.epochs`, 1, MAX_EPOCHS);
+  c.num(t.lr, `${p}.lr`, 0, 10, { minExclusive: true });
+  c.num(t.weightDecay, `${p}.weightDecay`, 0, 10);
+  c.num(t.clipValue, `${p}.clipValue`, 0, 1e6, { minExclusive: true });
+  c.int(t.batchSize, `${p}.batchSize`, 1, 4096);
+  c.int(t.patience, `${p}.patience`, 1, MAX_EPOCHS);
+  c.int(t.plateauPatience, `${p}.plateauPatience`, 1, MAX_EPOCHS);
+  c.num(t.plateauFactor, `${p}.plateauFactor`, 0, 1, { minExclusive: true });
+  c.int(t.reconWarmupEpochs, `${p}.reconWarmupEpochs`, 0, MAX_EPOCHS);
+  c.triple(t.alpha, `${p}.alpha`, (x, q) => c.num(x, q, 0, 1e6));
+  if (c.list(t.seeds, `${p}.seeds`, (x, q) => c.int(x, q, 0, 2 ** 32 - 1), 1, 100)) {
+    const s = t.seeds as number[];
+    if (new Set(s).size !== s.length) c.problems.push(`${p}.seeds: each seed may appear once, got ${s.join(', ')}`);
+  }
+}
+
+/** Every problem with the config, as "path: problem" lines; [] when it can run. */
+export function runConfigProblems(cfg: unknown): string[] {
+  const c = new Checker();
+  if (!c.section(cfg, 'config')) return c.problems;
+  const o = cfg as Obj;
+  const extra = Object.keys(o).filter((k) => !['model', 'data', 'missing', 'train', 'eval'].includes(k));
+  if (extra.length) c.problems.push(`config: unknown section ${extra.join(', ')}`);
+  if (c.section(o.model, 'model')) checkModel(c, o.model as Obj);
+  if (c.section(o.data, 'data')) checkData(c, o.data as Obj);
+  if (c.section(o.missing, 'missing')) checkMissing(c, o.missing as Obj);
+  if (c.section(o.train, 'train')) checkTrain(c, o.train as Obj);
+  if (c.section(o.eval, 'eval')) {
+    const e = o.eval as Obj;
+    c.oneOf(e.f1Order, ['truth-first', 'pred-first'], 'eval.f1Order');
+    c.bool(e.auilcIncludeOne, 'eval.auilcIncludeOne');
+  }
+  // The model's own rules (head divisibility, a fusion stream on, hub order) once the types hold.
+  if (c.problems.length === 0) {
+    try {
+      validateModelConfig((o as unknown as RunConfig).model);
+    } catch (e) {
+      c.problems.push(`model: ${(e as Error).message}`);
+    }
+  }
+  return c.problems;
+}
+
+/** One message for a notice: the first few problems. null when the config is fine. */
+export function configError(cfg: unknown): string | null {
+  const p = runConfigProblems(cfg);
+  if (p.length === 0) return null;
+  return p.slice(0, 3).join('; ') + (p.length > 3 ? ` (and ${p.length - 3} more)` : '');
+}
+
+/**
+ * Merges `patch` onto `base` (default: defaultRunConfig()) structurally: nested sections merge key
+ * by key, everything else (numbers, strings, lists, tuples, null) replaces. A key the base does not
+ * have is an error. The result still needs runConfigProblems() for the values.
+ */
+export function mergeOntoDefaults(patch: unknown, base: RunConfig = defaultRunConfig()): { config: RunConfig; errors: string[] } {
+  const errors: string[] = [];
+  const out = structuredClone(base) as unknown as Obj;
+  const walk = (target: Obj, p: unknown, path: string) => {
+    if (!isObj(p)) {
+      errors.push(`${path || 'config'}: expected an object, got ${show(p)}`);
+      return;
+    }
+    for (const [k, v] of Object.entries(p)) {
+      const where = path ? `${path}.${k}` : k;
+      if (!(k in target)) {
+        errors.push(`${where}: unknown field`);
+        continue;
+      }
+      if (isObj(target[k])) walk(target[k] as Obj, v, where);
+      else target[k] = structuredClone(v);
+    }
+  };
+  walk(out, patch, '');
+  return { config: out as unknown as RunConfig, errors };
+}
+
+const SIZE_FIELDS: (keyof ModelConfig)[] = [
+  'd', 'hpaHeads', 'hpaLayers', 'hubHeads', 'hubLayers', 'macroEncLayers', 'rnnHidden', 'rnnLayers', 'common', 'mixerHidden', 'headHidden',
+];
+
+/**
+ * Derived fields: model.dims/lens follow the synthetic preset (the experiment uses the data's sizes
+ * anyway; this keeps the saved config truthful), and a named model preset whose sizes were edited
+ * becomes 'custom'.
+ */
+export function normalizeConfig(cfg: RunConfig): RunConfig {
+  const out = structuredClone(cfg);
+  const name = out.data.source.startsWith('synthetic:') ? (out.data.source.slice('synthetic:'.length) as SyntheticPresetName) : null;
+  const preset = name && name in SYNTHETIC_PRESETS ? SYNTHETIC_PRESETS[name] : null;
+  if (preset) {
+    out.model.dims = [...preset.dims];
+    out.model.lens = [...preset.lens];
+  }
+  if (out.model.preset !== 'custom' && ['tiny', 'small', 'base'].includes(out.model.preset)) {
+    const ref = modelPreset(out.model.preset as ModelPresetName);
+    if (SIZE_FIELDS.some((k) => JSON.stringify(ref[k]) !== JSON.stringify(out.model[k]))) out.model.preset = 'custom';
+  }
+  return out;
+}
+
+/** The model preset's sizes, keeping the user's other model choices (branches, cell, options). */
+export function withModelPreset(cfg: RunConfig, name: ModelPresetName): RunConfig {
+  const out = structuredClone(cfg);
+  const sized = modelPreset(name);
+  for (const k of SIZE_FIELDS) (out.model as unknown as Obj)[k] = structuredClone(sized[k]);
+  out.model.preset = name;
+  return out;
+}

@@ -1,0 +1,163 @@
+/**
+ * Worker → store: each FromWorker message updates the slices. Messages about a job other than the
+ * current one are ignored (a late message after a stop, say). An 'error' never wipes state: it sets
+ * a notice and, when it ends the current job, marks that job failed with what it had.
+ */
+import type { FromWorker } from '../worker/protocol.ts';
+import { estimateEta, failJob, isActive } from './slices/job.ts';
+import { errorNotice, infoNotice } from './slices/notice.ts';
+import type { GetState, Runtime, SetState } from './runtime.ts';
+import type { LiveProgress, StoredJob } from './types.ts';
+
+/** Points kept for the live loss chart; beyond this the series is thinned to every other point. */
+export const MAX_LOSS_POINTS = 2000;
+
+const BACKEND_LABEL: Record<string, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'wasm', cpu: 'cpu' };
+
+export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetState, rt: Runtime): void {
+  if (typeof msg !== 'object' || msg === null || typeof (msg as { type?: unknown }).type !== 'string') return;
+  const isCurrent = (jobId: string) => get().currentJobId === jobId;
+  const updateJob = (id: string, fn: (j: StoredJob) => StoredJob) => set((s) => ({ jobs: s.jobs.map((j) => (j.id === id ? fn(j) : j)) }));
+  const updateProgress = (fn: (p: LiveProgress) => LiveProgress) => set((s) => (s.progress ? { progress: fn(s.progress) } : {}));
+
+  switch (msg.type) {
+    case 'backend': {
+      const requested = get().backend.requested;
+      set((s) => ({ backend: { ...s.backend, active: msg.name, tried: msg.tried } }));
+      if (requested !== 'auto' && requested !== msg.name) {
+        const why = msg.tried.find((t) => t.name === requested)?.reason ?? 'it failed';
+        set(infoNotice(`${BACKEND_LABEL[requested]} could not be used (${why}); running on ${BACKEND_LABEL[msg.name]} instead.`));
+      }
+      return;
+    }
+    case 'described':
+      set({ dataset: msg.dataset, paramCounts: msg.params });
+      return;
+    case 'run-start': {
+      if (!isCurrent(msg.jobId)) return;
+      const maxEpochs = get().jobs.find((j) => j.id === msg.jobId)?.config.train.epochs ?? get().progress?.maxEpochs ?? 0;
+      updateProgress((p) => {
+        const next: LiveProgress = {
+          ...p,
+          runIndex: msg.index,
+          runTotal: msg.total,
+          setting: msg.setting,
+          seed: msg.seed,
+          epoch: 0,
+          step: 0,
+          maxEpochs,
+          losses: [],
+        };
+        return { ...next, etaSeconds: estimateEta(next) };
+      });
+      return;
+    }
+    case 'step': {
+      if (!isCurrent(msg.jobId)) return;
+      updateProgress((p) => {
+        const x = (msg.epoch - 1) * msg.stepsPerEpoch + msg.step;
+        let losses = [...p.losses, { step: x, loss: msg.loss }];
+        if (losses.length > MAX_LOSS_POINTS) losses = losses.filter((_, i) => i % 2 === 0 || i === losses.length - 1);
+        const next: LiveProgress = {
+          ...p,
+          runIndex: msg.index,
+          epoch: msg.epoch,
+          step: msg.step,
+          stepsPerEpoch: msg.stepsPerEpoch,
+          stepsPerSecond: msg.stepsPerSecond,
+          losses,
+        };
+        return { ...next, etaSeconds: estimateEta(next) };
+      });
+      return;
+    }
+    case 'epoch': {
+      if (!get().jobs.some((j) => j.id === msg.jobId)) return;
+      updateJob(msg.jobId, (j) => ({ ...j, epochs: [...j.epochs, { index: msg.index, record: msg.record }] }));
+      rt.saveJob(msg.jobId);
+      return;
+    }
+    case 'run-end': {
+      if (!get().jobs.some((j) => j.id === msg.jobId)) return;
+      updateJob(msg.jobId, (j) => ({ ...j, runs: [...j.runs, msg.result] }));
+      rt.saveJob(msg.jobId);
+      return;
+    }
+    case 'done': {
+      if (!get().jobs.some((j) => j.id === msg.jobId)) return;
+      const job = get().jobs.find((j) => j.id === msg.jobId)!;
+      const total = get().progress?.runTotal ?? msg.results.runs.length;
+      const finished = msg.results.runs.filter((r) => r.stopReason !== 'aborted').length;
+      const cut = msg.results.runs.some((r) => r.stopReason === 'aborted');
+      const summary = `${finished} of ${total} run${total === 1 ? '' : 's'} finished${cut ? '; the run that was cut off is kept with its best epoch so far' : ''}`;
+      updateJob(msg.jobId, (j) => ({
+        ...j,
+        status: msg.aborted ? 'aborted' : 'done',
+        runs: msg.results.runs,
+        results: msg.results,
+        message: msg.aborted ? job.message ?? `stopped: ${summary}` : j.message,
+      }));
+      if (isCurrent(msg.jobId)) {
+        set({ status: 'done' });
+        updateProgress((p) => ({ ...p, etaSeconds: msg.aborted ? null : 0 }));
+        if (msg.aborted) set(infoNotice(`Stopped: ${summary}.`));
+      }
+      rt.saveJob(msg.jobId, true);
+      afterJob(rt, get);
+      return;
+    }
+    case 'paused':
+      if (isCurrent(msg.jobId) && get().status === 'running') set({ status: 'paused' });
+      return;
+    case 'resumed':
+      if (isCurrent(msg.jobId) && get().status === 'paused') set({ status: 'running' });
+      return;
+    case 'memory':
+      set({ memory: { numTensors: msg.numTensors, numBytes: msg.numBytes } });
+      return;
+    case 'weights':
+      rt.answerWeights(msg.requestId, msg);
+      return;
+    case 'error': {
+      set(errorNotice(msg.message));
+      if (msg.requestId !== undefined) rt.answerWeights(msg.requestId, null);
+      if (msg.backendLost) {
+        set((s) => ({ backend: { ...s.backend, active: null } }));
+        // The job on the dead backend is being stopped and will report 'done'; re-init after it.
+        if (isActive(get().status)) rt.reinitAfterJob = true;
+        else rt.post({ type: 'init', backend: get().backend.requested });
+      } else if (msg.jobId && isCurrent(msg.jobId) && isActive(get().status)) {
+        // The job ended with this error: keep what it had, plus the worker's partial results.
+        if (msg.results) {
+          const partial = msg.results;
+          updateJob(msg.jobId, (j) => ({ ...j, runs: partial.runs, results: partial }));
+        }
+        failJob(set, get, rt, msg.jobId, msg.message);
+        afterJob(rt, get);
+      }
+      if (!msg.recoverable) {
+        rt.dropWorker();
+        const s = get();
+        if (s.currentJobId && isActive(s.status)) failJob(set, get, rt, s.currentJobId, msg.message);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+function afterJob(rt: Runtime, get: GetState): void {
+  if (rt.reinitAfterJob) {
+    rt.reinitAfterJob = false;
+    rt.post({ type: 'init', backend: get().backend.requested });
+  }
+}
+
+/** The worker itself failed (script error, crash): it is dropped and restarted on next use. */
+export function handleWorkerCrash(message: string, set: SetState, get: GetState, rt: Runtime): void {
+  const text = `The training worker stopped unexpectedly: ${message}. It will be restarted on the next action.`;
+  set({ ...errorNotice(text), backend: { ...get().backend, active: null } });
+  const s = get();
+  if (s.currentJobId && isActive(s.status)) failJob(set, get, rt, s.currentJobId, text);
+}

@@ -1,0 +1,117 @@
+import { useState } from 'react';
+import { BACKEND_ORDER, type BackendName } from '../worker/protocol.ts';
+import { PRESET_BUTTONS, useAppStore } from './bindings.ts';
+import { errorText } from './format.ts';
+import { useBusy } from './hooks.ts';
+
+const BACKEND_LABEL: Record<BackendName | 'auto', string> = {
+  auto: 'auto (fastest available)',
+  webgpu: 'WebGPU',
+  webgl: 'WebGL',
+  wasm: 'WebAssembly (wasm)',
+  cpu: 'CPU (plain JS)',
+};
+
+export function Header() {
+  return (
+    <header className="topbar">
+      <div className="brand">
+        <svg className="brand-mark" viewBox="0 0 32 32" aria-hidden="true">
+          <rect width="32" height="32" rx="7" fill="#2f5d8a" />
+          <path d="M6 22l6-10 6 6 8-12" stroke="#fff" strokeWidth="2.6" fill="none" strokeLinecap="round" strokeLinejoin="round" />
+          <circle cx="26" cy="6" r="2.4" fill="#f2b84b" />
+        </svg>
+        <div>
+          <h1 className="brand-name">MFMB Playground</h1>
+          <p className="brand-tag">Multimodal sentiment under missing data — MFMB-Net (AAAI 2025), trained in your browser</p>
+        </div>
+      </div>
+      <BackendBox />
+    </header>
+  );
+}
+
+function BackendBox() {
+  const backend = useAppStore((s) => s.backend);
+  const selectBackend = useAppStore((s) => s.selectBackend);
+  const busy = useBusy();
+  const webgpuFail = backend.tried.find((t) => t.name === 'webgpu' && !t.ok);
+  const failures = backend.tried.filter((t) => !t.ok);
+  const fallback = backend.active && backend.active !== 'webgpu' && webgpuFail ? (webgpuFail.reason?.startsWith('WebGPU unavailable') ? webgpuFail.reason : `WebGPU unavailable: ${webgpuFail.reason ?? 'no reason given'}`) : null;
+  return (
+    <div className="backend" aria-label="Compute backend">
+      <div className="backend-row">
+        <span className="backend-label">Backend</span>
+        <span className={`backend-name${backend.active ? '' : ' is-pending'}`} data-testid="backend-name" title={failures.map((f) => `${f.name}: ${f.reason ?? 'failed'}`).join('\n') || undefined}>
+          {backend.active ?? 'starting…'}
+        </span>
+        <label className="sr-only" htmlFor="backend-select">
+          Choose the backend
+        </label>
+        <select
+          id="backend-select"
+          data-testid="backend-select"
+          value={backend.requested}
+          disabled={busy}
+          title={busy ? 'stop the job to change the backend' : 'Which tfjs backend the training worker uses'}
+          onChange={(e) => selectBackend(e.target.value as BackendName | 'auto')}
+        >
+          {(['auto', ...BACKEND_ORDER] as const).map((b) => (
+            <option key={b} value={b}>
+              {BACKEND_LABEL[b]}
+            </option>
+          ))}
+        </select>
+      </div>
+      {fallback ? (
+        <div className="backend-fallback" data-testid="backend-fallback">
+          {fallback}
+        </div>
+      ) : failures.length && backend.requested !== 'auto' && backend.active !== backend.requested ? (
+        <div className="backend-fallback" data-testid="backend-fallback">
+          {failures.map((f) => `${f.name}: ${f.reason ?? 'failed'}`).join(' · ')}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+export function PresetBar() {
+  const loadConfig = useAppStore((s) => s.loadConfig);
+  const startJob = useAppStore((s) => s.startJob);
+  const busy = useBusy();
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <nav className="presets" aria-label="One-click experiments">
+      <span className="presets-label">One-click experiments</span>
+      {PRESET_BUTTONS.map((p) => (
+        <button
+          key={p.testId}
+          type="button"
+          className="btn btn-preset"
+          data-testid={`preset-${p.testId}`}
+          disabled={busy}
+          title={busy ? 'a job is running: stop it first' : p.hint}
+          onClick={() => {
+            setError(null);
+            try {
+              const preset = p.make();
+              loadConfig(preset.config);
+              startJob(preset.kind, preset.settings);
+            } catch (e) {
+              setError(errorText(e));
+            }
+          }}
+        >
+          <span className="btn-preset-title">{p.label}</span>
+          <span className="btn-preset-hint">{p.hint}</span>
+        </button>
+      ))}
+      {error ? (
+        <div className="inline-error" role="alert">
+          {error}
+        </div>
+      ) : null}
+    </nav>
+  );
+}

@@ -1,0 +1,189 @@
+import { useMemo, useState } from 'react';
+import { Bar, BarChart, CartesianGrid, ErrorBar, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { TABLE5_SETTINGS } from '../../core/config/config.ts';
+import { METRIC_KEYS, type MetricKey } from '../../core/eval/metrics.ts';
+import { PAPER_FIGURES, PAPER_SOURCE } from '../../core/eval/paperFigures.ts';
+import { defaultRowLabel, formatMetric, NULL_MARK } from '../../core/eval/tables.ts';
+import { useCompareSeries, type CurveSeries } from '../derive.ts';
+import { colorAt, fmtTick, sameBranches } from '../format.ts';
+import { auilcCell } from './AuilcView.tsx';
+import { ChartCard } from './ChartCard.tsx';
+import type { LegendItem } from './exportPng.ts';
+import { isRaw, METRIC_LABELS, scaleMetric, TABLE_COLUMNS } from './metricInfo.ts';
+
+const PAPER_LABEL = 'paper (MOSI, BERT fine-tuned) — not this app’s results';
+const PAPER_COLOR = '#9aa5b1';
+const SHORT: Record<string, string> = {
+  'MFMB-Net (all)': 'all branches',
+  'w/o F-1 (macro off)': 'w/o F-1 (macro)',
+  'w/o F-2 (micro off)': 'w/o F-2 (micro)',
+  'w/o Recon': 'w/o Recon',
+};
+
+// Paper's Table 5 column order: Corr and Acc-7 first (the two it reports), then the rest.
+const ABLATION_COLUMNS = [TABLE_COLUMNS[1], TABLE_COLUMNS[2], TABLE_COLUMNS[0], TABLE_COLUMNS[3], TABLE_COLUMNS[4], TABLE_COLUMNS[5]];
+
+interface Group {
+  name: string;
+  setting: string;
+  rows: CurveSeries[];
+  paper: (typeof PAPER_FIGURES.table5)[number] | null;
+}
+
+export function AblationView() {
+  const { series, jobs } = useCompareSeries();
+  const [metric, setMetric] = useState<MetricKey>('corr');
+
+  const groups = useMemo(() => {
+    const out: Group[] = [];
+    const used = new Set<CurveSeries>();
+    for (const s of TABLE5_SETTINGS) {
+      const rows = series.filter((x) => x.row.arch === 'mfmb' && sameBranches(x.row.branches, s.branches));
+      rows.forEach((r) => used.add(r));
+      out.push({ name: SHORT[s.label] ?? s.label, setting: s.label, rows, paper: PAPER_FIGURES.table5.find((p) => sameBranches(p.branches, s.branches)) ?? null });
+    }
+    for (const x of series) {
+      if (used.has(x)) continue;
+      const label = defaultRowLabel(x.row);
+      let g = out.find((o) => o.setting === label);
+      if (!g) out.push((g = { name: label, setting: label, rows: [], paper: null }));
+      g.rows.push(x);
+    }
+    return out;
+  }, [series]);
+
+  const jobIds = jobs.map((j) => j.id);
+  const data = groups.map((g) => {
+    const d: Record<string, string | number | null> = { name: g.name };
+    for (const r of g.rows) {
+      const k = jobIds.indexOf(r.jobId);
+      // Several rows of one job in one group (a training-rate sweep): the first is plotted; the table lists all.
+      if (d[`j${k}`] !== undefined) continue;
+      d[`j${k}`] = scaleMetric(metric, r.row.auilc[metric].mean);
+      d[`e${k}`] = r.row.seeds.length > 1 ? scaleMetric(metric, r.row.auilc[metric].std) : null;
+    }
+    d.paper = g.paper ? scaleMetric(metric, g.paper.auilc[metric]) : null;
+    return d;
+  });
+  const paperHas = PAPER_FIGURES.table5.some((p) => p.auilc[metric] !== null);
+  const legend: LegendItem[] = jobs.map((j, k) => ({ label: `this app: ${j.name}`, color: colorAt(k) }));
+  if (paperHas) legend.push({ label: PAPER_LABEL, color: PAPER_COLOR, band: true });
+  const ran = series.length > 0;
+
+  return (
+    <ChartCard
+      id="ablation"
+      testId="ablation-view"
+      title="Ablation: AUILC per branch setting (Table 5)"
+      subtitle="Bars: this app’s AUILC for each setting that was run. Grey bars are the paper’s published figures, for reference only."
+      pngSubtitle={`AUILC of ${METRIC_LABELS[metric]}${isRaw(metric) ? '' : ' (×100)'}; grey = ${PAPER_LABEL}`}
+      empty={ran ? undefined : 'Run “Ablation (Table 5)” to fill this view.'}
+      legend={legend}
+      controls={
+        <label className="inline-select">
+          <span>metric</span>
+          <select data-testid="ablation-metric" value={metric} onChange={(e) => setMetric(e.target.value as MetricKey)}>
+            {METRIC_KEYS.map((k) => (
+              <option key={k} value={k}>
+                AUILC {METRIC_LABELS[k]}
+                {PAPER_FIGURES.table5.some((p) => p.auilc[k] !== null) ? ' (paper reports it)' : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+      }
+      aside={<AblationTable groups={groups} />}
+    >
+      <ResponsiveContainer width="100%" height={280}>
+        <BarChart data={data} margin={{ top: 8, right: 12, bottom: 4, left: -4 }} barCategoryGap="22%">
+          <CartesianGrid strokeDasharray="3 3" stroke="#e6ebf1" vertical={false} />
+          <XAxis dataKey="name" tick={{ fontSize: 11, fill: '#5b6776' }} stroke="#b8c2cf" interval={0} />
+          <YAxis tick={{ fontSize: 11, fill: '#5b6776' }} stroke="#b8c2cf" width={48} tickFormatter={fmtTick} />
+          <Tooltip formatter={(v, name) => [typeof v === 'number' ? (isRaw(metric) ? v.toFixed(3) : v.toFixed(1)) : String(v), String(name)]} />
+          {jobs.map((j, k) => (
+            <Bar key={j.id} dataKey={`j${k}`} name={`this app: ${j.name}`} fill={colorAt(k)} radius={[3, 3, 0, 0]} isAnimationActive={false}>
+              <ErrorBar dataKey={`e${k}`} width={4} stroke="#1d2733" strokeWidth={1} />
+            </Bar>
+          ))}
+          {paperHas ? <Bar dataKey="paper" name={PAPER_LABEL} fill={PAPER_COLOR} fillOpacity={0.55} stroke={PAPER_COLOR} strokeDasharray="3 2" radius={[3, 3, 0, 0]} isAnimationActive={false} /> : null}
+        </BarChart>
+      </ResponsiveContainer>
+    </ChartCard>
+  );
+}
+
+function AblationTable({ groups }: { groups: Group[] }) {
+  const manyJobs = new Set(groups.flatMap((g) => g.rows.map((r) => r.jobId))).size > 1;
+  return (
+    <div className="table-wrap">
+      <table className="data-table" data-testid="ablation-table">
+        <caption>AUILC in the shape of the paper’s Table 5</caption>
+        <thead>
+          <tr>
+            <th scope="col">Setting</th>
+            {ABLATION_COLUMNS.map((c) => (
+              <th scope="col" key={c.title}>
+                {c.title}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {groups.flatMap((g) =>
+            g.rows.length === 0
+              ? [
+                  <tr key={g.setting} className="row-missing">
+                    <th scope="row">{g.setting} <span className="muted">(not run)</span></th>
+                    {ABLATION_COLUMNS.map((c) => (
+                      <td key={c.title} className="num muted">
+                        {NULL_MARK}
+                      </td>
+                    ))}
+                  </tr>,
+                ]
+              : g.rows.map((r) => (
+                  <tr key={r.key}>
+                    <th scope="row">
+                      {r.setting}
+                      {manyJobs ? <span className="muted"> · {r.jobName}</span> : null}
+                      <span className="muted small"> ({r.protocol})</span>
+                      {r.live ? <span className="tag">so far</span> : null}
+                    </th>
+                    {ABLATION_COLUMNS.map((c) => (
+                      <td key={c.title} className="num">
+                        {auilcCell(r.row, c.keys)}
+                      </td>
+                    ))}
+                  </tr>
+                )),
+          )}
+        </tbody>
+        <tbody className="paper-rows" data-testid="paper-rows">
+          <tr>
+            <th colSpan={ABLATION_COLUMNS.length + 1} className="paper-head">
+              Reference only: {PAPER_LABEL}
+            </th>
+          </tr>
+          {TABLE5_SETTINGS.map((s) => {
+            const p = PAPER_FIGURES.table5.find((q) => sameBranches(q.branches, s.branches));
+            if (!p) return null;
+            return (
+              <tr key={s.label} className="paper-row">
+                <th scope="row">paper (MOSI, BERT fine-tuned): {p.paperLabel}</th>
+                {ABLATION_COLUMNS.map((c) => (
+                  <td key={c.title} className="num">
+                    {c.keys.map((k) => formatMetric(k, p.auilc[k])).join('/')}
+                  </td>
+                ))}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <p className="table-note">
+        Paper rows: {PAPER_SOURCE}, Table 5 (Corr and Acc-7 only). They come from BERT fine-tuned on MOSI token ids and are not this
+        app’s results; runs on synthetic or pre-extracted features are expected to land elsewhere.
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,224 @@
+import { useMemo, useState } from 'react';
+import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { METRIC_KEYS, type MetricKey } from '../../core/eval/metrics.ts';
+import type { SummaryRow } from '../../core/eval/results.ts';
+import { formatMetric, formatRate, NULL_MARK } from '../../core/eval/tables.ts';
+import { useCompareSeries, type CurveSeries } from '../derive.ts';
+import type { LegendItem } from './exportPng.ts';
+import { fmtTick, niceAxis } from '../format.ts';
+import { ChartCard } from './ChartCard.tsx';
+import { isRaw, METRIC_LABELS, scaleMetric, TABLE_COLUMNS } from './metricInfo.ts';
+
+const AXIS = { tick: { fontSize: 11, fill: '#5b6776' }, stroke: '#b8c2cf' };
+
+export function AuilcView() {
+  const { series } = useCompareSeries();
+  const [metric, setMetric] = useState<MetricKey>('corr');
+  const [fromZero, setFromZero] = useState(true);
+
+  const data = useMemo(() => {
+    const rates = [...new Set(series.flatMap((s) => s.row.perRate.map((p) => p.rate)))].sort((a, b) => a - b);
+    return rates.map((rate) => {
+      const d: Record<string, number | null | [number, number]> = { rate };
+      series.forEach((s, i) => {
+        const p = s.row.perRate.find((q) => Math.abs(q.rate - rate) < 1e-9);
+        const mean = p ? scaleMetric(metric, p.mean[metric]) : null;
+        const std = p ? scaleMetric(metric, p.std[metric]) : null;
+        d[`m${i}`] = mean;
+        if (mean !== null && std !== null && s.row.seeds.length > 1) d[`b${i}`] = [mean - std, mean + std];
+      });
+      return d;
+    });
+  }, [series, metric]);
+
+  const yDomain = useMemo(() => {
+    const vals: number[] = [];
+    for (const d of data) {
+      for (const [k, v] of Object.entries(d)) {
+        if (k === 'rate' || v === null) continue;
+        if (Array.isArray(v)) vals.push(v[0], v[1]);
+        else vals.push(v);
+      }
+    }
+    if (!vals.length) return { domain: [0, 1] as [number, number], ticks: [0, 0.25, 0.5, 0.75, 1] };
+    return niceAxis(Math.min(...vals), Math.max(...vals), fromZero);
+  }, [data, fromZero]);
+
+  const legend: LegendItem[] = series.map((s) => ({ label: `${s.label} (${s.protocol})${s.live ? ' — so far' : ''}`, color: s.color }));
+  if (series.some((s) => s.row.seeds.length > 1)) legend.push({ label: 'mean ± std over seeds', color: '#7b8794', band: true });
+  const anySeries = series.length > 0 && data.length > 0;
+
+  return (
+    <ChartCard
+      id="auilc"
+      testId="auilc-view"
+      title="Robustness: metric vs missing rate (AUILC)"
+      subtitle="One curve per job and branch setting; the shaded area under a curve is its AUILC. Tick jobs in the runs list to compare them."
+      pngSubtitle={`${METRIC_LABELS[metric]}${isRaw(metric) ? '' : ' (×100)'} vs test missing rate`}
+      empty={anySeries ? undefined : 'Curves appear when a run has been tested across missing rates (try “Quick demo”).'}
+      legend={legend}
+      controls={
+        <>
+          <label className="inline-select">
+            <span>metric</span>
+            <select data-testid="auilc-metric" value={metric} onChange={(e) => setMetric(e.target.value as MetricKey)}>
+              {METRIC_KEYS.map((k) => (
+                <option key={k} value={k}>
+                  {METRIC_LABELS[k]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="inline-check" title="Start the y axis at 0, so the shaded area is the AUILC itself">
+            <input type="checkbox" checked={fromZero} onChange={(e) => setFromZero(e.target.checked)} data-testid="auilc-from-zero" /> y from 0
+          </label>
+        </>
+      }
+      aside={anySeries ? <AuilcTable series={series} /> : undefined}
+    >
+      <ResponsiveContainer width="100%" height={300}>
+        <ComposedChart data={data} margin={{ top: 8, right: 12, bottom: 16, left: -4 }}>
+          <CartesianGrid strokeDasharray="3 3" stroke="#e6ebf1" />
+          <XAxis
+            dataKey="rate"
+            type="number"
+            domain={[0, 1]}
+            ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]}
+            tickFormatter={(v: number) => formatRate(v)}
+            {...AXIS}
+            label={{ value: 'test missing rate', position: 'insideBottom', offset: -10, fontSize: 11, fill: '#5b6776' }}
+          />
+          <YAxis
+            {...AXIS}
+            width={52}
+            domain={yDomain.domain}
+            ticks={yDomain.ticks}
+            tickFormatter={fmtTick}
+          />
+          <Tooltip
+            labelFormatter={(l) => `missing rate ${formatRate(Number(l))}`}
+            formatter={(v, name) => {
+              if (Array.isArray(v)) return [`${fmt(metric, v[0])} – ${fmt(metric, v[1])}`, `${name}`];
+              return [typeof v === 'number' ? fmt(metric, v) : String(v), `${name}`];
+            }}
+          />
+          {series.map((s, i) => (
+            <Area
+              key={`auc${s.key}`}
+              dataKey={`m${i}`}
+              name={`${s.label}: area`}
+              type="linear"
+              stroke="none"
+              fill={s.color}
+              fillOpacity={Math.max(0.025, 0.12 / series.length)}
+              baseValue={fromZero ? 0 : 'dataMin'}
+              isAnimationActive={false}
+              legendType="none"
+              tooltipType="none"
+              connectNulls
+            />
+          ))}
+          {series.map((s, i) =>
+            s.row.seeds.length > 1 ? (
+              <Area
+                key={`band${s.key}`}
+                dataKey={`b${i}`}
+                name={`${s.label}: ± std`}
+                type="linear"
+                stroke="none"
+                fill={s.color}
+                fillOpacity={0.22}
+                isAnimationActive={false}
+                legendType="none"
+                connectNulls
+              />
+            ) : null,
+          )}
+          {series.map((s, i) => (
+            <Line
+              key={`line${s.key}`}
+              dataKey={`m${i}`}
+              name={s.label}
+              type="linear"
+              stroke={s.color}
+              strokeWidth={2}
+              strokeDasharray={s.live ? '5 3' : undefined}
+              dot={{ r: 2.5, strokeWidth: 0, fill: s.color }}
+              isAnimationActive={false}
+              connectNulls
+            />
+          ))}
+        </ComposedChart>
+      </ResponsiveContainer>
+    </ChartCard>
+  );
+}
+
+function fmt(metric: MetricKey, v: number): string {
+  return isRaw(metric) ? v.toFixed(3) : v.toFixed(1);
+}
+
+/** One AUILC cell in the paper's units; "± std" when several seeds, '*' when nulls counted as 0. */
+export function auilcCell(row: SummaryRow, keys: MetricKey[]): string {
+  const withStd = row.seeds.length > 1;
+  return keys
+    .map((k) => {
+      const a = row.auilc[k];
+      if (a.mean === null) return NULL_MARK;
+      const m = formatMetric(k, a.mean);
+      const s = withStd && a.std !== null ? ` ± ${formatMetric(k, a.std)}` : '';
+      return `${m}${s}${a.nullsAsZero > 0 ? '*' : ''}`;
+    })
+    .join(withStd ? ' / ' : '/');
+}
+
+function AuilcTable({ series }: { series: CurveSeries[] }) {
+  if (!series.length) return <div className="chart-empty small">No AUILC yet.</div>;
+  const protocols = [...new Set(series.map((s) => s.protocol))];
+  const oneProtocol = protocols.length === 1;
+  const anyStd = series.some((s) => s.row.seeds.length > 1);
+  const anyNull = series.some((s) => Object.values(s.row.auilc).some((a) => a.nullsAsZero > 0));
+  return (
+    <div className="table-wrap">
+      <table className="data-table" data-testid="auilc-table">
+        <caption>
+          AUILC in the shape of the paper’s Table 4{oneProtocol ? <> — protocol: <b data-testid="auilc-protocol">{protocols[0]}</b></> : null}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Setting</th>
+            {oneProtocol ? null : <th scope="col">Protocol</th>}
+            {TABLE_COLUMNS.map((c) => (
+              <th scope="col" key={c.title}>
+                {c.title}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {series.map((s) => (
+            <tr key={s.key}>
+              <th scope="row">
+                <span className="swatch" style={{ background: s.color }} aria-hidden="true" />
+                {s.label}
+                {s.live ? <span className="tag">so far</span> : null}
+              </th>
+              {oneProtocol ? null : <td>{s.protocol}</td>}
+              {TABLE_COLUMNS.map((c) => (
+                <td key={c.title} className="num">
+                  {auilcCell(s.row, c.keys)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="table-note">
+        Accuracies and F1 ×100; MAE lower is better, the rest higher. Area over test rates {formatRate(Math.min(...series.flatMap((s) => s.row.perRate.map((p) => p.rate))))}…
+        {formatRate(Math.max(...series.flatMap((s) => s.row.perRate.map((p) => p.rate))))}.
+        {anyStd ? ' Mean ± std over seeds (population std).' : ''}
+        {anyNull ? ' * undefined points (e.g. Corr of a constant prediction) counted as 0.' : ''}
+      </p>
+    </div>
+  );
+}

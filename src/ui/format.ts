@@ -1,0 +1,142 @@
+/** Small pure helpers for the UI: formatting, labels, colours, downloads. No tfjs here. */
+import { TABLE5_SETTINGS, type Branches } from '../core/config/config.ts';
+import type { ModelSetting } from '../core/eval/experiment.ts';
+import { defaultRowLabel } from '../core/eval/tables.ts';
+
+export function sameBranches(x: Branches, y: Branches): boolean {
+  return x.macro === y.macro && x.micro === y.micro && x.recon === y.recon;
+}
+
+/** Stable slug for a branch setting: 'all', 'wo-macro', 'wo-micro', 'wo-recon', else e.g. 'macro-recon'. */
+export function branchSlug(b: Branches): string {
+  if (b.macro && b.micro && b.recon) return 'all';
+  const off = (['macro', 'micro', 'recon'] as const).filter((k) => !b[k]);
+  if (off.length === 1) return `wo-${off[0]}`;
+  const on = (['macro', 'micro', 'recon'] as const).filter((k) => b[k]);
+  return on.length ? on.join('-') : 'none';
+}
+
+export function settingLabel(s: ModelSetting | null | undefined): string {
+  if (!s) return '—';
+  return defaultRowLabel(s);
+}
+
+export const TABLE5_ORDER = TABLE5_SETTINGS;
+
+export function fmtSeconds(s: number | null | undefined): string {
+  if (s === null || s === undefined || !Number.isFinite(s)) return '—';
+  const t = Math.max(0, Math.round(s));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min`;
+  if (m > 0) return `${m} min ${String(sec).padStart(2, '0')} s`;
+  return `${sec} s`;
+}
+
+export function fmtInt(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function fmtNum(n: number | null | undefined, digits = 3): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  return n.toFixed(digits);
+}
+
+export function fmtDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString('en-GB', { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+}
+
+/** Exponential moving average with TensorBoard-style debiasing; alpha = 0 returns the input. */
+export function ema(values: (number | null)[], alpha: number): (number | null)[] {
+  if (alpha <= 0) return values.slice();
+  let acc = 0;
+  let n = 0;
+  return values.map((v) => {
+    if (v === null || !Number.isFinite(v)) return null;
+    acc = alpha * acc + (1 - alpha) * v;
+    n++;
+    return acc / (1 - alpha ** n);
+  });
+}
+
+/** Colour-blind friendly (Okabe–Ito based) series colours. */
+export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#7A5C99', '#999933', '#882255', '#44AA99'];
+export const colorAt = (i: number) => PALETTE[i % PALETTE.length];
+
+/** Saves a Blob through a temporary <a download>; no network involved. */
+export function downloadBlob(filename: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.rel = 'noopener';
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function safeFileName(s: string): string {
+  return s.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'mfmb';
+}
+
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Parses "0, 0.1, 0.2" into numbers; null when any piece is not a finite number. */
+export function parseNumberList(text: string): number[] | null {
+  const parts = text.split(/[\s,;]+/).filter((p) => p.length > 0);
+  if (parts.length === 0) return null;
+  const nums = parts.map(Number);
+  return nums.every((n) => Number.isFinite(n)) ? nums : null;
+}
+
+export function formatNumberList(list: number[]): string {
+  return list.map((n) => String(Number(n.toFixed(6)))).join(', ');
+}
+
+/** Axis tick text: 3 significant digits, so close ticks (1.023, 1.027) stay apart. */
+export function fmtTick(v: number): string {
+  if (!Number.isFinite(v)) return '';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 100) return v.toFixed(0);
+  return String(Number(v.toPrecision(3)));
+}
+
+/** A "nice" step (1, 2, 2.5, 5 × 10^k) that splits `span` into about `n` parts. */
+export function niceStep(span: number, n = 4): number {
+  if (!(span > 0) || !Number.isFinite(span)) return 1;
+  const raw = span / n;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / mag;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * mag;
+}
+
+/** Axis bounds rounded outwards to nice steps, optionally always including 0. */
+export function niceDomain(min: number, max: number, withZero: boolean): [number, number] {
+  let lo = withZero ? Math.min(0, min) : min;
+  let hi = withZero ? Math.max(0, max) : max;
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, 1];
+  if (hi - lo < 1e-12) {
+    hi += Math.abs(hi) * 0.1 || 1;
+    if (!withZero) lo -= Math.abs(lo) * 0.1 || 1;
+  }
+  const step = niceStep(hi - lo);
+  return [Math.floor(lo / step + 1e-9) * step, Math.ceil(hi / step - 1e-9) * step];
+}
+
+/** Nice domain plus its evenly spaced ticks (explicit ticks keep recharts from inventing odd ones). */
+export function niceAxis(min: number, max: number, withZero: boolean): { domain: [number, number]; ticks: number[] } {
+  const domain = niceDomain(min, max, withZero);
+  const step = niceStep(domain[1] - domain[0]);
+  const ticks: number[] = [];
+  for (let v = domain[0]; v <= domain[1] + step * 1e-6 && ticks.length < 30; v += step) ticks.push(Number(v.toPrecision(12)));
+  return { domain, ticks };
+}

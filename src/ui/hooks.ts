@@ -1,0 +1,7 @@
+import { useAppStore } from './bindings.ts';
+
+/** True while a job holds the worker: the config panels lock so the running job's settings stay what they were. */
+export function useBusy(): boolean {
+  const status = useAppStore((s) => s.status);
+  return status === 'running' || status === 'paused' || status === 'stopping';
+}

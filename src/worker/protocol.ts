@@ -1,0 +1,61 @@
+/**
+ * The typed messages between the page and the training worker. The page never imports tfjs: all
+ * model work happens in the worker, which runs the same core as the CLI.
+ */
+import type { Branches, RunConfig } from '../core/config/config.ts';
+import type { ModelSetting } from '../core/eval/experiment.ts';
+import type { EpochRecord, ResultsFile, RunResult } from '../core/eval/results.ts';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** What kind of experiment a job is; it decides which tables the UI fills. */
+export type JobKind = 'train' | 'sweep' | 'ablation';
+
+export type ToWorker =
+  | { type: 'init'; backend: BackendName | 'auto' } // (re)select the backend; 'auto' walks BACKEND_ORDER
+  | { type: 'describe'; config: RunConfig } // dataset summary + parameter counts for the panels
+  | { type: 'start'; jobId: string; kind: JobKind; config: RunConfig; settings: ModelSetting[] }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  | { type: 'memory' } // reply with tf.memory()
+  // --- additions (worker/state): trained weights out and back in
+  // Reply 'weights' with the best-epoch weights of run `index` (default: the last finished run) of
+  // the most recent job (`jobId` when given must match it); the worker keeps them until reload.
+  | { type: 'export-weights'; requestId?: number; jobId?: string; index?: number }
+  // Build `setting` under `config`, load the weights, test it at config.missing.testRates; answered
+  // like a one-run job under `jobId`: run-start, run-end (epochs: [], bestEpoch: null), done.
+  | { type: 'evaluate-weights'; jobId: string; config: RunConfig; setting: ModelSetting; seed: number; names: string[]; shapes: number[][]; data: ArrayBuffer };
+
+export interface DatasetSummary {
+  source: string;
+  sizes: { train: number; valid: number; test: number };
+  dims: [number, number, number];
+  lens: [number, number, number];
+  labelHistogram: number[]; // counts for classes −3..3 (train split)
+}
+
+export interface ParamCount {
+  branches: Branches;
+  total: number;
+  byBlock: Record<string, number>;
+}
+
+export type FromWorker =
+  | { type: 'backend'; name: BackendName; tried: { name: BackendName; ok: boolean; reason?: string }[] }
+  | { type: 'described'; dataset: DatasetSummary; params: ParamCount[] }
+  | { type: 'run-start'; jobId: string; index: number; total: number; setting: ModelSetting; seed: number; trainRate: number | 'random'; params: number }
+  | { type: 'step'; jobId: string; index: number; epoch: number; step: number; stepsPerEpoch: number; loss: number; stepsPerSecond: number }
+  | { type: 'epoch'; jobId: string; index: number; record: EpochRecord }
+  | { type: 'run-end'; jobId: string; index: number; result: RunResult }
+  | { type: 'done'; jobId: string; results: ResultsFile; aborted: boolean }
+  | { type: 'paused'; jobId: string }
+  | { type: 'resumed'; jobId: string }
+  | { type: 'memory'; numTensors: number; numBytes: number }
+  | { type: 'error'; jobId?: string; message: string; recoverable: boolean; results?: ResultsFile; backendLost?: BackendName; requestId?: number }
+  // results: what finished before a job failed; backendLost: that backend died (WebGPU device
+  // loss) and will be skipped by later inits — send 'init' again to move to the next one;
+  // requestId: the 'export-weights' request this error answers.
+  // --- additions (worker/state)
+  | { type: 'weights'; requestId?: number; jobId: string; index: number; setting: ModelSetting; seed: number; names: string[]; shapes: number[][]; data: ArrayBuffer };
