@@ -13,12 +13,6 @@ import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-was
 import { installFastWasmSlice } from '../core/wasmSlice.ts';
 import { installFastWasmBatchMatMul } from '../core/wasmMatMul.ts';
 import { BACKEND_ORDER, type BackendName } from './protocol.ts';
-import { installReverseShim } from './reverseShim.ts';
-
-// tf.reverse above rank 4 fails on webgl and is silently wrong on webgpu in tfjs 4.22; the core's
-// BiGRU needs rank 5 (see reverseShim.ts). The kernels exist once the packages are imported.
-installReverseShim('webgl');
-installReverseShim('webgpu');
 
 export interface BackendAttempt {
   name: BackendName;
