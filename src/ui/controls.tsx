@@ -36,16 +36,6 @@ interface NumberFieldProps {
 /** A number input that commits on blur / Enter, and only a value within [min, max]. */
 export function NumberField({ label, value, onCommit, min, max, step, integer, hint, testId, disabled }: NumberFieldProps) {
   const id = useId();
-  const [draft, setDraft] = useState(String(value));
-  const [error, setError] = useState<string | null>(null);
-  const focused = useRef(false);
-  useEffect(() => {
-    if (!focused.current) {
-      setDraft(String(value));
-      setError(null);
-    }
-  }, [value]);
-
   const check = (text: string): number | string => {
     if (text.trim() === '') return 'enter a number';
     const n = Number(text);
@@ -55,45 +45,20 @@ export function NumberField({ label, value, onCommit, min, max, step, integer, h
     if (max !== undefined && n > max) return `must be ≤ ${max}`;
     return n;
   };
-  const commit = () => {
-    const r = check(draft);
-    if (typeof r === 'string') {
-      setError(r);
-      return;
-    }
-    setError(null);
-    if (r !== value) onCommit(r);
-  };
+  const d = useDraft(value, String, String(value), check, onCommit);
   return (
-    <Field label={label} htmlFor={id} hint={hint} error={error}>
+    <Field label={label} htmlFor={id} hint={hint} error={d.error}>
       <input
         id={id}
         type="number"
         inputMode="decimal"
-        value={draft}
+        value={d.draft}
         min={min}
         max={max}
         step={step ?? (integer ? 1 : 'any')}
         disabled={disabled}
         data-testid={testId}
-        aria-invalid={error ? true : undefined}
-        onFocus={() => (focused.current = true)}
-        onChange={(e) => {
-          setDraft(e.target.value);
-          const r = check(e.target.value);
-          setError(typeof r === 'string' ? r : null);
-        }}
-        onBlur={() => {
-          focused.current = false;
-          commit();
-        }}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter') commit();
-          if (e.key === 'Escape') {
-            setDraft(String(value));
-            setError(null);
-          }
-        }}
+        {...d.inputProps}
       />
     </Field>
   );
@@ -237,21 +202,43 @@ export function NumberListField(props: {
   disabled?: boolean;
 }) {
   const id = useId();
-  const [draft, setDraft] = useState(formatNumberList(props.value));
-  const [error, setError] = useState<string | null>(null);
-  const focused = useRef(false);
-  const key = props.value.join(',');
-  useEffect(() => {
-    if (!focused.current) {
-      setDraft(formatNumberList(props.value));
-      setError(null);
-    }
-  }, [key]);
   const check = (text: string): number[] | string => {
     const list = parseNumberList(text);
     if (!list) return 'a comma-separated list of numbers';
     return props.validate?.(list) ?? list;
   };
+  const d = useDraft(props.value, (v) => v.join(','), formatNumberList(props.value), check, props.onCommit);
+  return (
+    <Field label={props.label} htmlFor={id} hint={props.hint} error={d.error} wide>
+      <input
+        id={id}
+        type="text"
+        value={d.draft}
+        disabled={props.disabled}
+        data-testid={props.testId}
+        spellCheck={false}
+        {...d.inputProps}
+      />
+    </Field>
+  );
+}
+
+/**
+ * The text a user is typing into a field bound to a committed value: checked on every keystroke,
+ * committed on blur / Enter only when valid, reset by Escape, and replaced when the committed value
+ * changes from elsewhere while the field is not focused. `key` says when two values are the same.
+ */
+function useDraft<T>(value: T, key: (v: T) => string, text: string, check: (t: string) => T | string, onCommit: (v: T) => void) {
+  const [draft, setDraft] = useState(text);
+  const [error, setError] = useState<string | null>(null);
+  const focused = useRef(false);
+  const k = key(value);
+  useEffect(() => {
+    if (!focused.current) {
+      setDraft(text);
+      setError(null);
+    }
+  }, [k]);
   const commit = () => {
     const r = check(draft);
     if (typeof r === 'string') {
@@ -259,32 +246,27 @@ export function NumberListField(props: {
       return;
     }
     setError(null);
-    if (r.join(',') !== key) props.onCommit(r);
+    if (key(r) !== k) onCommit(r);
   };
-  return (
-    <Field label={props.label} htmlFor={id} hint={props.hint} error={error} wide>
-      <input
-        id={id}
-        type="text"
-        value={draft}
-        disabled={props.disabled}
-        data-testid={props.testId}
-        spellCheck={false}
-        aria-invalid={error ? true : undefined}
-        onFocus={() => (focused.current = true)}
-        onChange={(e) => {
-          setDraft(e.target.value);
-          const r = check(e.target.value);
-          setError(typeof r === 'string' ? r : null);
-        }}
-        onBlur={() => {
-          focused.current = false;
-          commit();
-        }}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter') commit();
-        }}
-      />
-    </Field>
-  );
+  const inputProps = {
+    'aria-invalid': error ? true : undefined,
+    onFocus: () => (focused.current = true),
+    onChange: (e: { target: { value: string } }) => {
+      setDraft(e.target.value);
+      const r = check(e.target.value);
+      setError(typeof r === 'string' ? r : null);
+    },
+    onBlur: () => {
+      focused.current = false;
+      commit();
+    },
+    onKeyDown: (e: { key: string }) => {
+      if (e.key === 'Enter') commit();
+      if (e.key === 'Escape') {
+        setDraft(text);
+        setError(null);
+      }
+    },
+  };
+  return { draft, error, inputProps };
 }

@@ -84,7 +84,10 @@ export class ParamStore {
     tf.tidy(() => e.variable.assign(tf.tensor(t.data, want, 'float32')));
   }
 
-  /** Snapshot of all values (for best-weights restore and weight export). */
+  /**
+   * All values read back synchronously (tests, Node). Training uses `checkpoint`, which stays on the
+   * device: on WebGPU a synchronous read is slow and on some setups returns zeros.
+   */
   snapshot(): Map<string, Float32Array> {
     const out = new Map<string, Float32Array>();
     for (const [name, e] of this.entries) out.set(name, e.variable.dataSync() as Float32Array);
