@@ -12,7 +12,13 @@ export interface CliOptions {
   backend: 'wasm' | 'cpu';
   json: string | null;
   quiet: boolean;
+  dataPath: string | null; // a feature file (--data FILE, or inspect's FILE)
+  subset: number | null; // first N samples per split
+  maxBytes: number; // refuse files whose float32 features need more (with a subset offer)
+  structureOnly: boolean; // inspect: shapes and dtypes only, no array read
 }
+
+const DEFAULT_MAX_GB = 8;
 
 export const USAGE = `usage: mfmb <command> [flags]
 
@@ -21,11 +27,17 @@ commands:
   sweep    rate grid x seeds x branch settings; prints Table-4 (AUILC) and Table-5 style tables
   ablate   the four Table-5 settings (all, w/o F-1, w/o F-2, w/o Recon) plus any --baselines
   info     parameter counts per block and per branch setting
+  inspect FILE   read an MMSA .pkl or .npz, validate it, print its summary (exit 1 if refused)
 
 flags (defaults in brackets):
   --model tiny|small|base            model preset [small]
-  --data synthetic:tiny|synthetic:small|synthetic:mosi-shape   [synthetic:small]
-                                     (feature files .pkl/.npz: not supported yet)
+  --data synthetic:tiny|synthetic:small|synthetic:mosi-shape|FILE   [synthetic:small]
+                                     FILE: an MMSA pickle (aligned_50.pkl, ...) or .npz
+  --subset N                         feature files: only the first N samples of each split
+  --max-gb X                         refuse files whose float32 features need more [${DEFAULT_MAX_GB}]
+  --standardize                      feature files: z-score each feature with the train split's
+                                     mean and sigma (MMSA feeds raw features: off by default)
+  --structure                        inspect: shapes and dtypes only, read no array
   --branches macro,micro,recon       enabled branches [all]; several settings: separate with '/',
                                      'table5' = the four Table-5 settings,
                                      'none' = only the --baselines
@@ -75,18 +87,22 @@ function positiveInt(flag: string, s: string): number {
 export function parseArgs(argv: string[]): CliOptions {
   const [command, ...rest] = argv;
   if (!command || command === '-h' || command === '--help' || command === 'help') return { command: 'help' } as CliOptions;
-  if (!['train', 'sweep', 'ablate', 'info'].includes(command)) throw new Error(`unknown command "${command}"\n\n${USAGE}`);
+  if (!['train', 'sweep', 'ablate', 'info', 'inspect'].includes(command)) throw new Error(`unknown command "${command}"\n\n${USAGE}`);
   const flags = new Map<string, string>();
+  let inspectPath: string | null = null;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
-    if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}"`);
+    if (!a.startsWith('--')) {
+      if (command === 'inspect' && inspectPath === null) { inspectPath = a; continue; }
+      throw new Error(`unexpected argument "${a}"`);
+    }
     const [k, inline] = a.slice(2).split('=', 2);
-    if (k === 'quiet' || k === 'help') { flags.set(k, 'true'); continue; }
+    if (k === 'quiet' || k === 'help' || k === 'structure' || k === 'standardize') { flags.set(k, 'true'); continue; }
     const v = inline ?? rest[++i];
     if (v === undefined) throw new Error(`--${k} needs a value`);
     flags.set(k, v);
   }
-  const known = ['model', 'data', 'branches', 'protocol', 'train-rate', 'rates', 'seeds', 'epochs', 'baselines', 'backend', 'json', 'quiet', 'batch', 'lr', 'patience', 'level', 'replace', 'help'];
+  const known = ['model', 'data', 'branches', 'protocol', 'train-rate', 'rates', 'seeds', 'epochs', 'baselines', 'backend', 'json', 'quiet', 'batch', 'lr', 'patience', 'level', 'replace', 'help', 'subset', 'max-gb', 'structure', 'standardize'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown flag --${k}\n\n${USAGE}`);
   if (flags.has('help')) return { command: 'help' } as CliOptions;
 
@@ -94,12 +110,22 @@ export function parseArgs(argv: string[]): CliOptions {
   const preset = (flags.get('model') ?? 'small') as ModelPresetName;
   if (!['tiny', 'small', 'base'].includes(preset)) throw new Error(`--model: expected tiny, small or base, got "${preset}"`);
   config.model = modelPreset(preset);
-  const data = flags.get('data') ?? 'synthetic:small';
-  if (!data.startsWith('synthetic:')) {
-    throw new Error(`--data ${data}: reading feature files (.pkl, .npz) is not implemented yet; use synthetic:tiny, synthetic:small or synthetic:mosi-shape`);
+  if (command === 'inspect' && inspectPath === null) throw new Error(`inspect needs a file: mfmb inspect FILE\n\n${USAGE}`);
+  const data = inspectPath ?? flags.get('data') ?? 'synthetic:small';
+  let dataPath: string | null = null;
+  if (data.startsWith('synthetic:')) {
+    if (!['synthetic:tiny', 'synthetic:small', 'synthetic:mosi-shape'].includes(data)) throw new Error(`--data: unknown synthetic preset "${data}"`);
+    config.data.source = data;
+  } else {
+    if (command === 'info') throw new Error('info works on the synthetic presets; use `mfmb inspect FILE` for a file');
+    dataPath = data;
+    config.data.source = `file:${data.split(/[\\/]/).pop()}`;
   }
-  if (!['synthetic:tiny', 'synthetic:small', 'synthetic:mosi-shape'].includes(data)) throw new Error(`--data: unknown synthetic preset "${data}"`);
-  config.data.source = data;
+  config.data.standardize = flags.has('standardize');
+  if (config.data.standardize && !dataPath) throw new Error('--standardize applies to feature files (--data FILE)');
+  const subset = flags.has('subset') ? positiveInt('--subset', flags.get('subset')!) : null;
+  const maxGb = flags.has('max-gb') ? Number(flags.get('max-gb')) : DEFAULT_MAX_GB;
+  if (!(maxGb > 0)) throw new Error(`--max-gb: expected a positive number, got "${flags.get('max-gb')}"`);
 
   const protocol = flags.get('protocol') ?? 'train-once';
   if (protocol !== 'train-once' && protocol !== 'per-rate') throw new Error(`--protocol: expected train-once or per-rate, got "${protocol}"`);
@@ -142,5 +168,8 @@ export function parseArgs(argv: string[]): CliOptions {
   config.model.branches = { ...(settings.find((s) => s.arch === 'mfmb') ?? settings[0]).branches };
   const backend = (flags.get('backend') ?? 'wasm') as 'wasm' | 'cpu';
   if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend: expected wasm or cpu, got "${backend}"`);
-  return { command, config, settings, backend, json: flags.get('json') ?? null, quiet: flags.has('quiet') };
+  return {
+    command, config, settings, backend, json: flags.get('json') ?? null, quiet: flags.has('quiet'),
+    dataPath, subset, maxBytes: maxGb * 1e9, structureOnly: flags.has('structure'),
+  };
 }

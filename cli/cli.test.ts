@@ -44,9 +44,9 @@ describe('mfmb CLI end to end', () => {
     const r = run(['train', '--model', 'huge']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('--model: expected tiny, small or base');
-    const d = run(['train', '--data', 'aligned_50.pkl']);
+    const d = run(['train', '--data', 'no-such-dir/aligned_50.pkl']);
     expect(d.status).not.toBe(0);
-    expect(d.stderr).toContain('not implemented yet');
+    expect(d.stderr).toMatch(/mfmb: ENOENT: no such file or directory.*aligned_50\.pkl/);
     const b = run(['sweep', '--branches', 'recon']);
     expect(b.stderr).toContain('at least one fusion stream');
   });
@@ -56,6 +56,42 @@ describe('mfmb CLI end to end', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/MFMB-Net \(all\)\s+149,721/);
     expect(r.stdout).toMatch(/w\/o F-1 \(macro off\)\s+51,609/);
+  });
+});
+
+const fixture = (name: string) => fileURLToPath(new URL(`../src/core/data/files/__fixtures__/pickle/${name}`, import.meta.url));
+
+describe('mfmb with feature files', () => {
+  it('inspect prints the summary of a Python-written pickle and exits 0', () => {
+    const r = run(['inspect', fixture('mmsa_unaligned_p5_np2.pkl')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('mmsa_unaligned_p5_np2.pkl: Python pickle');
+    expect(r.stdout).toMatch(/layout: unaligned/);
+    expect(r.stdout).toMatch(/samples: train \d+, valid \d+, test \d+/);
+    expect(r.stdout).toMatch(/audio_lengths\s+<i8/);
+    expect(r.stdout).toContain('train labels rounded to -3..3');
+    expect(r.stdout).toContain('valid: ready to train');
+  });
+
+  it('inspect refuses a hostile pickle, names the global, exits 1, and runs nothing', () => {
+    const r = run(['inspect', fixture('hostile_os_system_p2.pkl')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('refused: hostile_os_system_p2.pkl: refused global posix.system');
+  });
+
+  it('inspect refuses invalid content with the split and field', () => {
+    const r = run(['inspect', fixture('bad_labels_range.pkl')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/refused: bad_labels_range\.pkl: \w+ split, regression_labels/);
+  });
+
+  it('trains on a pickle with --data FILE', () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'mfmb-cli-')), 'r.json');
+    const r = run(['train', '--model', 'tiny', '--data', fixture('mmsa_aligned_p4_np1.pkl'), '--epochs', '1', '--rates', '0,0.5', '--json', json, '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const file = parseResultsFile(JSON.parse(readFileSync(json, 'utf8')));
+    expect(file.dataset.source).toBe('file:mmsa_aligned_p4_np1.pkl');
+    expect(file.runs[0].test.map((t) => t.rate)).toEqual([0, 0.5]);
   });
 });
 
@@ -73,6 +109,15 @@ describe('argument parsing', () => {
     expect(o.settings).toEqual([{ arch: 'mfmb', branches: { macro: true, micro: true, recon: true } }]);
   });
 
+  it('--data FILE names the file as the source and keeps the path', () => {
+    const o = parseArgs(['sweep', '--data', 'data/MOSI/aligned_50.pkl', '--subset', '100', '--max-gb', '2']);
+    expect(o.config.data.source).toBe('file:aligned_50.pkl');
+    expect(o.dataPath).toBe('data/MOSI/aligned_50.pkl');
+    expect(o.subset).toBe(100);
+    expect(o.maxBytes).toBe(2e9);
+    expect(parseArgs(['inspect', 'x.npz', '--structure']).structureOnly).toBe(true);
+  });
+
   it('ablate runs the four Table-5 settings plus baselines', () => {
     const o = parseArgs(['ablate', '--baselines', 'fc-t,concat', '--train-rate', 'random']);
     expect(o.settings.map((s) => `${s.arch}:${+s.branches.macro}${+s.branches.micro}${+s.branches.recon}`)).toEqual([
@@ -87,5 +132,7 @@ describe('argument parsing', () => {
     expect(() => parseArgs(['train', '--epochs', '0'])).toThrow(/positive integer/);
     expect(() => parseArgs(['train', '--branches', 'macro,foo'])).toThrow(/unknown branch/);
     expect(() => parseArgs(['train', '--nope', '1'])).toThrow(/unknown flag/);
+    expect(() => parseArgs(['inspect'])).toThrow(/inspect needs a file/);
+    expect(() => parseArgs(['train', '--data', 'a.pkl', '--subset', '0'])).toThrow(/positive integer/);
   });
 });

@@ -3,6 +3,10 @@ import { initNodeBackend } from '../src/core/backend.ts';
 import { TABLE5_SETTINGS, type SyntheticPresetName } from '../src/core/config/config.ts';
 import { makeSynthetic, SYNTHETIC_PRESETS } from '../src/core/data/synthetic.ts';
 import { validateDataset } from '../src/core/data/validate.ts';
+import type { Dataset } from '../src/core/data/types.ts';
+import { FileLoadError, inspectFeatureFile, loadFeatureFile } from '../src/core/data/files/load.ts';
+import { formatFileSummary } from '../src/core/data/files/summaryText.ts';
+import { nodeFileSource } from './fileSource.ts';
 import { runExperiment, type ExperimentEvent, type RunLabel } from '../src/core/eval/experiment.ts';
 import { makeResultsFile } from '../src/core/eval/results.ts';
 import { defaultRowLabel, formatAblationTable, formatAuilcTable, formatPerRateTable } from '../src/core/eval/tables.ts';
@@ -55,12 +59,75 @@ function info(opts: CliOptions): void {
   console.log(renderTextTable(['setting', 'total', ...blocks], rows));
 }
 
+function synthetic(opts: CliOptions): Dataset {
+  const cfg = opts.config;
+  const ds = makeSynthetic(cfg.data.source.slice('synthetic:'.length) as SyntheticPresetName, cfg.data.seed, cfg.data.knobs);
+  validateDataset(ds);
+  return ds;
+}
+
+/** A progress line on stderr that rewrites itself (only on a terminal). */
+function progressLine(quiet: boolean) {
+  let last = 0;
+  return (p: { bytesRead: number; totalBytes: number; stage: string }) => {
+    if (quiet || !process.stderr.isTTY) return;
+    const now = performance.now();
+    if (now - last < 200) return;
+    last = now;
+    const pct = p.totalBytes ? ((100 * p.bytesRead) / p.totalBytes).toFixed(0) : '0';
+    process.stderr.write(`\r  reading ${p.stage}: ${pct}% of ${(p.totalBytes / 1e6).toFixed(0)} MB   `);
+  };
+}
+
+async function readFile(opts: CliOptions): Promise<Dataset> {
+  const src = nodeFileSource(opts.dataPath!);
+  try {
+    const { dataset, summary } = await loadFeatureFile(src, {
+      subset: opts.subset,
+      maxBytes: opts.maxBytes,
+      standardize: opts.config.data.standardize,
+      onProgress: progressLine(opts.quiet),
+    });
+    if (!opts.quiet) err(`\r${formatFileSummary(summary)}\n`);
+    return dataset;
+  } finally {
+    src.close();
+  }
+}
+
+async function inspect(opts: CliOptions): Promise<number> {
+  let src;
+  try {
+    src = nodeFileSource(opts.dataPath!);
+  } catch (e) {
+    err(`mfmb inspect: cannot open ${opts.dataPath}: ${(e as Error).message}`);
+    return 1;
+  }
+  try {
+    const read = { subset: opts.subset, maxBytes: opts.maxBytes, standardize: opts.config.data.standardize, onProgress: progressLine(opts.quiet) };
+    const summary = opts.structureOnly ? await inspectFeatureFile(src, read) : (await loadFeatureFile(src, read)).summary;
+    if (process.stderr.isTTY && !opts.quiet) process.stderr.write('\r\x1b[K');
+    console.log(formatFileSummary(summary));
+    console.log(opts.structureOnly ? 'structure OK (arrays not read; run without --structure to validate the values)' : 'valid: ready to train');
+    return 0;
+  } catch (e) {
+    if (process.stderr.isTTY && !opts.quiet) process.stderr.write('\r\x1b[K');
+    const msg = e instanceof Error ? e.message : String(e);
+    err(`refused: ${msg}`);
+    if (e instanceof FileLoadError && e.kind === 'too-big' && e.maxSubset) err(`try: mfmb inspect ${opts.dataPath} --subset ${e.maxSubset}   (or raise --max-gb)`);
+    return 1;
+  } finally {
+    src.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const opts = parseArgs(argv);
   if (opts.command === 'help') {
     console.log(USAGE);
     return 0;
   }
+  if (opts.command === 'inspect') return inspect(opts);
   const backend = await initNodeBackend(opts.backend);
   if (opts.command === 'info') {
     info(opts);
@@ -68,9 +135,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const t0 = performance.now();
   const cfg = opts.config;
-  const preset = cfg.data.source.slice('synthetic:'.length) as SyntheticPresetName;
-  const ds = makeSynthetic(preset, cfg.data.seed, cfg.data.knobs);
-  validateDataset(ds);
+  const ds = opts.dataPath ? await readFile(opts) : synthetic(opts);
   err(`mfmb ${opts.command}: backend ${backend}; data ${ds.source} (train/valid/test ${ds.train.n}/${ds.valid.n}/${ds.test.n}); ` +
     `model ${cfg.model.preset}; protocol ${cfg.missing.protocol}` +
     (cfg.missing.protocol === 'train-once' ? `, train rate ${cfg.missing.trainRate}` : '') +

@@ -17,8 +17,9 @@ import { Runtime, type StoreDeps, type WorkerLike } from './runtime.ts';
 import { backendSlice } from './slices/backend.ts';
 import { configSlice } from './slices/config.ts';
 import { beginJob, failJob, isActive, jobSlice } from './slices/job.ts';
-import { errorNotice, noticeSlice } from './slices/notice.ts';
+import { errorNotice, infoNotice, noticeSlice } from './slices/notice.ts';
 import { runsSlice } from './slices/runs.ts';
+import { fileSlice } from './slices/file.ts';
 import type { AppState } from './types.ts';
 import { readUrlState } from './urlCodec.ts';
 import { configError, mergeOntoDefaults, normalizeConfig } from './validateConfig.ts';
@@ -45,6 +46,7 @@ export function createAppStore(deps: StoreDeps) {
       ...jobSlice(set, get, rt),
       ...runsSlice(set, get, rt),
       ...noticeSlice(set, get),
+      ...fileSlice(set, get, rt),
 
       jobsLoaded: false,
       memory: null,
@@ -55,7 +57,12 @@ export function createAppStore(deps: StoreDeps) {
           const url = opts?.url ?? (typeof location !== 'undefined' ? location.href : '');
           if (url) {
             const u = readUrlState(url);
-            if (u.config) set({ config: u.config });
+            if (u.config?.data.source.startsWith('file:')) {
+              // A shared link can name a file but never carry it: files stay in the browser that loaded them.
+              const name = u.config.data.source.slice('file:'.length);
+              u.config.data.source = 'synthetic:small';
+              set({ config: normalizeConfig(u.config), ...infoNotice(`This link was made with the file ${name}, which is not loaded here: showing synthetic: small. Load ${name} in the Data panel to use it.`) });
+            } else if (u.config) set({ config: u.config });
             if (u.backend) set((s) => ({ backend: { ...s.backend, requested: u.backend! } }));
             if (u.error) set(errorNotice(u.error));
           }

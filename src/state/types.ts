@@ -5,7 +5,7 @@
 import type { Branches, ModelPresetName, RunConfig } from '../core/config/config.ts';
 import type { ModelSetting } from '../core/eval/experiment.ts';
 import type { EpochRecord, ResultsFile, RunResult } from '../core/eval/results.ts';
-import type { BackendName, DatasetSummary, JobKind, ParamCount } from '../worker/protocol.ts';
+import type { BackendName, DatasetSummary, FileSummary, JobKind, LoadErrorKind, ParamCount } from '../worker/protocol.ts';
 import type { PresetId } from './presets.ts';
 
 export type JobStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'done' | 'error';
@@ -46,6 +46,21 @@ export interface BackendState {
   tried: { name: BackendName; ok: boolean; reason?: string }[];
 }
 
+/** Loading a feature file: what the Data panel shows while reading, after success, after failure. */
+export interface FileLoadState {
+  status: 'idle' | 'reading' | 'loaded' | 'failed' | 'cancelled';
+  name: string | null; // the file being (or last) read
+  requestId: number;
+  progress: { bytesRead: number; totalBytes: number; stage: string } | null;
+  error: { message: string; kind: LoadErrorKind; maxSubset: number | null } | null;
+  summary: FileSummary | null; // the active file (the last one that loaded), kept across failures
+  file: Blob | null; // the last file asked for, so a too-big file can be retried as a subset
+  subset: number | null;
+  standardize: boolean; // the option the next load uses (z-score with train-split statistics)
+  startedAt: number;
+  seconds: number | null; // wall time of the last successful load
+}
+
 export interface AppState {
   // --- config slice: the whole RunConfig being edited (data, model, missing, train, eval)
   config: RunConfig;
@@ -79,6 +94,12 @@ export interface AppState {
   deleteJob(id: string): void;
   toggleSelected(id: string): void;
   importResults(file: ResultsFile, name?: string): void; // a results JSON made by the CLI or exported earlier
+
+  // --- file slice: MMSA .pkl / .npz read in the worker
+  fileLoad: FileLoadState;
+  /** Reads `file` in the worker; on success the dataset switches to it and model sizes follow it. */
+  loadFile(file: Blob, name: string, subset?: number | null, standardize?: boolean): void;
+  cancelFileLoad(): void;
 
   // --- messages
   notice: { kind: 'info' | 'error'; text: string } | null;

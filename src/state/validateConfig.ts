@@ -127,11 +127,12 @@ function checkModel(c: Checker, m: Obj): void {
 
 function checkData(c: Checker, d: Obj): void {
   if (typeof d.source === 'string' && d.source.startsWith('file:')) {
-    c.problems.push(`data.source: reading feature files ("${d.source}") is not implemented yet; use ${DATA_SOURCES.join(', ')}`);
+    if (d.source.length <= 'file:'.length || d.source.length > 300) c.problems.push(`data.source: "${d.source}" is not a file name`);
   } else {
     c.oneOf(d.source, DATA_SOURCES, 'data.source');
   }
   c.int(d.seed, 'data.seed', 0, 2 ** 32 - 1);
+  c.bool(d.standardize, 'data.standardize');
   if (c.section(d.knobs, 'data.knobs')) {
     const k = d.knobs as Obj;
     for (const name of ['textSignal', 'audioSignal', 'visionSignal', 'noise', 'interaction']) c.num(k[name], `data.knobs.${name}`, 0, 100);

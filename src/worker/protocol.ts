@@ -5,6 +5,10 @@
 import type { Branches, RunConfig } from '../core/config/config.ts';
 import type { ModelSetting } from '../core/eval/experiment.ts';
 import type { EpochRecord, ResultsFile, RunResult } from '../core/eval/results.ts';
+import type { FileSummary } from '../core/data/files/mmsa.ts';
+import type { LoadErrorKind } from '../core/data/files/load.ts';
+
+export type { FileSummary, LoadErrorKind };
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -26,7 +30,12 @@ export type ToWorker =
   | { type: 'export-weights'; requestId?: number; jobId?: string; index?: number }
   // Build `setting` under `config`, load the weights, test it at config.missing.testRates; answered
   // like a one-run job under `jobId`: run-start, run-end (epochs: [], bestEpoch: null), done.
-  | { type: 'evaluate-weights'; jobId: string; config: RunConfig; setting: ModelSetting; seed: number; names: string[]; shapes: number[][]; data: ArrayBuffer };
+  | { type: 'evaluate-weights'; jobId: string; config: RunConfig; setting: ModelSetting; seed: number; names: string[]; shapes: number[][]; data: ArrayBuffer }
+  // --- feature files: read in the worker (the File is passed by reference, never copied to the page)
+  // Answered by 'load-progress' messages, then 'file-loaded' or 'file-error'. A failed or cancelled
+  // load leaves the previously loaded dataset in place.
+  | { type: 'load-file'; requestId: number; file: Blob; name: string; subset: number | null; maxBytes: number; standardize: boolean }
+  | { type: 'cancel-load'; requestId: number };
 
 export interface DatasetSummary {
   source: string;
@@ -34,6 +43,7 @@ export interface DatasetSummary {
   dims: [number, number, number];
   lens: [number, number, number];
   labelHistogram: number[]; // counts for classes −3..3 (train split)
+  file?: FileSummary; // feature files: what the reader found
 }
 
 export interface ParamCount {
@@ -58,4 +68,7 @@ export type FromWorker =
   // loss) and will be skipped by later inits — send 'init' again to move to the next one;
   // requestId: the 'export-weights' request this error answers.
   // --- additions (worker/state)
+  | { type: 'load-progress'; requestId: number; bytesRead: number; totalBytes: number; stage: string }
+  | { type: 'file-loaded'; requestId: number; summary: FileSummary; dataset: DatasetSummary }
+  | { type: 'file-error'; requestId: number; message: string; kind: LoadErrorKind; maxSubset: number | null }
   | { type: 'weights'; requestId?: number; jobId: string; index: number; setting: ModelSetting; seed: number; names: string[]; shapes: number[][]; data: ArrayBuffer };

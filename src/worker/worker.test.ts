@@ -131,7 +131,7 @@ describe('training worker (Node, wasm backend)', () => {
     send({ type: 'start', jobId: 'bad', kind: 'train', config: { ...config, data: { ...config.data, source: 'file:x.pkl' } }, settings: [{ arch: 'mfmb', branches: { macro: true, micro: true, recon: true } }] });
     const err = await waitFor('error');
     expect(err).toMatchObject({ jobId: 'bad', recoverable: true });
-    expect(err.message).toMatch(/not implemented yet/);
+    expect(err.message).toMatch(/the file x\.pkl is not loaded in this tab/);
     send({ type: 'export-weights', requestId: 9, index: 42 });
     expect((await waitFor('error', (m) => m.requestId === 9)).message).toMatch(/no trained weights for run 43/);
 
@@ -147,5 +147,53 @@ describe('training worker (Node, wasm backend)', () => {
     expect(done.results.runs).toHaveLength(1);
     expect(done.results.runs[0].stopReason).toBe('aborted');
     expect(done.results.runs[0].epochs.length).toBeLessThan(50);
+  });
+
+  it('load-file: a good pickle becomes the dataset; a refused one leaves it in place and it still trains', async () => {
+    const { readFileSync } = await import('node:fs');
+    const blob = (name: string) => new Blob([readFileSync(new URL(`../core/data/files/__fixtures__/pickle/${name}`, import.meta.url))]);
+    const settings = [{ arch: 'mfmb' as const, branches: { macro: true, micro: true, recon: true } }];
+    posted.length = 0;
+    send({ type: 'load-file', requestId: 1, file: blob('mmsa_aligned_p2_np1.pkl'), name: 'mmsa_aligned_p2_np1.pkl', subset: null, maxBytes: 1e9, standardize: false });
+    const loaded = await waitFor('file-loaded', (m) => m.requestId === 1);
+    expect(loaded.summary.file).toBe('mmsa_aligned_p2_np1.pkl');
+    expect(loaded.dataset.source).toBe('file:mmsa_aligned_p2_np1.pkl');
+    expect(posted.some((m) => m.type === 'load-progress' && m.requestId === 1)).toBe(true);
+
+    for (const [id, bad, pattern] of [
+      [2, 'hostile_popen_p4.pkl', /refused global subprocess\.Popen/],
+      [3, 'bad_nan.pkl', /train split, vision: found 1 NaN/],
+    ] as const) {
+      send({ type: 'load-file', requestId: id, file: blob(bad), name: bad, subset: null, maxBytes: 1e9, standardize: false });
+      const e = await waitFor('file-error', (m) => m.requestId === id);
+      expect(e.message).toMatch(pattern);
+      expect(e.message.startsWith(`${bad}: `)).toBe(true);
+    }
+
+    const fileConfig = structuredClone(config);
+    fileConfig.data.source = 'file:mmsa_aligned_p2_np1.pkl';
+    fileConfig.train.epochs = 1;
+    // A config that claims standardised features does not run on raw ones.
+    send({ type: 'start', jobId: 'jstd', kind: 'train', config: { ...fileConfig, data: { ...fileConfig.data, standardize: true } }, settings });
+    expect((await waitFor('error', (m) => m.jobId === 'jstd')).message).toMatch(/loaded without standardised features/);
+    posted.length = 0;
+    send({ type: 'start', jobId: 'jf', kind: 'train', config: fileConfig, settings });
+    const done = await waitFor('done', (m) => m.jobId === 'jf');
+    expect(done.results.dataset.source).toBe('file:mmsa_aligned_p2_np1.pkl');
+    expect(done.results.dataset.sizes).toEqual({ train: loaded.dataset.sizes.train, valid: loaded.dataset.sizes.valid, test: loaded.dataset.sizes.test });
+  });
+
+  it('cancel-load stops a read and keeps the previous file', async () => {
+    posted.length = 0;
+    // The cancel arrives before the read's first await completes: the read must stop, not load.
+    const { readFileSync } = await import('node:fs');
+    const good = readFileSync(new URL('../core/data/files/__fixtures__/pickle/mmsa_aligned_p4_np2.pkl', import.meta.url));
+    send({ type: 'load-file', requestId: 10, file: new Blob([good]), name: 'again.pkl', subset: null, maxBytes: 1e9, standardize: false });
+    send({ type: 'cancel-load', requestId: 10 });
+    const e = await waitFor('file-error', (m) => m.requestId === 10);
+    expect(e.kind).toBe('cancelled');
+    send({ type: 'describe', config: { ...config, data: { ...config.data, source: 'file:mmsa_aligned_p2_np1.pkl' } } });
+    const d = await waitFor('described');
+    expect(d.dataset.source).toBe('file:mmsa_aligned_p2_np1.pkl');
   });
 });

@@ -14,7 +14,9 @@ import { buildModel } from '../core/model/build.ts';
 import { featureStd, planMissing } from '../core/data/masking.ts';
 import { evaluate, ratesFor } from '../core/train/trainer.ts';
 import { selectBackend, errorText } from './backend.ts';
-import { datasetFor, datasetInfo, summarize } from './datasets.ts';
+import { datasetFor, datasetInfo, setLoadedFile, summarize } from './datasets.ts';
+import { FileLoadError, loadFeatureFile, toLoadError } from '../core/data/files/load.ts';
+import { blobSource } from '../core/data/files/source.ts';
 import { StepRate, StepThrottle } from './pacing.ts';
 import { captureStart, captureEnd, type CapturedWeights } from './weights.ts';
 import type { BackendName, FromWorker, ToWorker } from './protocol.ts';
@@ -317,6 +319,41 @@ async function evaluateWeights(msg: Extract<ToWorker, { type: 'evaluate-weights'
   }
 }
 
+// ----------------------------------------------------------------------------- feature files
+
+/** The load in progress (one at a time); its AbortController is what 'cancel-load' pulls. */
+let fileLoad: { requestId: number; abort: AbortController } | null = null;
+
+async function loadFile(msg: Extract<ToWorker, { type: 'load-file' }>): Promise<void> {
+  const fail = (e: FileLoadError) => post({ type: 'file-error', requestId: msg.requestId, message: e.message, kind: e.kind, maxSubset: e.maxSubset });
+  if (job) return fail(new FileLoadError(`${msg.name}: a job is running; stop it before loading a file`, 'invalid', msg.name));
+  if (fileLoad) fileLoad.abort.abort(); // a newer request replaces an unfinished one
+  const mine = { requestId: msg.requestId, abort: new AbortController() };
+  fileLoad = mine;
+  let last = 0;
+  try {
+    const { dataset, summary } = await loadFeatureFile(blobSource(msg.file, msg.name), {
+      subset: msg.subset,
+      maxBytes: msg.maxBytes,
+      standardize: msg.standardize,
+      signal: mine.abort.signal,
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - last < 100 && p.stage !== 'done') return; // ~10 messages a second keep the bar smooth
+        last = now;
+        post({ type: 'load-progress', requestId: msg.requestId, ...p });
+      },
+    });
+    // Only a complete, validated dataset replaces the previous one.
+    setLoadedFile({ dataset, summary });
+    post({ type: 'file-loaded', requestId: msg.requestId, summary, dataset: summarize(dataset) });
+  } catch (e) {
+    fail(toLoadError(msg.name, e));
+  } finally {
+    if (fileLoad === mine) fileLoad = null;
+  }
+}
+
 // ----------------------------------------------------------------------------- dispatch
 
 async function handle(msg: ToWorker): Promise<void> {
@@ -355,6 +392,11 @@ async function handle(msg: ToWorker): Promise<void> {
       return exportWeights(msg);
     case 'evaluate-weights':
       return evaluateWeights(msg);
+    case 'load-file':
+      return loadFile(msg);
+    case 'cancel-load':
+      if (fileLoad?.requestId === msg.requestId) fileLoad.abort.abort();
+      return;
     default:
       postError(`unknown message type ${JSON.stringify((msg as { type?: unknown }).type)}`);
   }

@@ -69,6 +69,8 @@ export interface DataConfig {
   source: string; // 'synthetic:tiny' | 'synthetic:small' | 'synthetic:mosi-shape' | 'file:NAME'
   seed: number; // synthetic data seed
   knobs: SyntheticKnobs;
+  /** Feature files only: z-score each feature with the train split's mean and σ (MMSA: off). */
+  standardize: boolean;
 }
 
 export interface MissingConfig {
@@ -175,7 +177,7 @@ export const DEFAULT_KNOBS: SyntheticKnobs = { textSignal: 1, audioSignal: 1, vi
 export function defaultRunConfig(): RunConfig {
   return {
     model: modelPreset('small'),
-    data: { source: 'synthetic:small', seed: 7, knobs: { ...DEFAULT_KNOBS } },
+    data: { source: 'synthetic:small', seed: 7, knobs: { ...DEFAULT_KNOBS }, standardize: false },
     missing: {
       protocol: 'train-once',
       trainRate: 0.3,

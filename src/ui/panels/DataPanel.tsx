@@ -5,6 +5,7 @@ import { NumberField, Select, Slider } from '../controls.tsx';
 import { fmtInt } from '../format.ts';
 import { useBusy } from '../hooks.ts';
 import { Panel } from '../Panel.tsx';
+import { FileLoader, FileSummaryView } from './FileLoader.tsx';
 
 const SOURCES = [
   { value: 'synthetic:tiny', label: 'synthetic: tiny' },
@@ -32,13 +33,24 @@ export function DataPanel() {
   const data = useAppStore((s) => s.config.data);
   const setConfig = useAppStore((s) => s.setConfig);
   const dataset = useAppStore((s) => s.dataset);
+  const fileLoad = useAppStore((s) => s.fileLoad);
   const busy = useBusy();
   const isFile = data.source.startsWith('file:');
-  const sources = isFile ? [...SOURCES, { value: data.source, label: data.source }] : SOURCES;
+  // The loaded file stays selectable after switching to a synthetic set (it is kept in the worker).
+  const fileSource = fileLoad.summary ? `file:${fileLoad.summary.file}` : null;
+  const fileOptions = [fileSource, isFile && data.source !== fileSource ? data.source : null]
+    .filter((v): v is string => v !== null)
+    .map((v) => ({ value: v, label: `file: ${v.slice('file:'.length)}` }));
+  const sources = [...SOURCES, ...fileOptions];
+  const activeFile = isFile && fileLoad.summary && data.source === fileSource ? fileLoad.summary : null;
   const hist = (dataset?.labelHistogram ?? []).map((count, i) => ({ cls: CLASSES[i] ?? String(i - 3), count }));
 
   return (
-    <Panel title="Data" subtitle="A procedurally generated, MOSI-shaped dataset whose lessons you can dial in." testId="panel-data">
+    <Panel
+      title="Data"
+      subtitle={isFile ? 'Your feature file, read in this tab.' : 'A procedurally generated, MOSI-shaped dataset whose lessons you can dial in.'}
+      testId="panel-data"
+    >
       <fieldset disabled={busy} className="fieldset">
         <div className="grid-2">
           <Select
@@ -46,29 +58,45 @@ export function DataPanel() {
             value={data.source}
             options={sources}
             testId="data-source"
-            hint={SOURCE_HINT[data.source] ?? 'a file loaded earlier'}
-            onChange={(v) => setConfig((c) => void (c.data.source = v))}
+            hint={SOURCE_HINT[data.source] ?? (activeFile ? 'loaded in this tab' : 'not loaded in this tab: load it again below')}
+            onChange={(v) =>
+              setConfig((c) => {
+                c.data.source = v;
+                if (v === fileSource && fileLoad.summary) {
+                  c.model.dims = [...fileLoad.summary.dims];
+                  c.model.lens = [...fileLoad.summary.lens];
+                }
+              })
+            }
           />
-          <NumberField label="Data seed" value={data.seed} integer min={0} max={2 ** 31 - 1} testId="data-seed" onCommit={(v) => setConfig((c) => void (c.data.seed = v))} />
+          {isFile ? null : (
+            <NumberField label="Data seed" value={data.seed} integer min={0} max={2 ** 31 - 1} testId="data-seed" onCommit={(v) => setConfig((c) => void (c.data.seed = v))} />
+          )}
         </div>
 
-        <h3 className="subhead">Teaching knobs <span className="subhead-note">1 = the preset’s default strength</span></h3>
-        <div className="grid-2">
-          {KNOBS.map((k) => (
-            <Slider
-              key={k.key}
-              label={k.label}
-              value={data.knobs[k.key]}
-              min={0}
-              max={k.max}
-              step={0.05}
-              hint={k.hint}
-              testId={`knob-${k.key}`}
-              onCommit={(v) => setConfig((c) => void (c.data.knobs[k.key] = v))}
-            />
-          ))}
-        </div>
+        {isFile ? null : (
+          <>
+            <h3 className="subhead">Teaching knobs <span className="subhead-note">1 = the preset’s default strength</span></h3>
+            <div className="grid-2">
+              {KNOBS.map((k) => (
+                <Slider
+                  key={k.key}
+                  label={k.label}
+                  value={data.knobs[k.key]}
+                  min={0}
+                  max={k.max}
+                  step={0.05}
+                  hint={k.hint}
+                  testId={`knob-${k.key}`}
+                  onCommit={(v) => setConfig((c) => void (c.data.knobs[k.key] = v))}
+                />
+              ))}
+            </div>
+          </>
+        )}
       </fieldset>
+
+      {activeFile ? <FileSummaryView s={activeFile} seconds={fileLoad.seconds} /> : null}
 
       <h3 className="subhead">Shape <span className="subhead-note">fixed by the dataset</span></h3>
       <table className="mini-table" data-testid="dataset-shape">
@@ -116,9 +144,7 @@ export function DataPanel() {
         )}
       </div>
 
-      <button type="button" className="btn btn-ghost btn-block" disabled data-testid="load-file" title="Coming in the next release">
-        Load MMSA .pkl / .npz — coming in the next release
-      </button>
+      <FileLoader />
     </Panel>
   );
 }

@@ -110,9 +110,10 @@ export function MissingPanel() {
         ) : null}
       </fieldset>
       <p className="note" data-testid="text-masking-note">
-        <strong>Note.</strong> Text is masked on its <em>feature vectors</em> (zeroed or noised like audio and vision), not on BERT token
-        ids. The paper replaces dropped token ids with <code>[UNK]</code> and fine-tunes BERT, which this browser app does not do, so its
-        numbers are not directly comparable.
+        <strong>Note.</strong> Text is masked on its <em>feature vectors</em>: a dropped text position becomes zeros, or the file’s{' '}
+        <code>text_unk</code> vector when a loaded file provides one (audio and vision follow the replacement above). The paper replaces
+        dropped token ids with <code>[UNK]</code> and fine-tunes BERT, which this browser app does not do, so its numbers are not directly
+        comparable.
       </p>
     </Panel>
   );

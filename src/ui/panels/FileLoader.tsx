@@ -1,0 +1,185 @@
+import { useRef, useState, type DragEvent } from 'react';
+import { SPLITS } from '../../core/data/types.ts';
+import type { FileSummary } from '../../worker/protocol.ts';
+import { useAppStore } from '../bindings.ts';
+import { fmtInt } from '../format.ts';
+import { useBusy } from '../hooks.ts';
+
+const ACCEPT = '.pkl,.pickle,.npz';
+
+function mb(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${Math.max(1, Math.round(bytes / 1e3))} kB`;
+}
+
+/**
+ * Picking or dropping an MMSA .pkl / .npz. The file is read in the worker: this component shows
+ * progress (bytes, current split/field), a Cancel button, and what went wrong — the dataset in use
+ * before stays in use until a file has loaded and passed validation.
+ */
+export function FileLoader() {
+  const f = useAppStore((s) => s.fileLoad);
+  const loadFile = useAppStore((s) => s.loadFile);
+  const cancel = useAppStore((s) => s.cancelFileLoad);
+  const busy = useBusy();
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  const reading = f.status === 'reading';
+
+  const take = (files: FileList | null) => {
+    const file = files?.[0];
+    if (file) loadFile(file, file.name, null, f.standardize);
+  };
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    if (!busy && !reading) take(e.dataTransfer.files);
+  };
+  const pct = f.progress && f.progress.totalBytes > 0 ? Math.min(100, (100 * f.progress.bytesRead) / f.progress.totalBytes) : 0;
+
+  return (
+    <div className="file-loader" data-testid="file-loader">
+      <div
+        className={`dropzone${over ? ' dropzone-over' : ''}${busy || reading ? ' dropzone-disabled' : ''}`}
+        data-testid="file-dropzone"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={onDrop}
+      >
+        <div>
+          <strong>Your own features:</strong> drop an MMSA <code>.pkl</code> (aligned_50.pkl, unaligned_50.pkl) or a <code>.npz</code> here, or{' '}
+          <button type="button" className="link-btn" disabled={busy || reading} onClick={() => input.current?.click()} data-testid="load-file">
+            choose a file
+          </button>
+          .
+        </div>
+        <div className="muted small">Read in this tab only; nothing you load leaves the browser. Pickles are read by a reader that can only rebuild arrays: it never runs code from the file.</div>
+        <label className="inline-check small" title="MMSA feeds features raw; raw openSMILE/Facet values in the hundreds train poorly. Statistics come from the train split only.">
+          <input
+            type="checkbox"
+            checked={f.standardize}
+            disabled={busy || reading}
+            data-testid="file-standardize"
+            onChange={(e) => {
+              const on = e.target.checked;
+              // With a file loaded, the option re-reads it (the features in memory are not kept raw).
+              if (f.file && f.name && f.summary) loadFile(f.file, f.name, f.subset, on);
+              else useAppStore.setState((s) => ({ fileLoad: { ...s.fileLoad, standardize: on } }));
+            }}
+          />{' '}
+          Standardise features (z-score with the train split’s mean and σ)
+        </label>
+        <input ref={input} type="file" accept={ACCEPT} className="visually-hidden" data-testid="file-input" tabIndex={-1} onChange={(e) => { take(e.target.files); e.target.value = ''; }} />
+      </div>
+
+      {reading && f.progress ? (
+        <div className="progress" data-testid="file-progress" aria-live="polite">
+          <div className="progress-head">
+            <span className="status-dot status-running" aria-hidden="true" />
+            <strong>Reading {f.name}</strong>
+            <span className="muted"> · {f.progress.stage === 'structure' ? 'structure' : f.progress.stage}</span>
+          </div>
+          <div className="progress-track" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
+            <div className="progress-fill" style={{ width: `${pct.toFixed(1)}%` }} />
+          </div>
+          <div className="progress-stats">
+            <span>
+              <b>{mb(f.progress.bytesRead)}</b> / {mb(f.progress.totalBytes)}
+            </span>
+            <button type="button" className="btn btn-small btn-danger" onClick={cancel} data-testid="file-cancel">
+              Cancel
+            </button>
+          </div>
+        </div>
+      ) : null}
+
+      {(f.status === 'failed' || f.status === 'cancelled') && f.error ? (
+        <div className={f.status === 'failed' ? 'inline-error' : 'inline-info'} role="alert" data-testid="file-error">
+          <div>{f.status === 'failed' ? 'Not loaded — ' : ''}{f.error.message}</div>
+          {f.error.kind === 'too-big' && f.error.maxSubset && f.file ? (
+            <button type="button" className="btn btn-small" data-testid="file-subset" onClick={() => loadFile(f.file!, f.name!, f.error!.maxSubset)}>
+              Load the first {fmtInt(f.error.maxSubset)} samples of each split
+            </button>
+          ) : null}
+          <div className="small">{f.summary ? `Still using ${f.summary.file}.` : 'The dataset in use has not changed.'}</div>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** What the reader found in the active file: the facts a researcher checks before training. */
+export function FileSummaryView({ s, seconds }: { s: FileSummary; seconds: number | null }) {
+  const nf = s.nonFinite;
+  return (
+    <div className="file-summary" data-testid="file-summary">
+      <p className="small">
+        <strong data-testid="file-name">{s.file}</strong> · {s.format === 'pickle' ? 'pickle' : '.npz'} · {mb(s.bytes)} ·{' '}
+        <span data-testid="file-layout">{s.aligned ? 'aligned' : 'unaligned'}</span>
+        {s.subset !== null ? ` · first ${fmtInt(s.subset)} samples per split` : ''}
+        {s.standardized ? ' · standardised' : ''}
+        {seconds !== null ? ` · read in ${seconds.toFixed(1)} s` : ''}
+      </p>
+      <div className="grid-2">
+        <table className="mini-table" data-testid="file-splits">
+          <thead>
+            <tr>
+              <th>Split</th>
+              <th>Samples</th>
+            </tr>
+          </thead>
+          <tbody>
+            {SPLITS.map((k) => (
+              <tr key={k}>
+                <th>{k}</th>
+                <td>{s.splits[k].loaded !== s.splits[k].n ? `${fmtInt(s.splits[k].loaded)} of ${fmtInt(s.splits[k].n)}` : fmtInt(s.splits[k].n)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <table className="mini-table" data-testid="file-fields">
+          <thead>
+            <tr>
+              <th>Field (train)</th>
+              <th>dtype</th>
+              <th>shape</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.splits.train.fields.map((fl) => (
+              <tr key={fl.name}>
+                <th>{fl.name}</th>
+                <td>{fl.dtype}</td>
+                <td>{fl.shape.length ? fl.shape.join('×') : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p className="muted small" data-testid="file-dtypes">
+        dtypes: {s.dtypes.join(', ')} · lengths: {['text', 'audio', 'vision'].map((m, i) => `${m} ${s.hasLengths[i] ? (i === 0 && s.textIsBert ? 'from text_bert' : 'from file') : 'full'}`).join(', ')} · features in memory {mb(s.featureBytes)}
+      </p>
+      <p className="muted small" data-testid="file-nonfinite">
+        {nf.length
+          ? nf.map((x) => `${x.split}/${x.field}: ${[x.negInf && `${fmtInt(x.negInf)} −inf${x.field === 'audio' ? ' → 0' : ''}`, x.posInf && `${x.posInf} +inf`, x.nan && `${x.nan} NaN`].filter(Boolean).join(', ')}`).join(' · ')
+          : 'No NaN or infinite values.'}
+      </p>
+      {!s.standardized && s.maxAbs && Math.max(...s.maxAbs) > 20 ? (
+        <p className="inline-info" data-testid="file-scale-hint">
+          Raw feature values reach {['text', 'audio', 'vision'].map((m, i) => `${m} ${s.maxAbs![i].toPrecision(3)}`).join(', ')}. Values this large swamp the
+          reconstruction loss of a small model; consider “Standardise features” above.
+        </p>
+      ) : null}
+      <p className="note" data-testid="file-text-masking">
+        {s.textUnk
+          ? 'Dropped text positions take the file’s text_unk vector.'
+          : 'This file has no text_unk vector, so dropped text positions become zeros. The paper masks BERT tokens with [UNK] and fine-tunes BERT, which cannot run in a browser; results on text masking differ from the paper’s for that reason.'}
+        {s.textIsBert ? ' The file has text_bert, so [CLS] and [SEP] are never dropped.' : ''}
+      </p>
+    </div>
+  );
+}
