@@ -18,7 +18,7 @@ const valueOf = (name: string): string | null => {
 };
 const backend = (valueOf('--backend') ?? 'wasm') as BackendName;
 if (!file) {
-  console.log('usage: npm run measure:file -- FILE [--train] [--backend wasm]');
+  console.log('usage: npm run measure:file -- FILE [--train] [--accept-subset] [--screenshot PNG] [--backend wasm] [--no-build]');
   process.exit(2);
 }
 if (!chromiumPath()) {
@@ -66,7 +66,19 @@ try {
   console.log(`measure:file: ${file} (${mb(statSync(file).size)}) on ${active}: ${outcome} in ${seconds.toFixed(1)} s`);
   console.log(`measure:file: Chromium RSS before ${mb(base)}, peak while reading ${mb(peak)} (+${mb(peak - base)}), after ${mb(after)} (+${mb(after - base)})`);
   if (outcome === 'refused') {
-    console.log(`measure:file: ${await byId(page, 'file-error').innerText()}`);
+    console.log(`measure:file: ${(await byId(page, 'file-error').innerText()).replace(/\s+/g, ' ')}`);
+    const offer = byId(page, 'file-subset');
+    if (argv.includes('--accept-subset') && (await offer.count())) {
+      console.log(`measure:file: clicking "${await offer.innerText()}"`);
+      peak = chromiumRss();
+      const s3 = setInterval(() => (peak = Math.max(peak, chromiumRss())), 100);
+      const t2 = Date.now();
+      await offer.click();
+      await byId(page, 'file-summary').waitFor({ state: 'visible', timeout: 600_000 });
+      clearInterval(s3);
+      console.log(`measure:file: subset loaded in ${((Date.now() - t2) / 1000).toFixed(1)} s; Chromium RSS peak ${mb(peak)} (+${mb(peak - base)} over the page before the first try)`);
+      console.log((await byId(page, 'file-summary').innerText()).split('\n').slice(0, 3).map((l) => `  ${l}`).join('\n'));
+    }
   } else {
     console.log((await byId(page, 'file-summary').innerText()).split('\n').map((l) => `  ${l}`).join('\n'));
     const shot = valueOf('--screenshot');

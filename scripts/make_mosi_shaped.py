@@ -1,4 +1,4 @@
-"""Writes a pickle with CMU-MOSI's full MMSA sizes, for checking that big files load and train.
+"""Writes a pickle with CMU-MOSI's (or MOSEI's) full MMSA sizes, to check that big files load and train.
 
 Not the real dataset (its features cannot be fetched here): random float32 features in MMSA's exact
 layout and sizes, with a learnable signal (the label is spread over a few text positions and, more
@@ -7,6 +7,7 @@ MMSA's audio, unicode ids and object-array raw_text. Nothing is written into the
 
     python3 scripts/make_mosi_shaped.py /tmp/aligned_50.pkl              # ~340 MB, protocol 4
     python3 scripts/make_mosi_shaped.py /tmp/unaligned_50.pkl --unaligned   # ~450 MB
+    python3 scripts/make_mosi_shaped.py /tmp/mosei_aligned_50.pkl --mosei   # ~4.1 GB: too big for a tab
 """
 import argparse
 import pickle
@@ -14,10 +15,11 @@ import pickle
 import numpy as np
 
 SIZES = {'train': 1284, 'valid': 229, 'test': 686}
+MOSEI_SIZES = {'train': 16326, 'valid': 1871, 'test': 4659}
 D_T, D_A, D_V = 768, 5, 20
 
 
-def split(rng, n, unaligned):
+def split(rng, n, unaligned, d_a, d_v):
     L_t = 50
     L_a, L_v = (375, 500) if unaligned else (50, 50)
     y = np.clip(np.round(rng.normal(0, 1.5, n) * 2) / 2, -3, 3).astype(np.float32)
@@ -30,8 +32,8 @@ def split(rng, n, unaligned):
         text[i, pos] += y[i] * direction
     a_len = rng.integers(L_a // 3, L_a + 1, n) if unaligned else lengths
     v_len = rng.integers(L_v // 3, L_v + 1, n) if unaligned else lengths
-    audio = rng.normal(0, 1, (n, L_a, D_A)).astype(np.float32)
-    vision = rng.normal(0, 1, (n, L_v, D_V)).astype(np.float32)
+    audio = rng.normal(0, 1, (n, L_a, d_a)).astype(np.float32)
+    vision = rng.normal(0, 1, (n, L_v, d_v)).astype(np.float32)
     audio[:, :, 0] += 0.3 * y[:, None]
     vision[:, :, 0] += 0.3 * y[:, None]
     for i in range(n):
@@ -67,9 +69,11 @@ def main():
     ap.add_argument('--unaligned', action='store_true')
     ap.add_argument('--protocol', type=int, default=4)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--mosei', action='store_true', help="MOSEI's sizes (16326/1871/4659, D 768/74/35)")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    data = {k: split(rng, n, args.unaligned) for k, n in SIZES.items()}
+    sizes, d_a, d_v = (MOSEI_SIZES, 74, 35) if args.mosei else (SIZES, D_A, D_V)
+    data = {k: split(rng, n, args.unaligned, d_a, d_v) for k, n in sizes.items()}
     with open(args.out, 'wb') as f:
         pickle.dump(data, f, protocol=args.protocol)
     print(f'wrote {args.out} (numpy {np.__version__}, protocol {args.protocol})')

@@ -2,8 +2,9 @@
  * Feature files in the browser: a Python-written MMSA pickle goes in through the Data panel's file
  * input, the summary shows what it holds, and the tiny model trains on it for one epoch. Then a
  * hostile pickle (its REDUCE would call os.system) is refused with the global named, nothing else
- * changes, and the previous file trains again.
+ * changes, and the previous file trains again. Last, a file dropped on the drop zone loads too.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assert, assertEqual, test, waitFor } from '../harness.ts';
 import { byId, exportResults, ID, openApp, startJob, tinyConfig, urlWith, waitStatus, workBackend } from '../app.ts';
@@ -47,4 +48,17 @@ test('a Python-written pickle loads, trains one epoch; a hostile one is refused 
   await waitFor('a second finished job', async () => (await page.locator(`[data-testid="${ID.runsList}"] > li[data-status="done"]`).count()) >= 2, 30_000);
   const second = await exportResults(page);
   assertEqual(second.dataset.source, 'file:mmsa_unaligned_p5_np2.pkl', 'the second job trains on the previous file');
+
+  // Drag and drop: a File made in the page from the fixture's bytes, dropped on the zone.
+  const bytes = Array.from(readFileSync(fixture('mmsa_aligned_p4_np2.pkl')));
+  await page.evaluate((data) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(data)], 'dropped.pkl'));
+    const zone = document.querySelector('[data-testid="file-dropzone"]')!;
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bytes);
+  await waitFor('the dropped file to load', async () => ((await byId(page, 'file-name').innerText()).trim() === 'dropped.pkl' ? true : null), 30_000);
+  assertEqual(await byId(page, ID.dataSource).inputValue(), 'file:dropped.pkl', 'data source after the drop');
+  assertEqual((await byId(page, 'file-layout').innerText()).trim(), 'aligned', 'layout of the dropped file');
 }, { timeoutMs: 420_000 });

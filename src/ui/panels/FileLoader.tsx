@@ -124,7 +124,7 @@ export function FileSummaryView({ s, seconds }: { s: FileSummary; seconds: numbe
         {s.standardized ? ' · standardised' : ''}
         {seconds !== null ? ` · read in ${seconds.toFixed(1)} s` : ''}
       </p>
-      <div className="grid-2">
+      <div className="file-tables">
         <table className="mini-table" data-testid="file-splits">
           <thead>
             <tr>
@@ -171,7 +171,7 @@ export function FileSummaryView({ s, seconds }: { s: FileSummary; seconds: numbe
       {!s.standardized && s.maxAbs && Math.max(...s.maxAbs) > 20 ? (
         <p className="inline-info" data-testid="file-scale-hint">
           Raw feature values reach {['text', 'audio', 'vision'].map((m, i) => `${m} ${s.maxAbs![i].toPrecision(3)}`).join(', ')}. Values this large swamp the
-          reconstruction loss of a small model; consider “Standardise features” above.
+          reconstruction loss of a small model; consider “Standardise features” below.
         </p>
       ) : null}
       <p className="note" data-testid="file-text-masking">

@@ -207,7 +207,7 @@ export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptio
       if (rowBytes * sampleCount(mid) <= opts.maxBytes) lo = mid;
       else hi = mid - 1;
     }
-    const counts = SPLITS.map((k) => plans[k].n.toLocaleString('en-US')).join(' / ');
+    const counts = (subset === null ? '' : `the first ${subset.toLocaleString('en-US')} of `) + SPLITS.map((k) => plans[k].n.toLocaleString('en-US')).join(' / ');
     throw new TooBigError(
       `the features need ${gb(featureBytes)} as float32 (${counts} samples, D ${dims.join('/')}, L ${lens.join('/')}), ` +
         `more than the ${gb(opts.maxBytes)} allowed here` + (lo >= 1 ? `; a subset of the first ${lo.toLocaleString('en-US')} samples per split fits` : ''),
