@@ -460,6 +460,15 @@ def main():
     for name, (obj, what) in bad.items():
         w(name, obj, 4, 'bad MMSA content: ' + what, expect=False)
 
+    # Lengths as plain Python lists (some MMSA versions) and a top-level text_unk vector [D_t].
+    d = mmsa(18, aligned=False)
+    for split in d.values():
+        split['audio_lengths'] = [int(x) for x in split['audio_lengths']]
+        split['vision_lengths'] = [int(x) for x in split['vision_lengths']]
+    d['text_unk'] = np.linspace(-1, 1, 6).astype(np.float32)
+    w('mmsa_listlengths_unk_p4_%s.pkl' % TAG, d, 4,
+      'MMSA unaligned with audio_lengths/vision_lengths as Python lists of int and a top-level text_unk [6] f32')
+
     path = os.path.join(OUT, 'manifest.json')
     old = []
     if os.path.exists(path):

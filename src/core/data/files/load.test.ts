@@ -160,6 +160,20 @@ describe('MMSA pickles written by Python', () => {
     }
   });
 
+  it('lengths given as Python lists and a top-level text_unk vector', async () => {
+    const entry = pickleManifest.files.find((f: { name: string }) => f.name === 'mmsa_listlengths_unk_p4_np2.pkl');
+    const top = Object.fromEntries(entry.expect.dict);
+    const { dataset: ds, summary } = await loadFeatureFile(fixture('pickle/mmsa_listlengths_unk_p4_np2.pkl'));
+    for (const k of ['train', 'valid', 'test'] as const) {
+      const fields = Object.fromEntries(top[k].dict);
+      expect(Array.from(ds[k].len.a)).toEqual(fields.audio_lengths);
+      expect(Array.from(ds[k].len.v)).toEqual(fields.vision_lengths);
+    }
+    expect(summary.textUnk).toBe(true);
+    expect(Array.from(ds.textUnk!)).toEqual(top.text_unk.ndarray.values);
+    expect(formatFileSummary(summary)).toContain("dropped text positions take the file's text_unk vector");
+  });
+
   const refusals: [string, RegExp][] = [
     ['bad_mismatched_n.pkl', /^bad_mismatched_n\.pkl: train split, audio: found 5 samples, expected N = 6 \(as in text\)$/],
     ['bad_dim_across_splits.pkl', /^bad_dim_across_splits\.pkl: valid split, vision: found feature size 7, expected 5 as in the train split$/],

@@ -104,7 +104,7 @@ function pickleLayout(root: PyValue): Layout {
     if (SPLIT_NAMES.includes(k)) {
       if (!(value instanceof Map)) throw new DatasetError(k as SplitName, 'split', `found a ${describe(value)}, expected a dict of arrays`);
       const fields = new Map<string, ArrayHandle | PyValue>();
-      for (const [fk, fv] of value) fields.set(keyName(fk), isNdArray(fv) ? handleOf(fv) : fv);
+      for (const [fk, fv] of value) fields.set(keyName(fk), isNdArray(fv) ? handleOf(fv) : (numberList(fv) ?? fv));
       layout.splits[k as SplitName] = fields;
     } else {
       layout.top.set(k, isNdArray(value) ? handleOf(value) : value);
@@ -112,6 +112,23 @@ function pickleLayout(root: PyValue): Layout {
     }
   }
   return layout;
+}
+
+/**
+ * Some MMSA versions keep `audio_lengths` / `vision_lengths` as plain Python lists of ints: a list
+ * of numbers becomes a float64 array [N] so it goes through the same checks.
+ */
+function numberList(v: PyValue): ArrayHandle | null {
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' || typeof x === 'bigint')) return null;
+  const values = Float64Array.from(v as (number | bigint)[], Number);
+  const arr: NdArray = {
+    kind: 'ndarray',
+    dtype: { kind: 'f', itemsize: 8, littleEndian: true, str: '<f8' },
+    shape: [values.length],
+    fortran: false,
+    data: new Uint8Array(values.buffer),
+  };
+  return handleOf(arr);
 }
 
 function handleOf(arr: NdArray): ArrayHandle {

@@ -95,7 +95,9 @@ function isHandle(v: ArrayHandle | PyValue | undefined): v is ArrayHandle {
 }
 
 export function gb(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${Math.max(1, Math.round(bytes / 1e3))} kB`;
 }
 
 /** A numeric array field, or a DatasetError saying what was there instead. */
