@@ -18,7 +18,7 @@ const valueOf = (name: string): string | null => {
 };
 const backend = (valueOf('--backend') ?? 'wasm') as BackendName;
 if (!file) {
-  console.log('usage: npm run measure:file -- FILE [--train] [--accept-subset] [--screenshot PNG] [--backend wasm] [--no-build]');
+  console.log('usage: npm run measure:file -- FILE [--train] [--accept-subset] [--screenshot PNG] [--progress-screenshot PNG] [--backend wasm] [--no-build]');
   process.exit(2);
 }
 if (!chromiumPath()) {
@@ -55,6 +55,12 @@ try {
   const sampler = setInterval(() => (peak = Math.max(peak, chromiumRss())), 100);
   const t0 = Date.now();
   await byId(page, 'file-input').setInputFiles(file);
+  const progressShot = valueOf('--progress-screenshot');
+  if (progressShot) {
+    // The progress bar while reading (bytes, split/field, Cancel), once it shows a field being read.
+    await page.waitForFunction(() => /train\/|valid\/|test\//.test(document.querySelector('[data-testid="file-progress"]')?.textContent ?? ''), null, { timeout: 60_000, polling: 20 });
+    await byId(page, 'file-loader').screenshot({ path: progressShot });
+  }
   const outcome = await Promise.race([
     byId(page, 'file-summary').waitFor({ state: 'visible', timeout: 600_000 }).then(() => 'loaded'),
     byId(page, 'file-error').waitFor({ state: 'visible', timeout: 600_000 }).then(() => 'refused'),

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { FileSummary, FromWorker, ToWorker } from '../worker/protocol.ts';
 import { memoryJobDb } from './persist.ts';
 import { createAppStore, type WorkerLike } from './store.ts';
+import { jobResults } from './jobResults.ts';
+import { metricsOf, run } from '../core/eval/__fixtures__/runs.ts';
 
 /** A worker stand-in that keeps what the page sends (Blobs included, uncloned). */
 class FakeWorker implements WorkerLike {
@@ -136,5 +138,18 @@ describe('loading a feature file through the store', () => {
     await store.getState().init({ url: `http://localhost/${configToHash(c, 'auto')}` });
     expect(store.getState().config.data.source).toBe('synthetic:small');
     expect(store.getState().notice?.text).toContain('aligned_50.pkl');
+  });
+
+  it('a job on a file records the file’s sizes, so its partial results can still be exported', async () => {
+    const { store, worker } = setup();
+    await store.getState().init({ url: 'http://localhost/' });
+    store.getState().loadFile(new Blob([new Uint8Array(10)]), 'a.pkl');
+    const msg = worker().last('load-file');
+    worker().emit({ type: 'file-loaded', requestId: msg.requestId, summary: summary('a.pkl'), dataset: datasetSummary('a.pkl') });
+    store.getState().startJob('train');
+    const job = store.getState().jobs[0];
+    expect(job.dataset).toEqual({ source: 'file:a.pkl', sizes: { train: 6, valid: 4, test: 5 }, dims: { text: 16, audio: 5, vision: 20 }, lengths: { text: 8, audio: 30, vision: 40 } });
+    const interrupted = { ...job, status: 'interrupted' as const, runs: [run({ seed: 111, test: [[0, metricsOf(0.5)]] })] };
+    expect(jobResults(interrupted)?.dataset.source).toBe('file:a.pkl');
   });
 });

@@ -26,7 +26,7 @@ export function datasetInfoFor(source: string): DatasetInfo | null {
 export function jobResults(job: StoredJob): ResultsFile | null {
   if (job.results) return job.results;
   if (job.runs.length === 0) return null;
-  const dataset = datasetInfoFor(job.config.data.source);
+  const dataset = job.dataset ?? datasetInfoFor(job.config.data.source);
   if (!dataset) return null;
   try {
     return makeResultsFile({ backend: job.backend ?? 'unknown', dataset, config: job.config, runs: job.runs, toolVersion: TOOL_VERSION, createdAt: job.createdAt });

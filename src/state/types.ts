@@ -4,7 +4,7 @@
  */
 import type { Branches, ModelPresetName, RunConfig } from '../core/config/config.ts';
 import type { ModelSetting } from '../core/eval/experiment.ts';
-import type { EpochRecord, ResultsFile, RunResult } from '../core/eval/results.ts';
+import type { DatasetInfo, EpochRecord, ResultsFile, RunResult } from '../core/eval/results.ts';
 import type { BackendName, DatasetSummary, FileSummary, JobKind, LoadErrorKind, ParamCount } from '../worker/protocol.ts';
 import type { PresetId } from './presets.ts';
 
@@ -24,6 +24,7 @@ export interface StoredJob {
   results: ResultsFile | null; // set when the job finished (or was stopped with finished runs)
   message?: string;
   backend?: BackendName; // addition: the backend the job ran on (for partial results of interrupted jobs)
+  dataset?: DatasetInfo; // the data it ran on, as the worker described it (files have no preset to look up)
 }
 
 export interface LiveProgress {
