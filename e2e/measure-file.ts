@@ -6,7 +6,7 @@
  * the file and reports the epoch time; --screenshot PNG saves the Data panel. Make a MOSI-sized file with scripts/make_mosi_shaped.py.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { chromiumPath, launchGuarded, serveApp } from './env.ts';
+import { chromiumPath, launchGuarded, longestTask, serveApp } from './env.ts';
 import { byId, ID, openApp, startJob, exportResults, tinyConfig, urlWith, waitStatus } from './app.ts';
 import type { BackendName } from '../src/worker/protocol.ts';
 
@@ -54,6 +54,7 @@ try {
   let peak = base;
   const sampler = setInterval(() => (peak = Math.max(peak, chromiumRss())), 100);
   const t0 = Date.now();
+  const since = await page.evaluate(() => performance.now());
   await byId(page, 'file-input').setInputFiles(file);
   const progressShot = valueOf('--progress-screenshot');
   if (progressShot) {
@@ -71,6 +72,7 @@ try {
   const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
   console.log(`measure:file: ${file} (${mb(statSync(file).size)}) on ${active}: ${outcome} in ${seconds.toFixed(1)} s`);
   console.log(`measure:file: Chromium RSS before ${mb(base)}, peak while reading ${mb(peak)} (+${mb(peak - base)}), after ${mb(after)} (+${mb(after - base)})`);
+  console.log(`measure:file: longest main-thread task while reading: ${(await longestTask(page, since)).toFixed(0)} ms`);
   if (outcome === 'refused') {
     console.log(`measure:file: ${(await byId(page, 'file-error').innerText()).replace(/\s+/g, ' ')}`);
     const offer = byId(page, 'file-subset');
