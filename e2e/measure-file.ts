@@ -18,7 +18,7 @@ const valueOf = (name: string): string | null => {
 };
 const backend = (valueOf('--backend') ?? 'wasm') as BackendName;
 if (!file) {
-  console.log('usage: npm run measure:file -- FILE [--train] [--accept-subset] [--screenshot PNG] [--progress-screenshot PNG] [--backend wasm] [--no-build]');
+  console.log('usage: npm run measure:file -- FILE [--train] [--accept-subset] [--screenshot PNG] [--progress-screenshot PNG] [--backend wasm] [--no-build] [--dev]');
   process.exit(2);
 }
 if (!chromiumPath()) {
@@ -43,7 +43,7 @@ function chromiumRss(): number {
   return total;
 }
 
-const server = await serveApp({ mode: 'preview', build: !argv.includes('--no-build'), log: (s) => console.log(`measure:file: ${s}`) });
+const server = await serveApp({ mode: argv.includes('--dev') ? 'dev' : 'preview', build: !argv.includes('--no-build') && !argv.includes('--dev'), log: (s) => console.log(`measure:file: ${s}`) });
 const g = await launchGuarded({ kind: 'webgpu', origin: server.origin, logSteps: false });
 let code = 0;
 try {
