@@ -2,12 +2,13 @@
  * Feature files in the browser: a Python-written MMSA pickle goes in through the Data panel's file
  * input, the summary shows what it holds, and the tiny model trains on it for one epoch. Then a
  * hostile pickle (its REDUCE would call os.system) is refused with the global named, nothing else
- * changes, and the previous file trains again. Last, a file dropped on the drop zone loads too.
+ * changes, and the previous file trains again. Last, a file dropped on the drop zone loads too, and
+ * "samples per split" re-reads it with only the first N samples of each split.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assert, assertEqual, test, waitFor } from '../harness.ts';
-import { byId, exportResults, ID, openApp, startJob, tinyConfig, urlWith, waitStatus, workBackend } from '../app.ts';
+import { byId, exportResults, ID, openApp, setField, startJob, tinyConfig, urlWith, waitStatus, workBackend } from '../app.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../src/core/data/files/__fixtures__/pickle/${name}`, import.meta.url));
 
@@ -61,4 +62,8 @@ test('a Python-written pickle loads, trains one epoch; a hostile one is refused 
   await waitFor('the dropped file to load', async () => ((await byId(page, 'file-name').innerText()).trim() === 'dropped.pkl' ? true : null), 30_000);
   assertEqual(await byId(page, ID.dataSource).inputValue(), 'file:dropped.pkl', 'data source after the drop');
   assertEqual((await byId(page, 'file-layout').innerText()).trim(), 'aligned', 'layout of the dropped file');
+
+  await setField(page, 'file-limit', '3');
+  await waitFor('the dropped file re-read with 3 samples per split', async () => (/train\s+3 of 6/.test(await byId(page, 'file-splits').innerText()) ? true : null), 30_000);
+  assertEqual(await byId(page, ID.dataSource).inputValue(), 'file:dropped.pkl', 'data source after the re-read');
 }, { timeoutMs: 420_000 });

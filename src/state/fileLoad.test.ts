@@ -101,7 +101,8 @@ describe('loading a feature file through the store', () => {
   it('a refused file leaves the previous file and config in place; cancel is forwarded', async () => {
     const { store, worker } = setup();
     await store.getState().init({ url: 'http://localhost/' });
-    store.getState().loadFile(new Blob([new Uint8Array(10)]), 'good.pkl');
+    const goodBlob = new Blob([new Uint8Array(10)]);
+    store.getState().loadFile(goodBlob, 'good.pkl');
     const first = worker().last('load-file');
     worker().emit({ type: 'file-loaded', requestId: first.requestId, summary: summary('good.pkl'), dataset: datasetSummary('good.pkl') });
     const before = structuredClone(store.getState().config);
@@ -115,6 +116,7 @@ describe('loading a feature file through the store', () => {
     expect(s.fileLoad.status).toBe('failed');
     expect(s.fileLoad.error?.message).toContain('refused global posix.system');
     expect(s.fileLoad.summary?.file).toBe('good.pkl');
+    expect(s.fileLoad.activeFile).toBe(goodBlob); // what a changed option re-reads: never the refused file
     expect(s.config).toEqual(before);
   });
 

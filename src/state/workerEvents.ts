@@ -40,7 +40,7 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
     case 'file-loaded': {
       if (get().fileLoad.requestId !== msg.requestId) return;
       const seconds = (rt.now() - get().fileLoad.startedAt) / 1000;
-      set((s) => ({ fileLoad: { ...s.fileLoad, status: 'loaded', progress: null, error: null, summary: msg.summary, seconds }, dataset: msg.dataset }));
+      set((s) => ({ fileLoad: { ...s.fileLoad, status: 'loaded', progress: null, error: null, summary: msg.summary, activeFile: s.fileLoad.file, seconds }, dataset: msg.dataset }));
       // The model's input sizes and time maps follow the file (MOSI 5/20, MOSEI 74/35, unaligned 375/500).
       get().setConfig((c) => {
         c.data.source = msg.dataset.source;

@@ -2,6 +2,7 @@ import { useRef, useState, type DragEvent } from 'react';
 import { SPLITS } from '../../core/data/types.ts';
 import type { FileSummary } from '../../worker/protocol.ts';
 import { useAppStore } from '../bindings.ts';
+import { NumberField } from '../controls.tsx';
 import { fmtInt } from '../format.ts';
 import { useBusy } from '../hooks.ts';
 
@@ -25,11 +26,14 @@ export function FileLoader() {
   const busy = useBusy();
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
+  // First N samples per split for the next load (0 = all): quick experiments on part of a big file.
+  const [limit, setLimit] = useState(0);
   const reading = f.status === 'reading';
+  const subset = limit > 0 ? limit : null;
 
   const take = (files: FileList | null) => {
     const file = files?.[0];
-    if (file) loadFile(file, file.name, null, f.standardize);
+    if (file) loadFile(file, file.name, subset, f.standardize);
   };
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -67,12 +71,28 @@ export function FileLoader() {
             onChange={(e) => {
               const on = e.target.checked;
               // With a file loaded, the option re-reads it (the features in memory are not kept raw).
-              if (f.file && f.name && f.summary) loadFile(f.file, f.name, f.subset, on);
+              if (f.activeFile && f.summary) loadFile(f.activeFile, f.summary.file, f.summary.subset, on);
               else useAppStore.setState((s) => ({ fileLoad: { ...s.fileLoad, standardize: on } }));
             }}
           />{' '}
           Standardise features (z-score with the train split’s mean and σ)
         </label>
+        <div className="file-limit">
+          <NumberField
+            label="Samples per split"
+            value={limit}
+            integer
+            min={0}
+            max={10_000_000}
+            disabled={busy || reading}
+            testId="file-limit"
+            hint="Read only the first N samples of each split (0 = all). Applies to the file in use and the next one."
+            onCommit={(v) => {
+              setLimit(v);
+              if (f.activeFile && f.summary && (v > 0 ? v : null) !== f.summary.subset) loadFile(f.activeFile, f.summary.file, v > 0 ? v : null, f.standardize);
+            }}
+          />
+        </div>
         <input ref={input} type="file" accept={ACCEPT} className="visually-hidden" data-testid="file-input" tabIndex={-1} onChange={(e) => { take(e.target.files); e.target.value = ''; }} />
       </div>
 
