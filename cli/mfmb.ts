@@ -8,7 +8,7 @@ import { FileLoadError, inspectFeatureFile, loadFeatureFile } from '../src/core/
 import { formatFileSummary } from '../src/core/data/files/summaryText.ts';
 import { nodeFileSource } from './fileSource.ts';
 import { runExperiment, type ExperimentEvent, type RunLabel } from '../src/core/eval/experiment.ts';
-import { makeResultsFile } from '../src/core/eval/results.ts';
+import { datasetBlockOf, makeResultsFile } from '../src/core/eval/results.ts';
 import { defaultRowLabel, formatAblationTable, formatAuilcTable, formatPerRateTable } from '../src/core/eval/tables.ts';
 import { buildModel } from '../src/core/model/build.ts';
 import { renderTextTable } from '../src/core/eval/textTable.ts';
@@ -149,12 +149,7 @@ async function main(argv: string[]): Promise<number> {
   const runs = await runExperiment({ config: cfg, dataset: ds, settings: opts.settings, signal: abort.signal, onEvent: progress(opts) });
   const file = makeResultsFile({
     backend,
-    dataset: {
-      source: ds.source,
-      sizes: { train: ds.train.n, valid: ds.valid.n, test: ds.test.n },
-      dims: { text: ds.dims[0], audio: ds.dims[1], vision: ds.dims[2] },
-      lengths: { text: ds.lens[0], audio: ds.lens[1], vision: ds.lens[2] },
-    },
+    dataset: datasetBlockOf(ds),
     config: cfg,
     runs,
     toolVersion: VERSION,

@@ -6,7 +6,7 @@
 import pkg from '../../package.json';
 import type { SyntheticPresetName } from '../core/config/config.ts';
 import { SYNTHETIC_PRESETS } from '../core/data/synthetic.ts';
-import { makeResultsFile, type DatasetInfo, type ResultsFile } from '../core/eval/results.ts';
+import { datasetBlock, makeResultsFile, type DatasetInfo, type ResultsFile } from '../core/eval/results.ts';
 import type { StoredJob } from './types.ts';
 
 const TOOL_VERSION: string = (pkg as { version: string }).version;
@@ -15,12 +15,7 @@ export function datasetInfoFor(source: string): DatasetInfo | null {
   const name = source.startsWith('synthetic:') ? (source.slice('synthetic:'.length) as SyntheticPresetName) : null;
   const p = name && name in SYNTHETIC_PRESETS ? SYNTHETIC_PRESETS[name] : null;
   if (!p) return null;
-  return {
-    source,
-    sizes: { train: p.train, valid: p.valid, test: p.test },
-    dims: { text: p.dims[0], audio: p.dims[1], vision: p.dims[2] },
-    lengths: { text: p.lens[0], audio: p.lens[1], vision: p.lens[2] },
-  };
+  return datasetBlock({ source, sizes: { train: p.train, valid: p.valid, test: p.test }, dims: p.dims, lens: p.lens });
 }
 
 export function jobResults(job: StoredJob): ResultsFile | null {

@@ -57,7 +57,6 @@ export interface FileLoadState {
   summary: FileSummary | null; // the active file (the last one that loaded), kept across failures
   file: Blob | null; // the last file asked for, so a too-big file can be retried as a subset
   activeFile: Blob | null; // the file behind `summary`, re-read when its options change
-  subset: number | null;
   standardize: boolean; // the option the next load uses (z-score with train-split statistics)
   startedAt: number;
   seconds: number | null; // wall time of the last successful load

@@ -7,7 +7,6 @@ import type { DataConfig, SyntheticPresetName } from '../core/config/config.ts';
 import { labelHistogram, makeSynthetic, SYNTHETIC_PRESETS } from '../core/data/synthetic.ts';
 import { validateDataset } from '../core/data/validate.ts';
 import type { Dataset } from '../core/data/types.ts';
-import type { DatasetInfo } from '../core/eval/results.ts';
 import type { DatasetSummary, FileSummary } from './protocol.ts';
 
 // One dataset: mosi-shape alone is ~340 MB of float32; a running job keeps its own reference anyway.
@@ -24,10 +23,6 @@ let loadedFile: { dataset: Dataset; summary: FileSummary } | null = null;
 
 export function setLoadedFile(file: { dataset: Dataset; summary: FileSummary }): void {
   loadedFile = file;
-}
-
-export function loadedFileSummary(): FileSummary | null {
-  return loadedFile?.summary ?? null;
 }
 
 export function datasetFor(data: DataConfig): Dataset {
@@ -62,16 +57,6 @@ export function datasetFor(data: DataConfig): Dataset {
   return ds;
 }
 
-/** The results file's dataset block. */
-export function datasetInfo(ds: Dataset): DatasetInfo {
-  return {
-    source: ds.source,
-    sizes: { train: ds.train.n, valid: ds.valid.n, test: ds.test.n },
-    dims: { text: ds.dims[0], audio: ds.dims[1], vision: ds.dims[2] },
-    lengths: { text: ds.lens[0], audio: ds.lens[1], vision: ds.lens[2] },
-  };
-}
-
 /** What the Data panel shows: split sizes, feature sizes, and the train labels' class counts −3..3. */
 export function summarize(ds: Dataset): DatasetSummary {
   return {
@@ -80,6 +65,5 @@ export function summarize(ds: Dataset): DatasetSummary {
     dims: [...ds.dims],
     lens: [...ds.lens],
     labelHistogram: Array.from(labelHistogram(ds.train.y, 7)),
-    ...(loadedFile?.dataset === ds ? { file: loadedFile.summary } : {}),
   };
 }

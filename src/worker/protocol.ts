@@ -43,7 +43,6 @@ export interface DatasetSummary {
   dims: [number, number, number];
   lens: [number, number, number];
   labelHistogram: number[]; // counts for classes −3..3 (train split)
-  file?: FileSummary; // feature files: what the reader found
 }
 
 export interface ParamCount {

@@ -9,12 +9,12 @@ import * as tf from '../core/tf.ts';
 import pkg from '../../package.json';
 import { TABLE5_SETTINGS, type RunConfig } from '../core/config/config.ts';
 import { runExperiment, type ExperimentEvent, type ModelSetting } from '../core/eval/experiment.ts';
-import { makeResultsFile, type RatedMetrics, type ResultsFile, type RunResult } from '../core/eval/results.ts';
+import { datasetBlockOf, makeResultsFile, type DatasetInfo, type RatedMetrics, type ResultsFile, type RunResult } from '../core/eval/results.ts';
 import { buildModel } from '../core/model/build.ts';
 import { featureStd, planMissing } from '../core/data/masking.ts';
 import { evaluate, ratesFor } from '../core/train/trainer.ts';
 import { selectBackend, errorText } from './backend.ts';
-import { datasetFor, datasetInfo, setLoadedFile, summarize } from './datasets.ts';
+import { datasetFor, setLoadedFile, summarize } from './datasets.ts';
 import { FileLoadError, loadFeatureFile, toLoadError } from '../core/data/files/load.ts';
 import { blobSource } from '../core/data/files/source.ts';
 import { StepRate, StepThrottle } from './pacing.ts';
@@ -117,13 +117,13 @@ async function startJob(msg: Extract<ToWorker, { type: 'start' }>): Promise<void
   job = j;
   const runs: RunResult[] = [];
   let backend: BackendName = 'cpu';
-  let info: ReturnType<typeof datasetInfo> | null = null;
+  let info: DatasetInfo | null = null;
   const config: RunConfig = msg.config;
   try {
     if (!msg.settings.length) throw new Error('nothing to run: the job has no model settings');
     backend = await ensureBackend();
     const ds = datasetFor(config.data);
-    info = datasetInfo(ds);
+    info = datasetBlockOf(ds);
     const throttle = new StepThrottle(50);
     lastWeights?.runs.clear();
     lastWeights = { jobId: j.id, runs: new Map() };
@@ -261,7 +261,7 @@ async function evaluateWeights(msg: Extract<ToWorker, { type: 'evaluate-weights'
   try {
     backend = await ensureBackend();
     const ds = datasetFor(config.data);
-    const info = datasetInfo(ds);
+    const info = datasetBlockOf(ds);
     const modelCfg = { ...config.model, arch: msg.setting.arch, branches: { ...msg.setting.branches }, dims: [...ds.dims], lens: [...ds.lens] } as RunConfig['model'];
     const model = buildModel(modelCfg, msg.seed);
     try {

@@ -4,7 +4,8 @@
  * beside the types so the writer can never produce a file the reader rejects.
  */
 
-import type { Architecture, Branches, RunConfig } from '../config/config.ts';
+import type { Architecture, Branches, PerModality, RunConfig } from '../config/config.ts';
+import type { Dataset } from '../data/types.ts';
 import { METRIC_KEYS, type MetricKey, type Metrics } from './metrics.ts';
 import { summarizeRuns, summaryTrainRate } from './summary.ts';
 
@@ -73,6 +74,21 @@ export interface DatasetInfo {
   sizes: { train: number; valid: number; test: number };
   dims: { text: number; audio: number; vision: number };
   lengths: { text: number; audio: number; vision: number };
+}
+
+/** The dataset block from sizes and the per-modality (t, a, v) D and L tuples the code uses. */
+export function datasetBlock(d: { source: string; sizes: DatasetInfo['sizes']; dims: PerModality<number>; lens: PerModality<number> }): DatasetInfo {
+  return {
+    source: d.source,
+    sizes: { ...d.sizes },
+    dims: { text: d.dims[0], audio: d.dims[1], vision: d.dims[2] },
+    lengths: { text: d.lens[0], audio: d.lens[1], vision: d.lens[2] },
+  };
+}
+
+/** The dataset block of a loaded dataset. */
+export function datasetBlockOf(ds: Dataset): DatasetInfo {
+  return datasetBlock({ source: ds.source, sizes: { train: ds.train.n, valid: ds.valid.n, test: ds.test.n }, dims: ds.dims, lens: ds.lens });
 }
 
 export interface ResultsFile {

@@ -17,7 +17,7 @@ export const BROWSER_MAX_FEATURE_BYTES = 1.5e9;
 
 export type FileSlice = Pick<AppState, 'fileLoad' | 'loadFile' | 'cancelFileLoad'>;
 
-const IDLE: FileLoadState = { status: 'idle', name: null, requestId: 0, progress: null, error: null, summary: null, file: null, activeFile: null, subset: null, standardize: false, startedAt: 0, seconds: null };
+const IDLE: FileLoadState = { status: 'idle', name: null, requestId: 0, progress: null, error: null, summary: null, file: null, activeFile: null, standardize: false, startedAt: 0, seconds: null };
 
 export function fileSlice(set: SetState, get: GetState, rt: Runtime): FileSlice {
   let nextId = 1;
@@ -39,7 +39,6 @@ export function fileSlice(set: SetState, get: GetState, rt: Runtime): FileSlice 
           progress: { bytesRead: 0, totalBytes: file.size, stage: 'structure' },
           error: null,
           file,
-          subset,
           standardize,
           startedAt: rt.now(),
           seconds: null,

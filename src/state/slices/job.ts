@@ -1,8 +1,8 @@
 /** Job slice: start / pause / resume / stop, and the live progress of the running job. */
 import { TABLE5_SETTINGS, validateModelConfig, type RunConfig } from '../../core/config/config.ts';
 import type { ModelSetting } from '../../core/eval/experiment.ts';
-import type { DatasetInfo } from '../../core/eval/results.ts';
-import type { DatasetSummary, JobKind } from '../../worker/protocol.ts';
+import { datasetBlock } from '../../core/eval/results.ts';
+import type { JobKind } from '../../worker/protocol.ts';
 import { configError } from '../validateConfig.ts';
 import type { AppState, JobStatus, LiveProgress, StoredJob } from '../types.ts';
 import type { GetState, Runtime, SetState } from '../runtime.ts';
@@ -59,19 +59,6 @@ export function estimateEta(p: Pick<LiveProgress, 'runIndex' | 'runTotal' | 'epo
 }
 
 /** Start a job from the current config (used by startJob and, with its own config, by importWeights). */
-/** The described dataset as a results-file block, when it is the one the job runs on. */
-function datasetOf(d: DatasetSummary | null, source: string): { dataset?: DatasetInfo } {
-  if (!d || d.source !== source) return {};
-  return {
-    dataset: {
-      source: d.source,
-      sizes: { ...d.sizes },
-      dims: { text: d.dims[0], audio: d.dims[1], vision: d.dims[2] },
-      lengths: { text: d.lens[0], audio: d.lens[1], vision: d.lens[2] },
-    },
-  };
-}
-
 export function beginJob(
   set: SetState, get: GetState, rt: Runtime,
   args: { kind: JobKind; config: RunConfig; settings: ModelSetting[]; name?: string },
@@ -90,7 +77,8 @@ export function beginJob(
     runs: [],
     results: null,
     ...(get().backend.active ? { backend: get().backend.active! } : {}),
-    ...datasetOf(get().dataset, args.config.data.source),
+    // The described dataset, when it is the one the job runs on (files have no preset to look up later).
+    ...(get().dataset?.source === args.config.data.source ? { dataset: datasetBlock(get().dataset!) } : {}),
   };
   set((s) => ({
     jobs: [job, ...s.jobs],

@@ -1,5 +1,6 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { SPLITS } from '../../core/data/types.ts';
+import { formatBytes, lengthSources, nonFiniteText, scaleIsLarge, textMaskingText } from '../../core/data/files/summaryText.ts';
 import type { FileSummary } from '../../worker/protocol.ts';
 import { useAppStore } from '../bindings.ts';
 import { NumberField } from '../controls.tsx';
@@ -8,11 +9,6 @@ import { useBusy } from '../hooks.ts';
 
 const ACCEPT = '.pkl,.pickle,.npz';
 
-function mb(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  return `${Math.max(1, Math.round(bytes / 1e3))} kB`;
-}
 
 /**
  * Picking or dropping an MMSA .pkl / .npz. The file is read in the worker: this component shows
@@ -108,7 +104,7 @@ export function FileLoader() {
           </div>
           <div className="progress-stats">
             <span>
-              <b>{mb(f.progress.bytesRead)}</b> / {mb(f.progress.totalBytes)}
+              <b>{formatBytes(f.progress.bytesRead)}</b> / {formatBytes(f.progress.totalBytes)}
             </span>
             <button type="button" className="btn btn-small btn-danger" onClick={cancel} data-testid="file-cancel">
               Cancel
@@ -134,11 +130,10 @@ export function FileLoader() {
 
 /** What the reader found in the active file: the facts a researcher checks before training. */
 export function FileSummaryView({ s, seconds }: { s: FileSummary; seconds: number | null }) {
-  const nf = s.nonFinite;
   return (
     <div className="file-summary" data-testid="file-summary">
       <p className="small">
-        <strong data-testid="file-name">{s.file}</strong> · {s.format === 'pickle' ? 'pickle' : '.npz'} · {mb(s.bytes)} ·{' '}
+        <strong data-testid="file-name">{s.file}</strong> · {s.format === 'pickle' ? 'pickle' : '.npz'} · {formatBytes(s.bytes)} ·{' '}
         <span data-testid="file-layout">{s.aligned ? 'aligned' : 'unaligned'}</span>
         {s.subset !== null ? ` · first ${fmtInt(s.subset)} samples per split` : ''}
         {s.standardized ? ' · standardised' : ''}
@@ -181,24 +176,19 @@ export function FileSummaryView({ s, seconds }: { s: FileSummary; seconds: numbe
         </table>
       </div>
       <p className="muted small" data-testid="file-dtypes">
-        dtypes: {s.dtypes.join(', ')} · lengths: {['text', 'audio', 'vision'].map((m, i) => `${m} ${s.hasLengths[i] ? (i === 0 && s.textIsBert ? 'from text_bert' : 'from file') : 'full'}`).join(', ')} · features in memory {mb(s.featureBytes)}
+        dtypes: {s.dtypes.join(', ')} · lengths: {lengthSources(s).join(', ')} · features in memory {formatBytes(s.featureBytes)}
       </p>
       <p className="muted small" data-testid="file-nonfinite">
-        {nf.length
-          ? nf.map((x) => `${x.split}/${x.field}: ${[x.negInf && `${fmtInt(x.negInf)} −inf${x.field === 'audio' ? ' → 0' : ''}`, x.posInf && `${x.posInf} +inf`, x.nan && `${x.nan} NaN`].filter(Boolean).join(', ')}`).join(' · ')
-          : 'No NaN or infinite values.'}
+        {s.nonFinite.length ? s.nonFinite.map((x) => `${x.split}/${x.field}: ${nonFiniteText(x)}`).join(' · ') : 'No NaN or infinite values.'}
       </p>
-      {!s.standardized && s.maxAbs && Math.max(...s.maxAbs) > 20 ? (
+      {scaleIsLarge(s) ? (
         <p className="inline-info" data-testid="file-scale-hint">
           Raw feature values reach {['text', 'audio', 'vision'].map((m, i) => `${m} ${s.maxAbs![i].toPrecision(3)}`).join(', ')}. Values this large swamp the
           reconstruction loss of a small model; consider “Standardise features” below.
         </p>
       ) : null}
       <p className="note" data-testid="file-text-masking">
-        {s.textUnk
-          ? 'Dropped text positions take the file’s text_unk vector.'
-          : 'This file has no text_unk vector, so dropped text positions become zeros. The paper masks BERT tokens with [UNK] and fine-tunes BERT, which cannot run in a browser; results on text masking differ from the paper’s for that reason.'}
-        {s.textIsBert ? ' The file has text_bert, so [CLS] and [SEP] are never dropped.' : ''}
+        <strong>Text masking:</strong> {textMaskingText(s)}.
       </p>
     </div>
   );

@@ -4,20 +4,20 @@ import { FileLoadError, inspectFeatureFile, loadFeatureFile } from './load.ts';
 import { bytesSource } from './source.ts';
 import { formatFileSummary } from './summaryText.ts';
 import type { Dataset, SplitName } from '../types.ts';
+import { flatIndex, manifest as npzManifest, type ArrayInfo } from './__fixtures__/npzFixtures.ts';
 
 const FIX = new URL('./__fixtures__/', import.meta.url);
-const npzManifest = JSON.parse(readFileSync(new URL('npz/manifest.json', FIX), 'utf8'));
 const fixture = (path: string) => bytesSource(new Uint8Array(readFileSync(new URL(path, FIX))), path.split('/').pop());
 
 /** Checks the dataset against the sample values Python recorded: [index, value] pairs per array. */
-function checkSamples(ds: Dataset, arrays: Record<string, { shape: number[]; samples: [number[], number | string][] }>, sep: string) {
+function checkSamples(ds: Dataset, arrays: Record<string, ArrayInfo>, sep: string) {
   const mod: Record<string, 't' | 'a' | 'v'> = { text: 't', audio: 'a', vision: 'v' };
   let checked = 0;
   for (const [key, a] of Object.entries(arrays)) {
     const [split, field] = key.split(sep) as [SplitName, string];
     if (!(field in mod) && field !== 'regression_labels') continue;
-    for (const [idx, v] of a.samples) {
-      const flat = idx.reduce((off, i, k) => off * a.shape[k] + i, 0);
+    for (const [idx, v] of a.samples ?? []) {
+      const flat = flatIndex(idx, a.shape, false);
       const got = field === 'regression_labels' ? ds[split].y[flat] : ds[split].x[mod[field]][flat];
       const want = v === '-inf' && field === 'audio' ? 0 : Number(v);
       expect(got, `${key}[${idx}]`).toBeCloseTo(want, 6);

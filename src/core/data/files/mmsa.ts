@@ -12,6 +12,7 @@ import { labelHistogram } from '../synthetic.ts';
 import { SPLITS, type Dataset, type Split, type SplitName } from '../types.ts';
 import { DatasetError, validateDataset } from '../validate.ts';
 import { standardizeFeatures } from '../standardize.ts';
+import { formatBytes } from './summaryText.ts';
 import { describe, elementCount, NUMERIC_KINDS, readFloat32, type NonFinite } from './ndarray.ts';
 import type { NdArray, NpDType, PyValue } from './pyvalue.ts';
 import { ReadCancelled, type ByteSource, type ReadProgress } from './source.ts';
@@ -92,12 +93,6 @@ export class TooBigError extends Error {
 
 function isHandle(v: ArrayHandle | PyValue | undefined): v is ArrayHandle {
   return typeof v === 'object' && v !== null && 'get' in v && typeof (v as ArrayHandle).get === 'function';
-}
-
-export function gb(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  return `${Math.max(1, Math.round(bytes / 1e3))} kB`;
 }
 
 /** A numeric array field, or a DatasetError saying what was there instead. */
@@ -211,8 +206,8 @@ export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptio
     }
     const counts = (subset === null ? '' : `the first ${subset.toLocaleString('en-US')} of `) + SPLITS.map((k) => plans[k].n.toLocaleString('en-US')).join(' / ');
     throw new TooBigError(
-      `the features need ${gb(featureBytes)} as float32 (${counts} samples, D ${dims.join('/')}, L ${lens.join('/')}), ` +
-        `more than the ${gb(opts.maxBytes)} allowed here` + (lo >= 1 ? `; a subset of the first ${lo.toLocaleString('en-US')} samples per split fits` : ''),
+      `the features need ${formatBytes(featureBytes)} as float32 (${counts} samples, D ${dims.join('/')}, L ${lens.join('/')}), ` +
+        `more than the ${formatBytes(opts.maxBytes)} allowed here` + (lo >= 1 ? `; a subset of the first ${lo.toLocaleString('en-US')} samples per split fits` : ''),
       featureBytes,
       opts.maxBytes,
       lo,
@@ -362,9 +357,3 @@ function toLengths(split: SplitName, field: string, lengths: Float32Array | null
   return out;
 }
 
-/** Row counts the summary prints (handy for tests and the CLI). */
-export function splitCounts(summary: FileSummary): string {
-  return SPLITS.map((s) => summary.splits[s].n).join(' / ');
-}
-
-export { elementCount };

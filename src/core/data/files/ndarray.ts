@@ -30,15 +30,6 @@ export interface ReadFloatOptions {
   onBytes?: (bytes: number) => void; // bytes of the source consumed since the last call
 }
 
-/** Bytes an array's first `rows` rows occupy in the file (what reading them costs). */
-export function bytesToRead(arr: NdArray, rows = arr.shape[0] ?? 1): number {
-  if (!(arr.data && 'kind' in arr.data && arr.data.kind === 'region')) return 0;
-  const region = arr.data as ByteRegion;
-  if (region.encoding !== 'raw' || arr.fortran || arr.shape.length === 0) return region.length;
-  const rowBytes = elementCount(arr.shape.slice(1)) * arr.dtype.itemsize;
-  return Math.min(region.length, rows * rowBytes);
-}
-
 /**
  * The first `rows` rows of a numeric (or object-of-numbers) array as float32, row-major, with its
  * non-finite values counted. Fortran-order arrays are read whole and transposed.

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { countingSource, expectMatches, fixtureBytes, fixtureSource, manifest } from './__fixtures__/npzFixtures.ts';
+import { countingSource, expectMatches, fixtureBytes, fixtureSource, formatError, manifest } from './__fixtures__/npzFixtures.ts';
 import { isNpy, parseDescr, parseNpyHeader, readNpy, readNpyHeader } from './npy.ts';
 import { bytesSource, FileFormatError, ReadCancelled } from './source.ts';
 
@@ -25,15 +25,6 @@ function npy(header: string, { version = 1, data = new Uint8Array(0), pad = true
 }
 
 const header = (descr: string, shape: string, fortran = 'False') => `{'descr': ${descr}, 'fortran_order': ${fortran}, 'shape': ${shape}, }`;
-
-async function formatError(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e, 'expected a FileFormatError').toBeInstanceOf(FileFormatError);
-  return (e as Error).message;
-}
 
 describe('readNpy on files numpy wrote', () => {
   const plain = Object.entries(manifest.files).filter(([name]) => name.endsWith('.npy') && !['structured.npy', 'object.npy'].includes(name));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { countingSource, dataBytes, elementAt, expectMatches, fixtureBytes, fixtureSource, flatIndex, manifest, sha256 } from './__fixtures__/npzFixtures.ts';
+import { countingSource, dataBytes, elementAt, expectMatches, fixtureBytes, fixtureSource, flatIndex, formatError, manifest, sha256 } from './__fixtures__/npzFixtures.ts';
 import { crc32, isNpy, isZip, openNpz } from './npz.ts';
 import type { NdArray } from './pyvalue.ts';
 import { bytesSource, FileFormatError, ReadCancelled, type ByteSource } from './source.ts';
@@ -27,15 +27,6 @@ async function outcome(p: Promise<unknown>): Promise<'ok' | 'format'> {
     if (e instanceof FileFormatError) return 'format';
     throw e;
   }
-}
-
-async function formatError(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e, 'expected a FileFormatError').toBeInstanceOf(FileFormatError);
-  return (e as Error).message;
 }
 
 // ---------------------------------------------------------------------------------------------

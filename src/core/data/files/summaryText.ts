@@ -1,30 +1,65 @@
 /**
- * A FileSummary as plain text: what `mfmb inspect` prints (the Data panel shows the same facts).
+ * A FileSummary in words: what `mfmb inspect` prints, and the phrases the Data panel shares with it.
+ * Pure (no tfjs, no reader): the page imports it.
  */
 import { SPLITS } from '../types.ts';
-import { gb, type FileSummary } from './mmsa.ts';
+import type { FileSummary } from './mmsa.ts';
 
 const CLASSES = ['-3', '-2', '-1', '0', '+1', '+2', '+3'];
+const MODALITY_NAMES = ['text', 'audio', 'vision'];
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${Math.max(1, Math.round(bytes / 1e3))} kB`;
+}
+
+/** Where each modality's lengths came from: 'text from text_bert', 'audio from the file', 'vision full length'. */
+export function lengthSources(s: FileSummary): string[] {
+  return MODALITY_NAMES.map((m, i) => `${m} ${s.hasLengths[i] ? (i === 0 && s.textIsBert ? 'from text_bert' : 'from the file') : 'full length'}`);
+}
+
+/** One field's non-finite counts: '117 -inf (read as 0, as MMSA does), 2 NaN'. */
+export function nonFiniteText(f: FileSummary['nonFinite'][number]): string {
+  const parts = [
+    f.negInf && `${f.negInf.toLocaleString('en-US')} -inf${f.field === 'audio' ? ' (read as 0, as MMSA does)' : ''}`,
+    f.posInf && `${f.posInf.toLocaleString('en-US')} +inf`,
+    f.nan && `${f.nan.toLocaleString('en-US')} NaN`,
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** How dropped text positions are filled for this file, and why that differs from the paper. */
+export function textMaskingText(s: FileSummary): string {
+  return (
+    (s.textUnk
+      ? "dropped text positions take the file's text_unk vector"
+      : 'no text_unk in the file, so dropped text positions become zeros (the paper replaces tokens by [UNK] and fine-tunes BERT, which this app cannot)') +
+    (s.textIsBert ? '; [CLS]/[SEP] kept' : '')
+  );
+}
+
+/** Raw features this large train poorly without standardising (the Data panel and the CLI warn). */
+export function scaleIsLarge(s: FileSummary): boolean {
+  return !s.standardized && s.maxAbs !== null && Math.max(...s.maxAbs) > 20;
+}
 
 export function formatFileSummary(s: FileSummary): string {
   const out: string[] = [];
-  const mb = (b: number) => gb(b);
-  out.push(`${s.file}: ${s.format === 'pickle' ? 'Python pickle' : 'numpy .npz'}, ${mb(s.bytes)}`);
+  out.push(`${s.file}: ${s.format === 'pickle' ? 'Python pickle' : 'numpy .npz'}, ${formatBytes(s.bytes)}`);
   out.push(`layout: ${s.aligned ? 'aligned' : 'unaligned'} (L text/audio/vision ${s.lens.join(' / ')}; D ${s.dims.join(' / ')})`);
   const counts = SPLITS.map((k) => {
     const sp = s.splits[k];
     return `${k} ${sp.n.toLocaleString('en-US')}${sp.loaded !== sp.n ? ` (first ${sp.loaded.toLocaleString('en-US')} loaded)` : ''}`;
   });
   out.push(`samples: ${counts.join(', ')}`);
-  const lengthSource = ['text', 'audio', 'vision'].map((m, i) => `${m} ${s.hasLengths[i] ? (i === 0 && s.textIsBert ? 'from text_bert' : 'from the file') : 'full length'}`);
-  out.push(`lengths: ${lengthSource.join(', ')}`);
+  out.push(`lengths: ${lengthSources(s).join(', ')}`);
   out.push(`dtypes: ${s.dtypes.join(', ')}`);
-  out.push(`features as float32: ${mb(s.featureBytes)}${s.subset !== null ? ` (whole file: ${mb(s.fullFeatureBytes)})` : ''}` +
-    (s.maxAbs ? `; largest |value| text ${s.maxAbs[0].toPrecision(3)}, audio ${s.maxAbs[1].toPrecision(3)}, vision ${s.maxAbs[2].toPrecision(3)}` : '') +
+  out.push(`features as float32: ${formatBytes(s.featureBytes)}${s.subset !== null ? ` (whole file: ${formatBytes(s.fullFeatureBytes)})` : ''}` +
+    (s.maxAbs ? `; largest |value| ${MODALITY_NAMES.map((m, i) => `${m} ${s.maxAbs![i].toPrecision(3)}`).join(', ')}` : '') +
     (s.standardized ? '; standardised with the train split\'s mean and sigma' : ''));
-  if (!s.standardized && s.maxAbs && Math.max(...s.maxAbs) > 20) out.push('hint: raw values this large swamp the reconstruction loss of a small model; consider --standardize');
-  out.push(`text masking: ${s.textUnk ? 'dropped text positions take the file\'s text_unk vector' : 'no text_unk in the file, so dropped text positions become zeros (the paper replaces tokens by [UNK] and fine-tunes BERT, which this app cannot)'}` +
-    (s.textIsBert ? '; [CLS]/[SEP] kept' : ''));
+  if (scaleIsLarge(s)) out.push('hint: raw values this large swamp the reconstruction loss of a small model; consider --standardize');
+  out.push(`text masking: ${textMaskingText(s)}`);
   out.push('');
   out.push('fields (train split):');
   const w = Math.max(...s.splits.train.fields.map((f) => f.name.length));
@@ -35,10 +70,7 @@ export function formatFileSummary(s: FileSummary): string {
   }
   if (s.nonFinite.length) {
     out.push('non-finite values:');
-    for (const f of s.nonFinite) {
-      const parts = [f.negInf && `${f.negInf.toLocaleString('en-US')} -inf${f.field === 'audio' ? ' (read as 0, as MMSA does)' : ''}`, f.posInf && `${f.posInf} +inf`, f.nan && `${f.nan} NaN`].filter(Boolean);
-      out.push(`  ${f.split}/${f.field}: ${parts.join(', ')}`);
-    }
+    for (const f of s.nonFinite) out.push(`  ${f.split}/${f.field}: ${nonFiniteText(f)}`);
   } else if (s.labelHistogram) {
     out.push('non-finite values: none');
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { NdArray } from '../pyvalue.ts';
-import { bytesSource, type ByteSource } from '../source.ts';
+import { bytesSource, FileFormatError, type ByteSource } from '../source.ts';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('./npz', import.meta.url));
 
@@ -133,4 +133,14 @@ export async function expectMatches(arr: NdArray, info: ArrayInfo, src: ByteSour
   for (const [idx, value] of info.samples ?? []) {
     expect(elementAt(arr, bytes, flatIndex(idx, info.shape, info.fortran)), `${info.dtype}[${idx}]`).toEqual(value);
   }
+}
+
+/** The message of the FileFormatError a promise rejects with (fails the test on anything else). */
+export async function formatError(p: Promise<unknown>): Promise<string> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e, 'expected a FileFormatError').toBeInstanceOf(FileFormatError);
+  return (e as Error).message;
 }
