@@ -57,15 +57,27 @@ export function ratesFor(rate: number, cfg: RunConfig): PerModality<number> {
   return cfg.missing.perModalityRates ? [...cfg.missing.perModalityRates] : [rate, rate, rate];
 }
 
-/** Plain arrays → tensors (call inside a tidy). */
-export function batchTensors(b: Batch, ds: Dataset) {
-  const x = {} as ByModality<tf.Tensor3D>, clean = {} as ByModality<tf.Tensor3D>, drop = {} as ByModality<tf.Tensor2D>;
+/**
+ * Plain arrays → tensors (call inside a tidy). The reconstruction targets (clean features and drop
+ * masks) are uploaded only when the loss will use them (`targets`): they are as big as the inputs.
+ */
+export function batchTensors(b: Batch, ds: Dataset, targets = true) {
+  const x = {} as ByModality<tf.Tensor3D>;
+  const clean = targets ? ({} as ByModality<tf.Tensor3D>) : null;
+  const drop = targets ? ({} as ByModality<tf.Tensor2D>) : null;
   MODALITIES.forEach((m, i) => {
     x[m] = tf.tensor3d(b.x[m], [b.size, ds.lens[i], ds.dims[i]]);
-    clean[m] = tf.tensor3d(b.clean[m], [b.size, ds.lens[i], ds.dims[i]]);
-    drop[m] = tf.tensor2d(b.drop[m], [b.size, ds.lens[i]]);
+    if (clean && drop) {
+      clean[m] = tf.tensor3d(b.clean[m], [b.size, ds.lens[i], ds.dims[i]]);
+      drop[m] = tf.tensor2d(b.drop[m], [b.size, ds.lens[i]]);
+    }
   });
   return { input: { x, len: b.len } as ModelInput, clean, drop, y: tf.tensor1d(b.y) };
+}
+
+/** Does the objective include L_gen (so the batch needs reconstruction targets)? */
+function usesGen(model: Model, withGen: boolean): boolean {
+  return withGen && model.config.branches.recon;
 }
 
 export async function train(job: TrainJob): Promise<TrainOutcome> {
@@ -81,7 +93,6 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
   // Best weights stay on the device. A checkpoint exists from the start (replaced on each
   // improvement) so the tensor count is the same at every step of the run.
   let best: Map<string, tf.Tensor> = model.params.checkpoint();
-  let haveBest = false;
   let stopReason: StopReason = 'max-epochs';
   let message: string | undefined;
   const grid = cfg.missing.testRates;
@@ -107,7 +118,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
           stopReason = 'non-finite-loss';
           message =
             `the training loss became ${lossValue} at epoch ${epoch + 1}, step ${s + 1}; ` +
-            (haveBest ? `kept the best weights (epoch ${stopper.bestEpoch + 1})` : 'no epoch had finished, so no weights were kept') +
+            (stopper.bestEpoch >= 0 ? `kept the best weights (epoch ${stopper.bestEpoch + 1})` : 'no epoch had finished, so no weights were kept') +
             '. Try a lower learning rate or check the data for extreme values.';
           break outer;
         }
@@ -115,7 +126,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
         seen += batch.size;
         cb.onStep?.({ epoch: epoch + 1, step: s + 1, stepsPerEpoch: batches.length, loss: lossValue });
       }
-      const v = await evaluate(model, ds, ds.valid, job.plans.valid, ratesFor(job.validRate, cfg), cfg, withGen);
+      const v = await evaluate(model, ds, ds.valid, job.plans.valid, ratesFor(job.validRate, cfg), cfg, { withGen });
       const record: EpochRecord = {
         epoch: epoch + 1,
         trainLoss: lossSum / seen,
@@ -131,7 +142,6 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
       if (improved) {
         ParamStore.disposeCheckpoint(best);
         best = model.params.checkpoint();
-        haveBest = true;
       }
       opt.lr *= lrScale;
       if (stop) {
@@ -142,7 +152,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
   } finally {
     opt.dispose();
   }
-  if (haveBest) model.params.restoreCheckpoint(best);
+  if (stopper.bestEpoch >= 0) model.params.restoreCheckpoint(best);
   ParamStore.disposeCheckpoint(best);
   return { epochs, bestEpoch: stopper.bestEpoch >= 0 ? stopper.bestEpoch + 1 : null, stopReason, message };
 }
@@ -157,7 +167,7 @@ export async function trainStep(
   ctx: { training: boolean; rng: MT19937 }, vars: tf.Variable[],
 ): Promise<number> {
   const { loss, grads } = tf.tidy(() => {
-    const t = batchTensors(batch, ds);
+    const t = batchTensors(batch, ds, usesGen(model, withGen));
     const { value, grads } = tf.variableGrads(() => {
       const out = model.forward(t.input, ctx);
       return mfmbLoss(out, t.y, cfg.train.alpha, t.clean, t.drop, withGen).total;
@@ -173,31 +183,36 @@ export async function trainStep(
   }
 }
 
-/** Eval-mode predictions and metrics (and the objective) over a whole split masked at `rates`. */
+/**
+ * Eval-mode predictions and metrics over a whole split masked at `rates`; with `objective`, also the
+ * training objective (validation). Test evaluation skips it: it only needs the predictions.
+ */
 export async function evaluate(
-  model: Model, ds: Dataset, split: Split, plan: SplitMaskPlan, rates: PerModality<number>, cfg: RunConfig, withGen = true,
-): Promise<{ pred: Float32Array; loss: number; metrics: Metrics }> {
+  model: Model, ds: Dataset, split: Split, plan: SplitMaskPlan, rates: PerModality<number>, cfg: RunConfig,
+  objective: { withGen: boolean } | null = null,
+): Promise<{ pred: Float32Array; loss: number | null; metrics: Metrics }> {
   const ctx = { training: false, rng: new MT19937(0) };
   const pred = new Float32Array(split.n);
   let lossSum = 0;
   let offset = 0;
   for (const rows of batchRows(split.n, Math.max(cfg.train.batchSize, 32), null)) {
     const batch = maskedBatch(split, plan, rows, rates, ds);
-    const [p, l] = tf.tidy(() => {
-      const t = batchTensors(batch, ds);
+    const kept = tf.tidy(() => {
+      const t = batchTensors(batch, ds, objective !== null && usesGen(model, objective.withGen));
       const out = model.forward(t.input, ctx);
-      return [out.pred, mfmbLoss(out, t.y, cfg.train.alpha, t.clean, t.drop, withGen).total];
+      return objective ? [out.pred, mfmbLoss(out, t.y, cfg.train.alpha, t.clean, t.drop, objective.withGen).total] : [out.pred];
     });
+    const [p, l] = kept;
     try {
       pred.set((await p.data()) as Float32Array, offset);
-      lossSum += (await l.data())[0] * rows.length;
+      if (l) lossSum += (await l.data())[0] * rows.length;
     } finally {
-      tf.dispose([p, l]);
+      tf.dispose(kept);
     }
     offset += rows.length;
   }
   if (pred.some((v) => !Number.isFinite(v))) {
     throw new Error('the model produced non-finite predictions (NaN or Inf); the weights have diverged');
   }
-  return { pred, loss: lossSum / split.n, metrics: computeMetrics(pred, split.y, { f1Order: cfg.eval.f1Order }) };
+  return { pred, loss: objective ? lossSum / split.n : null, metrics: computeMetrics(pred, split.y, { f1Order: cfg.eval.f1Order }) };
 }
