@@ -13,7 +13,8 @@ const deps = spawnSync(process.execPath, [`${here}ensure-deps.js`], { stdio: 'in
 if (deps.status !== 0) process.exit(deps.status ?? 1);
 
 const args = process.argv.slice(2);
-const CLI_COMMANDS = new Set(['train', 'sweep', 'ablate', 'info', 'help', '--help', '-h']);
+// Keep in step with the commands of cli/args.ts (plain JS here: no TypeScript loader yet).
+const CLI_COMMANDS = new Set(['train', 'sweep', 'ablate', 'info', 'inspect', 'help', '--help', '-h']);
 if (args.length && CLI_COMMANDS.has(args[0])) {
   const r = spawnSync(process.execPath, [`${here}mfmb.js`, ...args], { stdio: 'inherit' });
   process.exit(r.status ?? 1);

@@ -155,8 +155,7 @@ export function parseArgs(argv: string[]): CliOptions {
     config.train.lr = lr;
   }
 
-  let branchSettings = command === 'ablate' ? TABLE5_SETTINGS.map((t) => ({ ...t.branches })) : parseBranches(flags.get('branches') ?? 'all');
-  if (command === 'ablate' && flags.has('branches')) branchSettings = parseBranches(flags.get('branches')!);
+  const branchSettings = parseBranches(flags.get('branches') ?? (command === 'ablate' ? 'table5' : 'all'));
   const settings: ModelSetting[] = branchSettings.map((b) => ({ arch: 'mfmb' as Architecture, branches: b }));
   if (flags.has('baselines')) {
     for (const b of flags.get('baselines')!.split(',').map((x) => x.trim())) {

@@ -7,7 +7,7 @@ import type { Dataset } from '../src/core/data/types.ts';
 import { FileLoadError, inspectFeatureFile, loadFeatureFile } from '../src/core/data/files/load.ts';
 import { formatFileSummary } from '../src/core/data/files/summaryText.ts';
 import { nodeFileSource } from './fileSource.ts';
-import { runExperiment, type ExperimentEvent, type RunLabel } from '../src/core/eval/experiment.ts';
+import { modelConfigFor, runExperiment, type ExperimentEvent, type RunLabel } from '../src/core/eval/experiment.ts';
 import { datasetBlockOf, makeResultsFile } from '../src/core/eval/results.ts';
 import { defaultRowLabel, formatAblationTable, formatAuilcTable, formatPerRateTable } from '../src/core/eval/tables.ts';
 import { buildModel } from '../src/core/model/build.ts';
@@ -49,7 +49,7 @@ function info(opts: CliOptions): void {
   const rows: string[][] = [];
   const settings = [...TABLE5_SETTINGS.map((t) => ({ arch: 'mfmb' as const, branches: t.branches })), ...opts.settings.filter((s) => s.arch !== 'mfmb')];
   for (const s of settings) {
-    const m = buildModel({ ...opts.config.model, arch: s.arch, branches: s.branches, dims: [...p.dims], lens: [...p.lens] }, 111);
+    const m = buildModel(modelConfigFor(opts.config.model, s, p), 111);
     const c = m.params.count();
     rows.push([defaultRowLabel(s), c.total.toLocaleString('en-US'), ...blocks.map((b) => (c.byBlock[b] ?? 0).toLocaleString('en-US'))]);
     if (s.arch !== 'mfmb') rows[rows.length - 1].splice(2, blocks.length, ...blocks.map(() => ''));

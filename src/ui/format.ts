@@ -1,11 +1,9 @@
 /** Small pure helpers for the UI: formatting, labels, colours, downloads. No tfjs here. */
-import { TABLE5_SETTINGS, type Branches } from '../core/config/config.ts';
+import { sameBranches, TABLE5_SETTINGS, type Branches } from '../core/config/config.ts';
 import type { ModelSetting } from '../core/eval/experiment.ts';
 import { defaultRowLabel } from '../core/eval/tables.ts';
 
-export function sameBranches(x: Branches, y: Branches): boolean {
-  return x.macro === y.macro && x.micro === y.micro && x.recon === y.recon;
-}
+export { sameBranches };
 
 /** Stable slug for a branch setting: 'all', 'wo-macro', 'wo-micro', 'wo-recon', else e.g. 'macro-recon'. */
 export function branchSlug(b: Branches): string {

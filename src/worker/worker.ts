@@ -8,10 +8,10 @@
 import * as tf from '../core/tf.ts';
 import pkg from '../../package.json';
 import { TABLE5_SETTINGS, type RunConfig } from '../core/config/config.ts';
-import { runExperiment, type ExperimentEvent, type ModelSetting } from '../core/eval/experiment.ts';
+import { modelConfigFor, runExperiment, type ExperimentEvent, type ModelSetting } from '../core/eval/experiment.ts';
 import { datasetBlockOf, makeResultsFile, type DatasetInfo, type RatedMetrics, type ResultsFile, type RunResult } from '../core/eval/results.ts';
 import { buildModel } from '../core/model/build.ts';
-import { featureStd, planMissing } from '../core/data/masking.ts';
+import { planMissing } from '../core/data/masking.ts';
 import { evaluate, ratesFor } from '../core/train/trainer.ts';
 import { selectBackend, errorText } from './backend.ts';
 import { datasetFor, setLoadedFile, summarize } from './datasets.ts';
@@ -212,7 +212,7 @@ async function describe(config: RunConfig): Promise<void> {
   await ensureBackend();
   const ds = datasetFor(config.data);
   const params = TABLE5_SETTINGS.map(({ branches }) => {
-    const model = buildModel({ ...config.model, arch: 'mfmb', branches: { ...branches }, dims: [...ds.dims], lens: [...ds.lens] }, 111);
+    const model = buildModel(modelConfigFor(config.model, { arch: 'mfmb', branches }, ds), 111);
     try {
       const c = model.params.count();
       return { branches: { ...branches }, total: c.total, byBlock: c.byBlock };
@@ -262,7 +262,7 @@ async function evaluateWeights(msg: Extract<ToWorker, { type: 'evaluate-weights'
     backend = await ensureBackend();
     const ds = datasetFor(config.data);
     const info = datasetBlockOf(ds);
-    const modelCfg = { ...config.model, arch: msg.setting.arch, branches: { ...msg.setting.branches }, dims: [...ds.dims], lens: [...ds.lens] } as RunConfig['model'];
+    const modelCfg = modelConfigFor(config.model, msg.setting, ds);
     const model = buildModel(modelCfg, msg.seed);
     try {
       const have = [...model.params.entries.keys()];
@@ -289,8 +289,7 @@ async function evaluateWeights(msg: Extract<ToWorker, { type: 'evaluate-weights'
       const setting: ModelSetting = { arch: msg.setting.arch, branches: { ...msg.setting.branches } };
       const trainRate = config.missing.protocol === 'per-rate' ? null : config.missing.trainRate;
       post({ type: 'run-start', jobId: msg.jobId, index: 0, total: 1, setting, seed: msg.seed, trainRate: config.missing.trainRate, params });
-      const std = featureStd(ds.train, ds);
-      const plan = planMissing(ds.test, ds, config.missing, std);
+      const plan = planMissing(ds.test, ds, config.missing);
       const test: RatedMetrics[] = [];
       for (const rate of config.missing.testRates) {
         await yieldToEventLoop();

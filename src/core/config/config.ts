@@ -15,6 +15,10 @@ export interface Branches {
   recon: boolean; // reconstruction branch + L_gen (eqs. 14–15, 18)
 }
 
+export function sameBranches(x: Branches, y: Branches): boolean {
+  return x.macro === y.macro && x.micro === y.micro && x.recon === y.recon;
+}
+
 /** `mfmb` is the full model; the rest are the paper's Table-2 baselines. */
 export type Architecture = 'mfmb' | 'fc-t' | 'fc-a' | 'fc-v' | 'concat';
 export type ModelPresetName = 'tiny' | 'small' | 'base';

@@ -8,11 +8,10 @@
  * Because the uniforms are fixed per (split, seed), masks are static across epochs and nested across
  * rates: whatever drops at r also drops at every r' > r.
  */
-import type { MissingConfig, Modality, PerModality } from '../config/config.ts';
+import { MODALITIES, type MissingConfig, type Modality, type PerModality } from '../config/config.ts';
 import { MT19937 } from '../random.ts';
 import type { Batch, ByModality, Dataset, MaskedSplit, Split } from './types.ts';
 
-const MODS: readonly Modality[] = ['t', 'a', 'v'];
 
 /**
  * Noise for replace 'noise' comes from its own stream so it never shifts the mask uniforms:
@@ -39,12 +38,10 @@ export interface SplitMaskPlan {
   level: MissingConfig['level'];
   /** Frame level: [n, L_m] row-major. Modality level: [n], one uniform per sample. */
   u: ByModality<Float64Array>;
-  maskSeeds: PerModality<number>;
   /** Keep the first and last valid text position ([CLS]/[SEP]). */
   textIsBert: boolean;
   /** [D_t] fill for a dropped text position; null → zeros. */
   textUnk: Float32Array | null;
-  replace: MissingConfig['replace'];
   /** replace 'noise' only: [n, L_m, D_m] fill for dropped audio / vision frames. */
   noise: { a: Float32Array; v: Float32Array } | null;
 }
@@ -55,11 +52,16 @@ export function featureStd(split: Split, ds: Dataset): FeatureStd {
 }
 
 function stdOverValid(split: Split, ds: Dataset, m: 'a' | 'v'): Float32Array {
-  const i = MODS.indexOf(m);
+  return Float32Array.from(momentsOverValid(split, ds, m).std);
+}
+
+/** Per-feature mean and population σ over the valid positions of one modality of `split` (zeros if none). */
+export function momentsOverValid(split: Split, ds: Dataset, m: Modality): { mean: Float64Array; std: Float64Array } {
+  const i = MODALITIES.indexOf(m);
   const L = ds.lens[i];
   const D = ds.dims[i];
   const x = split.x[m];
-  const sum = new Float64Array(D);
+  const mean = new Float64Array(D);
   const sumSq = new Float64Array(D);
   let count = 0;
   // Two passes (mean, then squared deviations) keep precision for features with a large offset.
@@ -67,25 +69,25 @@ function stdOverValid(split: Split, ds: Dataset, m: 'a' | 'v'): Float32Array {
     const len = split.len[m][s];
     for (let t = 0; t < len; t++) {
       const off = (s * L + t) * D;
-      for (let d = 0; d < D; d++) sum[d] += x[off + d];
+      for (let d = 0; d < D; d++) mean[d] += x[off + d];
     }
     count += len;
   }
-  const out = new Float32Array(D);
-  if (count === 0) return out;
-  for (let d = 0; d < D; d++) sum[d] /= count;
+  const std = new Float64Array(D);
+  if (count === 0) return { mean, std };
+  for (let d = 0; d < D; d++) mean[d] /= count;
   for (let s = 0; s < split.n; s++) {
     const len = split.len[m][s];
     for (let t = 0; t < len; t++) {
       const off = (s * L + t) * D;
       for (let d = 0; d < D; d++) {
-        const dev = x[off + d] - sum[d];
+        const dev = x[off + d] - mean[d];
         sumSq[d] += dev * dev;
       }
     }
   }
-  for (let d = 0; d < D; d++) out[d] = Math.sqrt(sumSq[d] / count);
-  return out;
+  for (let d = 0; d < D; d++) std[d] = Math.sqrt(sumSq[d] / count);
+  return { mean, std };
 }
 
 /**
@@ -94,7 +96,7 @@ function stdOverValid(split: Split, ds: Dataset, m: 'a' | 'v'): Float32Array {
  */
 export function planMissing(split: Split, ds: Dataset, cfg: MissingConfig, trainStd?: FeatureStd): SplitMaskPlan {
   const u = {} as ByModality<Float64Array>;
-  MODS.forEach((m, i) => {
+  MODALITIES.forEach((m, i) => {
     const seed = cfg.maskSeeds[i];
     u[m] = cfg.level === 'frame' ? drawUniforms(split.n, ds.lens[i], seed) : drawUniforms(split.n, 1, seed);
   });
@@ -110,13 +112,17 @@ export function planMissing(split: Split, ds: Dataset, cfg: MissingConfig, train
     n: split.n,
     level: cfg.level,
     u,
-    maskSeeds: [...cfg.maskSeeds],
     // Either the data says its text rows are BERT tokens or the user does (PROTOCOL.md).
     textIsBert: ds.textIsBert || cfg.textIsBert,
     textUnk: ds.textUnk,
-    replace: cfg.replace,
     noise,
   };
+}
+
+/** The plans of all three splits; the train σ (for noise) is computed once, and only for noise. */
+export function planSplits(ds: Dataset, cfg: MissingConfig): Record<'train' | 'valid' | 'test', SplitMaskPlan> {
+  const std = cfg.replace === 'noise' ? featureStd(ds.train, ds) : undefined;
+  return { train: planMissing(ds.train, ds, cfg, std), valid: planMissing(ds.valid, ds, cfg, std), test: planMissing(ds.test, ds, cfg, std) };
 }
 
 function drawNoise(n: number, L: number, D: number, maskSeed: number, std: Float32Array, scale: number): Float32Array {
@@ -162,7 +168,7 @@ function applyMasks(
   out: MaskTarget,
 ): void {
   const B = rows.length;
-  MODS.forEach((m, mi) => {
+  MODALITIES.forEach((m, mi) => {
     const L = ds.lens[mi];
     const D = ds.dims[mi];
     const x = out.x[m];
@@ -213,7 +219,7 @@ export function maskedBatch(
   const x = {} as ByModality<Float32Array>;
   const drop = {} as ByModality<Float32Array>;
   const len = {} as ByModality<Int32Array>;
-  MODS.forEach((m, mi) => {
+  MODALITIES.forEach((m, mi) => {
     const row = ds.lens[mi] * ds.dims[mi];
     const c = new Float32Array(B * row);
     const l = new Int32Array(B);

@@ -5,47 +5,25 @@
  * tiny model's test MAE goes from 1.11 raw to 0.94 standardised). The statistics come from the
  * train split's valid positions only, so nothing leaks from valid/test; padding stays zero.
  */
-import type { Modality } from '../config/config.ts';
+import { MODALITIES, type Modality } from '../config/config.ts';
+import { momentsOverValid } from './masking.ts';
 import { SPLITS, type Dataset } from './types.ts';
-
-const MODS: readonly Modality[] = ['t', 'a', 'v'];
 
 /** Per modality and feature: the train split's mean and σ (σ = 1 where a feature is constant). */
 export function featureMoments(ds: Dataset): Record<Modality, { mean: Float64Array; std: Float64Array }> {
   const out = {} as Record<Modality, { mean: Float64Array; std: Float64Array }>;
-  MODS.forEach((m, i) => {
-    const L = ds.lens[i];
-    const D = ds.dims[i];
-    const { x, len, n } = { x: ds.train.x[m], len: ds.train.len[m], n: ds.train.n };
-    const mean = new Float64Array(D);
-    const sq = new Float64Array(D);
-    let count = 0;
-    // Two passes (mean, then squared deviations) keep precision for features with a large offset.
-    for (let s = 0; s < n; s++) {
-      for (let t = 0; t < len[s]; t++) {
-        const off = (s * L + t) * D;
-        for (let d = 0; d < D; d++) mean[d] += x[off + d];
-      }
-      count += len[s];
-    }
-    for (let d = 0; d < D; d++) mean[d] /= Math.max(count, 1);
-    for (let s = 0; s < n; s++) {
-      for (let t = 0; t < len[s]; t++) {
-        const off = (s * L + t) * D;
-        for (let d = 0; d < D; d++) sq[d] += (x[off + d] - mean[d]) ** 2;
-      }
-    }
-    const std = sq.map((v) => Math.sqrt(v / Math.max(count, 1)));
-    for (let d = 0; d < D; d++) if (!(std[d] > 1e-8)) std[d] = 1;
+  for (const m of MODALITIES) {
+    const { mean, std } = momentsOverValid(ds.train, ds, m);
+    for (let d = 0; d < std.length; d++) if (!(std[d] > 1e-8)) std[d] = 1;
     out[m] = { mean, std };
-  });
+  }
   return out;
 }
 
 /** z-scores every valid position of every split in place (padding stays 0); text_unk too. */
 export function standardizeFeatures(ds: Dataset): void {
   const moments = featureMoments(ds);
-  MODS.forEach((m, i) => {
+  MODALITIES.forEach((m, i) => {
     const L = ds.lens[i];
     const D = ds.dims[i];
     const { mean, std } = moments[m];

@@ -16,6 +16,7 @@
  * (not the annotator noise), and only `interaction` (the share of cue-carrying samples) moves labels.
  */
 import { DEFAULT_KNOBS, type PerModality, type SyntheticKnobs, type SyntheticPresetName } from '../config/config.ts';
+import { roundHalfEven } from '../eval/metrics.ts';
 import { MT19937 } from '../random.ts';
 import { addGaussian } from './gaussianTable.ts';
 import type { Dataset, Split } from './types.ts';
@@ -273,12 +274,6 @@ function render(
     }
   }
   return { n, x: { t: xt, a: xa, v: xv }, len: { t: lt, a: la, v: lv }, y };
-}
-
-/** round half to even, as numpy's round (and MMSA's Acc-7) does. */
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /**

@@ -3,14 +3,13 @@
  * split and field, what was found and what was expected. File readers call this and prefix the file
  * name, so a bad file is rejected whole and the previously loaded dataset stays in use.
  */
-import type { Modality } from '../config/config.ts';
+import { MODALITIES, type Modality } from '../config/config.ts';
 import { SPLITS, type Dataset, type SplitName } from './types.ts';
 
 /** The field names users know from MMSA pickles, beside ours. */
 const FEATURE_FIELD: Record<Modality, string> = { t: 'text (x.t)', a: 'audio (x.a)', v: 'vision (x.v)' };
 const LENGTH_FIELD: Record<Modality, string> = { t: 'text lengths (len.t)', a: 'audio_lengths (len.a)', v: 'vision_lengths (len.v)' };
 const LABEL_FIELD = 'regression_labels (y)';
-const MODS: readonly Modality[] = ['t', 'a', 'v'];
 const LABEL_LIMIT = 3;
 
 /** A validation failure; `split` and `field` let a UI point at the culprit. */
@@ -31,7 +30,7 @@ function isPositiveInt(v: unknown): v is number {
 
 /** Throws a DatasetError at the first problem found; returns quietly when the dataset is usable. */
 export function validateDataset(ds: Dataset): void {
-  MODS.forEach((m, i) => {
+  MODALITIES.forEach((m, i) => {
     if (!isPositiveInt(ds.dims?.[i])) throw new DatasetError(null, `feature size D_${m}`, `found ${ds.dims?.[i]}, expected a positive integer`);
     if (!isPositiveInt(ds.lens?.[i])) throw new DatasetError(null, `sequence length L_${m}`, `found ${ds.lens?.[i]}, expected a positive integer`);
   });
@@ -50,7 +49,7 @@ function validateSplit(ds: Dataset, name: SplitName): void {
   if (!s) throw new DatasetError(name, 'split', 'missing, expected train, valid and test splits');
   if (!Number.isInteger(s.n) || s.n < 1) throw new DatasetError(name, 'split', `empty (n = ${s.n}), expected at least 1 sample`);
   const n = s.n;
-  MODS.forEach((m, i) => {
+  MODALITIES.forEach((m, i) => {
     const L = ds.lens[i];
     const D = ds.dims[i];
     const x = s.x?.[m];

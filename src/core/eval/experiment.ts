@@ -1,6 +1,6 @@
-import type { Architecture, Branches, RunConfig } from '../config/config.ts';
+import type { Architecture, Branches, ModelConfig, PerModality, RunConfig } from '../config/config.ts';
 import type { Dataset } from '../data/types.ts';
-import { featureStd, planMissing } from '../data/masking.ts';
+import { planSplits } from '../data/masking.ts';
 import { buildModel } from '../model/build.ts';
 import { evaluate, ratesFor, train, type StepInfo, type TrainCallbacks } from '../train/trainer.ts';
 import type { EpochRecord, RatedMetrics, RunResult } from './results.ts';
@@ -16,6 +16,11 @@ import type { EpochRecord, RatedMetrics, RunResult } from './results.ts';
 export interface ModelSetting {
   arch: Architecture;
   branches: Branches;
+}
+
+/** The config's model as one setting builds it, with the input sizes and lengths of the data. */
+export function modelConfigFor(model: ModelConfig, setting: ModelSetting, data: { dims: PerModality<number>; lens: PerModality<number> }): ModelConfig {
+  return { ...model, arch: setting.arch, branches: { ...setting.branches }, dims: [...data.dims], lens: [...data.lens] };
 }
 
 export interface RunLabel {
@@ -50,12 +55,7 @@ export function validRateFor(cfg: RunConfig, trainRate: number | 'random'): numb
 
 export async function runExperiment(spec: ExperimentSpec): Promise<RunResult[]> {
   const { config: cfg, dataset: ds } = spec;
-  const std = featureStd(ds.train, ds);
-  const plans = {
-    train: planMissing(ds.train, ds, cfg.missing, std),
-    valid: planMissing(ds.valid, ds, cfg.missing, std),
-    test: planMissing(ds.test, ds, cfg.missing, std),
-  };
+  const plans = planSplits(ds, cfg.missing);
   const perRate = cfg.missing.protocol === 'per-rate';
   const trainRates: (number | 'random')[] = perRate ? [...cfg.missing.testRates] : [cfg.missing.trainRate];
   const jobs: RunLabel[] = [];
@@ -69,8 +69,7 @@ export async function runExperiment(spec: ExperimentSpec): Promise<RunResult[]> 
   const results: RunResult[] = [];
   for (const run of jobs) {
     if (spec.signal?.aborted) break;
-    const modelCfg = { ...cfg.model, arch: run.setting.arch, branches: { ...run.setting.branches }, dims: [...ds.dims], lens: [...ds.lens] } as RunConfig['model'];
-    const model = buildModel(modelCfg, run.seed);
+    const model = buildModel(modelConfigFor(cfg.model, run.setting, ds), run.seed);
     try {
       const params = model.params.count().total;
       spec.onEvent?.({ kind: 'run-start', run, params });

@@ -4,7 +4,7 @@
  * beside the types so the writer can never produce a file the reader rejects.
  */
 
-import type { Architecture, Branches, PerModality, RunConfig } from '../config/config.ts';
+import { sameBranches, type Architecture, type Branches, type PerModality, type RunConfig } from '../config/config.ts';
 import type { Dataset } from '../data/types.ts';
 import { METRIC_KEYS, type MetricKey, type Metrics } from './metrics.ts';
 import { summarizeRuns, summaryTrainRate } from './summary.ts';
@@ -311,10 +311,6 @@ function summaryRow(v: unknown, path: string, runs: RunResult[]): SummaryRow {
       ? [...new Set(mine.map((r) => r.seed))]
       : arr(o.seeds, `${path}.seeds`).map((s, i) => int(s, `${path}.seeds[${i}]`, 0));
   return { arch: a, branches: b, trainRate, seeds, perRate, auilc };
-}
-
-function sameBranches(x: Branches, y: Branches): boolean {
-  return x.macro === y.macro && x.micro === y.micro && x.recon === y.recon;
 }
 
 function runConfig(v: unknown, path: string): RunConfig {

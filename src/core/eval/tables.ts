@@ -4,7 +4,7 @@
  * paper's "a/b" pairs, and "—" where a metric is undefined.
  */
 
-import { TABLE5_SETTINGS, type Branches } from '../config/config.ts';
+import { sameBranches, TABLE5_SETTINGS, type Branches } from '../config/config.ts';
 import type { MetricKey, Metrics } from './metrics.ts';
 import { PAPER_FIGURES, PAPER_SOURCE } from './paperFigures.ts';
 import type { SummaryRow, SummaryTrainRate } from './results.ts';
@@ -46,10 +46,6 @@ function cells(value: (key: MetricKey) => string, spaced = false, columns = COLU
 }
 
 const HEADER = COLUMNS.map((c) => c.title);
-
-function sameBranches(x: Branches, y: Branches): boolean {
-  return x.macro === y.macro && x.micro === y.micro && x.recon === y.recon;
-}
 
 export function formatTrainRate(r: SummaryTrainRate): string {
   if (r === 'random') return 'random per batch';

@@ -94,10 +94,6 @@ export class ParamStore {
     return out;
   }
 
-  restore(values: Map<string, Float32Array>): void {
-    for (const [name, data] of values) this.load(name, this.get(name).shape, data, false);
-  }
-
   /**
    * A copy of every value that stays on the device (no read-back: on WebGPU a synchronous read is
    * slow and, on some setups, wrong). Give it back with `restoreCheckpoint`, free it with `disposeCheckpoint`.
@@ -115,8 +111,8 @@ export class ParamStore {
     });
   }
 
-  static disposeCheckpoint(cp: Map<string, tf.Tensor> | null): void {
-    if (cp) tf.dispose([...cp.values()]);
+  static disposeCheckpoint(cp: Map<string, tf.Tensor>): void {
+    tf.dispose([...cp.values()]);
   }
 
   dispose(): void {

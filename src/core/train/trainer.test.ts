@@ -3,7 +3,7 @@ import * as tf from '../tf.ts';
 import { initNodeBackend } from '../backend.ts';
 import { defaultRunConfig, modelPreset, type RunConfig } from '../config/config.ts';
 import { makeSynthetic } from '../data/synthetic.ts';
-import { featureStd, planMissing } from '../data/masking.ts';
+import { planSplits } from '../data/masking.ts';
 import type { Dataset } from '../data/types.ts';
 import { buildModel } from '../model/build.ts';
 import type { Model } from '../model/model.ts';
@@ -25,8 +25,7 @@ function config(over: Partial<RunConfig['train']> = {}): RunConfig {
 }
 
 function plansFor(cfg: RunConfig, data: Dataset = ds) {
-  const std = featureStd(data.train, data);
-  return { train: planMissing(data.train, data, cfg.missing, std), valid: planMissing(data.valid, data, cfg.missing, std) };
+  return planSplits(data, cfg.missing);
 }
 
 async function runTraining(

@@ -7,7 +7,7 @@
  *  2. readLayout: the arrays, converted to float32 chunk by chunk, checked (NaN, labels, lengths)
  *     and only then returned as a Dataset — a half-read file is never handed to anyone.
  */
-import type { Modality, PerModality } from '../../config/config.ts';
+import { MODALITIES, type Modality, type PerModality } from '../../config/config.ts';
 import { labelHistogram } from '../synthetic.ts';
 import { SPLITS, type Dataset, type Split, type SplitName } from '../types.ts';
 import { DatasetError, validateDataset } from '../validate.ts';
@@ -17,7 +17,6 @@ import { describe, elementCount, NUMERIC_KINDS, readFloat32, type NonFinite } fr
 import type { NdArray, NpDType, PyValue } from './pyvalue.ts';
 import { ReadCancelled, type ByteSource, type ReadProgress } from './source.ts';
 
-const MODS: readonly Modality[] = ['t', 'a', 'v'];
 /** MMSA's field name for each modality's features and lengths. */
 export const FEATURE_KEY: Record<Modality, string> = { t: 'text', a: 'audio', v: 'vision' };
 const LENGTH_KEY: Record<Modality, string> = { t: 'text_lengths', a: 'audio_lengths', v: 'vision_lengths' };
@@ -142,10 +141,10 @@ export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptio
     const fields = layout.splits[name]!;
     const feat = {} as Record<Modality, ArrayHandle>;
     const lengths = {} as Record<Modality, ArrayHandle | null>;
-    for (const m of MODS) feat[m] = numericField(name, fields, FEATURE_KEY[m], true);
+    for (const m of MODALITIES) feat[m] = numericField(name, fields, FEATURE_KEY[m], true);
     const labels = numericField(name, fields, LABEL_KEY, true);
     const textBert = numericField(name, fields, 'text_bert', false);
-    for (const m of MODS) lengths[m] = numericField(name, fields, LENGTH_KEY[m], false);
+    for (const m of MODALITIES) lengths[m] = numericField(name, fields, LENGTH_KEY[m], false);
 
     const n = feat.t.shape[0];
     if (feat.t.shape.length < 2 || feat.t.shape.length > 3) {
@@ -156,7 +155,7 @@ export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptio
       if (!rank.includes(h.shape.length)) throw new DatasetError(name, key, `found shape [${h.shape.join(', ')}], expected ${what}`);
       if (h.shape[0] !== n) throw new DatasetError(name, key, `found ${h.shape[0]} samples, expected N = ${n} (as in text)`);
     };
-    MODS.forEach((m, i) => {
+    MODALITIES.forEach((m, i) => {
       const h = feat[m];
       checkN(FEATURE_KEY[m], h, [2, 3], '[N, L, D] (or [N, D])');
       const L = h.shape.length === 3 ? h.shape[1] : 1;
@@ -192,7 +191,7 @@ export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptio
     };
   }
 
-  const rowBytes = 4 * MODS.reduce((s, _m, i) => s + lens[i] * dims[i], 0);
+  const rowBytes = 4 * MODALITIES.reduce((s, _m, i) => s + lens[i] * dims[i], 0);
   const sampleCount = (N: number | null) => SPLITS.reduce((s, k) => s + (N === null ? plans[k].n : Math.min(N, plans[k].n)), 0);
   const fullFeatureBytes = rowBytes * sampleCount(null);
   const featureBytes = rowBytes * sampleCount(subset);
@@ -267,7 +266,7 @@ export async function readLayout(layout: Layout, file: ByteSource, summary: File
       },
     });
     noteNonFinite(summary, split, key, nonFinite, negInfToZero);
-    const mi = MODS.findIndex((m) => FEATURE_KEY[m] === key);
+    const mi = MODALITIES.findIndex((m) => FEATURE_KEY[m] === key);
     if (mi >= 0) {
       summary.maxAbs ??= [0, 0, 0];
       summary.maxAbs[mi] = Math.max(summary.maxAbs[mi], nonFinite.maxAbs);
@@ -280,7 +279,7 @@ export async function readLayout(layout: Layout, file: ByteSource, summary: File
     const p = plans[name];
     const x = {} as Split['x'];
     const len = {} as Split['len'];
-    for (const [i, m] of MODS.entries()) {
+    for (const [i, m] of MODALITIES.entries()) {
       x[m] = await readField(name, FEATURE_KEY[m], p.feat[m], p.take, m === 'a');
       const L = summary.lens[i];
       let lengths: Float32Array | null = null;
