@@ -97,8 +97,8 @@ export function createAppStore(deps: StoreDeps) {
           set(errorNotice('A job is already running; stop it before starting a preset.'));
           return;
         }
-        get().loadConfig(preset.config);
-        if (start) get().startJob(preset.kind, preset.settings);
+        // A preset the config checks reject must not start a job on the previous config.
+        if (get().loadConfig(preset.config) && start) get().startJob(preset.kind, preset.settings);
       },
 
       async exportWeights(jobId, runIndex) {

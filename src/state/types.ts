@@ -58,8 +58,6 @@ export interface FileLoadState {
   file: Blob | null; // the last file asked for, so a too-big file can be retried as a subset
   activeFile: Blob | null; // the file behind `summary`, re-read when its options change
   standardize: boolean; // the option the next load uses (z-score with train-split statistics)
-  startedAt: number;
-  seconds: number | null; // wall time of the last successful load
 }
 
 export interface AppState {
@@ -68,8 +66,8 @@ export interface AppState {
   setConfig(patch: (c: RunConfig) => void): void; // immer-free: the slice clones, applies, validates
   setModelPreset(p: ModelPresetName): void;
   setBranches(b: Branches): void;
-  /** Replaces the config from a shared URL or a preset button; invalid input → error message, old config kept. */
-  loadConfig(c: RunConfig): void;
+  /** Replaces the config from a shared URL or a preset button; invalid input → error message, old config kept (false). */
+  loadConfig(c: RunConfig): boolean;
 
   // --- derived info from the worker for the panels
   dataset: DatasetSummary | null;
@@ -101,6 +99,10 @@ export interface AppState {
   /** Reads `file` in the worker; on success the dataset switches to it and model sizes follow it. */
   loadFile(file: Blob, name: string, subset?: number | null, standardize?: boolean): void;
   cancelFileLoad(): void;
+  /** Makes the loaded file the data source (config sizes follow it). */
+  selectLoadedFile(): void;
+  /** The standardise option: applies to the next load, and re-reads the loaded file. */
+  setStandardize(on: boolean): void;
 
   // --- messages
   notice: { kind: 'info' | 'error'; text: string } | null;

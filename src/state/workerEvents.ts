@@ -37,19 +37,11 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
       if (get().fileLoad.requestId !== msg.requestId || get().fileLoad.status !== 'reading') return;
       set((s) => ({ fileLoad: { ...s.fileLoad, progress: { bytesRead: msg.bytesRead, totalBytes: msg.totalBytes, stage: msg.stage } } }));
       return;
-    case 'file-loaded': {
+    case 'file-loaded':
       if (get().fileLoad.requestId !== msg.requestId) return;
-      const seconds = (rt.now() - get().fileLoad.startedAt) / 1000;
-      set((s) => ({ fileLoad: { ...s.fileLoad, status: 'loaded', progress: null, error: null, summary: msg.summary, activeFile: s.fileLoad.file, seconds }, dataset: msg.dataset }));
-      // The model's input sizes and time maps follow the file (MOSI 5/20, MOSEI 74/35, unaligned 375/500).
-      get().setConfig((c) => {
-        c.data.source = msg.dataset.source;
-        c.data.standardize = msg.summary.standardized;
-        c.model.dims = [...msg.summary.dims];
-        c.model.lens = [...msg.summary.lens];
-      });
+      set((s) => ({ fileLoad: { ...s.fileLoad, status: 'loaded', progress: null, error: null, summary: msg.summary, activeFile: s.fileLoad.file }, dataset: msg.dataset }));
+      get().selectLoadedFile();
       return;
-    }
     case 'file-error': {
       if (get().fileLoad.requestId !== msg.requestId) return;
       const cancelled = msg.kind === 'cancelled';

@@ -1,7 +1,5 @@
-import { useState } from 'react';
 import { BACKEND_ORDER, type BackendName } from '../worker/protocol.ts';
 import { PRESET_BUTTONS, useAppStore } from './bindings.ts';
-import { errorText } from './format.ts';
 import { useBusy } from './hooks.ts';
 
 const BACKEND_LABEL: Record<BackendName | 'auto', string> = {
@@ -77,10 +75,8 @@ function BackendBox() {
 }
 
 export function PresetBar() {
-  const loadConfig = useAppStore((s) => s.loadConfig);
-  const startJob = useAppStore((s) => s.startJob);
+  const applyPreset = useAppStore((s) => s.applyPreset);
   const busy = useBusy();
-  const [error, setError] = useState<string | null>(null);
   return (
     <nav className="presets" aria-label="One-click experiments">
       <span className="presets-label">One-click experiments</span>
@@ -92,26 +88,12 @@ export function PresetBar() {
           data-testid={`preset-${p.testId}`}
           disabled={busy}
           title={busy ? 'a job is running: stop it first' : p.hint}
-          onClick={() => {
-            setError(null);
-            try {
-              const preset = p.make();
-              loadConfig(preset.config);
-              startJob(preset.kind, preset.settings);
-            } catch (e) {
-              setError(errorText(e));
-            }
-          }}
+          onClick={() => applyPreset(p.id, true)}
         >
           <span className="btn-preset-title">{p.label}</span>
           <span className="btn-preset-hint">{p.hint}</span>
         </button>
       ))}
-      {error ? (
-        <div className="inline-error" role="alert">
-          {error}
-        </div>
-      ) : null}
     </nav>
   );
 }

@@ -3,6 +3,7 @@ import type { ResultsFile } from '../core/eval/results.ts';
 import type { StoredJob } from '../state/types.ts';
 import { CSV_KINDS, exportFileName, jobResults, resultsToCsv, shareUrlFor, stateFromUrl, useAppStore, type CsvKind } from './bindings.ts';
 import { useViewJob } from './derive.ts';
+import { useBusy } from './hooks.ts';
 import { downloadBlob, errorText, fmtDate } from './format.ts';
 import { Panel } from './Panel.tsx';
 import { useUiStore } from './uiStore.ts';
@@ -145,7 +146,7 @@ function ExportBar() {
   const exportWeights = useAppStore((s) => s.exportWeights);
   const importWeights = useAppStore((s) => s.importWeights);
   const backendName = useAppStore((s) => s.backend.active);
-  const busy = useAppStore((s) => s.status === 'running' || s.status === 'paused' || s.status === 'stopping');
+  const busy = useBusy();
   const fileInput = useRef<HTMLInputElement>(null);
   const weightsInput = useRef<HTMLInputElement>(null);
   const [csvKind, setCsvKind] = useState<CsvKind>('summary');

@@ -11,6 +11,7 @@ import * as csv from '../state/csv.ts';
 import * as urlCodec from '../state/urlCodec.ts';
 export { jobResults, exportFileName } from '../state/jobResults.ts';
 export { startUrlSync } from '../state/urlSync.ts';
+export { isActive } from '../state/slices/job.ts';
 
 export { useAppStore };
 export type { AppState };
@@ -18,11 +19,11 @@ export type { AppState };
 export type { PresetRun } from '../state/presets.ts';
 
 /** The header's one-click buttons; `testId` keeps the e2e names stable whatever the store calls them. */
-export const PRESET_BUTTONS: { testId: string; label: string; hint: string; make: () => presets.PresetRun }[] = presets.PRESETS.map((p) => ({
+export const PRESET_BUTTONS: { id: presets.PresetId; testId: string; label: string; hint: string }[] = presets.PRESETS.map((p) => ({
+  id: p.id,
   testId: p.id === 'robustness' ? 'sweep' : p.id,
   label: p.label,
   hint: p.description,
-  make: p.build,
 }));
 
 export type CsvKind = 'summary' | 'runs' | 'auilc' | 'epochs';

@@ -74,11 +74,10 @@ interface SliderProps {
   hint?: ReactNode;
   testId?: string;
   disabled?: boolean;
-  format?(v: number): string;
 }
 
 /** A range slider: moves freely, commits after the hand rests (regenerating data is not free). */
-export function Slider({ label, value, onCommit, min, max, step, hint, testId, disabled, format }: SliderProps) {
+export function Slider({ label, value, onCommit, min, max, step, hint, testId, disabled }: SliderProps) {
   const id = useId();
   const [draft, setDraft] = useState(value);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -98,7 +97,7 @@ export function Slider({ label, value, onCommit, min, max, step, hint, testId, d
     <Field
       label={
         <>
-          {label} <output className="slider-value">{format ? format(draft) : draft.toFixed(2)}</output>
+          {label} <output className="slider-value">{draft.toFixed(2)}</output>
         </>
       }
       htmlFor={id}

@@ -25,7 +25,10 @@ export interface RunOption {
   label: string;
 }
 
-export function runOptions(job: StoredJob | null, progress: LiveProgress | null, isCurrent: boolean): RunOption[] {
+/** What the run pickers need of the live progress; it changes per run, not per step. */
+export type LiveRun = Pick<LiveProgress, 'runIndex' | 'setting' | 'seed'>;
+
+export function runOptions(job: StoredJob | null, progress: LiveRun | null, isCurrent: boolean): RunOption[] {
   if (!job) return [];
   const indices = new Set<number>();
   job.epochs.forEach((e) => indices.add(e.index));
@@ -44,7 +47,7 @@ export function runOptions(job: StoredJob | null, progress: LiveProgress | null,
 }
 
 /** Which run index the epoch charts show. */
-export function resolveRun(viewRun: number | 'live', options: RunOption[], progress: LiveProgress | null, isCurrent: boolean): number | null {
+export function resolveRun(viewRun: number | 'live', options: RunOption[], progress: LiveRun | null, isCurrent: boolean): number | null {
   if (viewRun !== 'live' && options.some((o) => o.index === viewRun)) return viewRun;
   if (isCurrent && progress) return progress.runIndex;
   return options.length ? options[options.length - 1].index : null;
@@ -57,16 +60,27 @@ export function epochRecords(job: StoredJob | null, index: number | null): Epoch
   return job.runs[index]?.epochs ?? [];
 }
 
+/**
+ * Summaries of unfinished jobs, by their runs array: the store replaces that array only when a run
+ * ends, so the AUILC and ablation views do not re-summarise on every epoch message.
+ */
+const summaryCache = new WeakMap<StoredJob['runs'], { includeOne: boolean; rows: SummaryRow[] }>();
+
 /** The summary rows of a job: from its results when finished, else computed from the runs done so far. */
 export function jobSummary(job: StoredJob): SummaryRow[] {
   if (job.results) return job.results.summary;
+  const includeOne = job.config.eval.auilcIncludeOne;
+  const hit = summaryCache.get(job.runs);
+  if (hit && hit.includeOne === includeOne) return hit.rows;
   const tested = job.runs.filter((r) => r.test.length > 0);
-  if (!tested.length) return [];
+  let rows: SummaryRow[] = [];
   try {
-    return summarizeRuns(tested, job.config.eval.auilcIncludeOne);
+    if (tested.length) rows = summarizeRuns(tested, includeOne);
   } catch {
-    return [];
+    rows = [];
   }
+  summaryCache.set(job.runs, { includeOne, rows });
+  return rows;
 }
 
 export function protocolOf(row: SummaryRow): string {

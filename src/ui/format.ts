@@ -1,5 +1,5 @@
 /** Small pure helpers for the UI: formatting, labels, colours, downloads. No tfjs here. */
-import { sameBranches, TABLE5_SETTINGS, type Branches } from '../core/config/config.ts';
+import { sameBranches, type Branches } from '../core/config/config.ts';
 import type { ModelSetting } from '../core/eval/experiment.ts';
 import { defaultRowLabel } from '../core/eval/tables.ts';
 
@@ -19,7 +19,6 @@ export function settingLabel(s: ModelSetting | null | undefined): string {
   return defaultRowLabel(s);
 }
 
-export const TABLE5_ORDER = TABLE5_SETTINGS;
 
 export function fmtSeconds(s: number | null | undefined): string {
   if (s === null || s === undefined || !Number.isFinite(s)) return '—';

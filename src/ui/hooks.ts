@@ -1,7 +1,6 @@
-import { useAppStore } from './bindings.ts';
+import { isActive, useAppStore } from './bindings.ts';
 
 /** True while a job holds the worker: the config panels lock so the running job's settings stay what they were. */
 export function useBusy(): boolean {
-  const status = useAppStore((s) => s.status);
-  return status === 'running' || status === 'paused' || status === 'stopping';
+  return useAppStore((s) => isActive(s.status));
 }

@@ -218,18 +218,6 @@ function dropWebgpu(): void {
   }
 }
 
-/** Test hook and manual reset: forget every recorded breakage. */
-export function clearBrokenBackends(): void {
-  broken.clear();
-}
-
-export function markBackendBroken(name: BackendName, reason: string): void {
-  broken.set(name, reason);
-  if (name === 'webgpu') {
-    watchedDevice = null;
-    dropWebgpu();
-  }
-}
 
 export function errorText(e: unknown): string {
   if (e instanceof Error) return e.message;

@@ -58,14 +58,14 @@ export function configSlice(set: SetState, get: GetState, rt: Runtime): ConfigSl
         const r = mergeOntoDefaults(c, baseConfig());
         if (r.errors.length) {
           set(errorNotice(`The config was not loaded: ${r.errors.slice(0, 3).join('; ')}`));
-          return;
+          return false;
         }
         merged = r.config;
       } catch (e) {
         set(errorNotice(`The config was not loaded: ${(e as Error)?.message ?? String(e)}`));
-        return;
+        return false;
       }
-      accept(merged, 'The config was not loaded');
+      return accept(merged, 'The config was not loaded');
     },
   };
 }

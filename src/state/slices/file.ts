@@ -15,9 +15,9 @@ import { isActive } from './job.ts';
  */
 export const BROWSER_MAX_FEATURE_BYTES = 1.5e9;
 
-export type FileSlice = Pick<AppState, 'fileLoad' | 'loadFile' | 'cancelFileLoad'>;
+export type FileSlice = Pick<AppState, 'fileLoad' | 'loadFile' | 'cancelFileLoad' | 'selectLoadedFile' | 'setStandardize'>;
 
-const IDLE: FileLoadState = { status: 'idle', name: null, requestId: 0, progress: null, error: null, summary: null, file: null, activeFile: null, standardize: false, startedAt: 0, seconds: null };
+const IDLE: FileLoadState = { status: 'idle', name: null, requestId: 0, progress: null, error: null, summary: null, file: null, activeFile: null, standardize: false };
 
 export function fileSlice(set: SetState, get: GetState, rt: Runtime): FileSlice {
   let nextId = 1;
@@ -40,12 +40,30 @@ export function fileSlice(set: SetState, get: GetState, rt: Runtime): FileSlice 
           error: null,
           file,
           standardize,
-          startedAt: rt.now(),
-          seconds: null,
         },
       }));
       const sent = rt.post({ type: 'load-file', requestId, file, name, subset, maxBytes: BROWSER_MAX_FEATURE_BYTES, standardize });
       if (!sent) set((s) => ({ fileLoad: { ...s.fileLoad, status: 'failed', progress: null, error: { message: `${name}: the worker could not be started`, kind: 'format', maxSubset: null } } }));
+    },
+
+    selectLoadedFile() {
+      const s = get().fileLoad.summary;
+      if (!s) return;
+      // The model's input sizes and time maps follow the file (MOSI 5/20, MOSEI 74/35, unaligned 375/500),
+      // and the config says truthfully how its features were read.
+      get().setConfig((c) => {
+        c.data.source = `file:${s.file}`;
+        c.data.standardize = s.standardized;
+        c.model.dims = [...s.dims];
+        c.model.lens = [...s.lens];
+      });
+    },
+
+    setStandardize(on) {
+      const f = get().fileLoad;
+      // With a file loaded the option re-reads it (the features in memory are not kept raw).
+      if (f.activeFile && f.summary) get().loadFile(f.activeFile, f.summary.file, f.summary.subset, on);
+      else set((s) => ({ fileLoad: { ...s.fileLoad, standardize: on } }));
     },
 
     cancelFileLoad() {

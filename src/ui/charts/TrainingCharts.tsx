@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { CartesianGrid, ComposedChart, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useAppStore } from '../bindings.ts';
-import { epochRecords, resolveRun, runOptions, useViewJob } from '../derive.ts';
+import { epochRecords, resolveRun, runOptions, useViewJob, type LiveRun } from '../derive.ts';
 import { ema, fmtNum, fmtTick, niceAxis } from '../format.ts';
 import { useUiStore } from '../uiStore.ts';
 import { ChartCard } from './ChartCard.tsx';
@@ -9,14 +9,21 @@ import { ChartCard } from './ChartCard.tsx';
 const AXIS = { tick: { fontSize: 11, fill: '#5b6776' }, stroke: '#b8c2cf' };
 const GRID = <CartesianGrid strokeDasharray="3 3" stroke="#e6ebf1" />;
 
+/**
+ * The job and run the charts show. It reads only the parts of the live progress that change per
+ * run (not per step), so charts other than the per-step loss do not re-render on every step.
+ */
 function useRunView() {
   const { job, isCurrent } = useViewJob();
-  const progress = useAppStore((s) => s.progress);
+  const runIndex = useAppStore((s) => s.progress?.runIndex);
+  const setting = useAppStore((s) => s.progress?.setting ?? null);
+  const seed = useAppStore((s) => s.progress?.seed ?? null);
   const viewRun = useUiStore((s) => s.viewRun);
-  const options = useMemo(() => runOptions(job, isCurrent ? progress : null, isCurrent), [job, progress, isCurrent]);
-  const run = resolveRun(viewRun, options, isCurrent ? progress : null, isCurrent);
-  const live = isCurrent && !!progress && run === progress.runIndex;
-  return { job, isCurrent, progress, options, run, live, viewRun };
+  const liveRun: LiveRun | null = useMemo(() => (isCurrent && runIndex !== undefined ? { runIndex, setting, seed } : null), [isCurrent, runIndex, setting, seed]);
+  const options = useMemo(() => runOptions(job, liveRun, isCurrent), [job, liveRun, isCurrent]);
+  const run = resolveRun(viewRun, options, liveRun, isCurrent);
+  const live = liveRun !== null && run === liveRun.runIndex;
+  return { job, isCurrent, liveRun, options, run, live, viewRun };
 }
 
 function RunPicker() {
@@ -53,19 +60,20 @@ function tooltipNum(v: unknown): string {
 }
 
 export function LossChart() {
-  const { job, run, live, progress } = useRunView();
+  const { job, run, live, liveRun } = useRunView();
+  const liveLosses = useAppStore((s) => s.progress?.losses); // per step: only this chart follows it
   const [alpha, setAlpha] = useState(0.6);
   const steps = useMemo(() => {
-    const losses = live && progress ? progress.losses : [];
+    const losses = live && liveLosses ? liveLosses : [];
     const smooth = ema(losses.map((l) => (Number.isFinite(l.loss) ? l.loss : null)), alpha);
     return losses.map((l, i) => ({ step: l.step, loss: Number.isFinite(l.loss) ? l.loss : null, smooth: smooth[i] }));
-  }, [live, progress, alpha]);
+  }, [live, liveLosses, alpha]);
   const epochs = useMemo(
     () => epochRecords(job, run).map((r) => ({ epoch: r.epoch, train: r.trainLoss, valid: r.validLoss })),
     [job, run],
   );
   // L_gen (reconstruction) joins the loss after the warm-up epochs: a visible step in the curve.
-  const runRecon = job && run !== null ? (job.runs[run]?.branches ?? (live ? progress?.setting?.branches : undefined) ?? job.config.model.branches).recon : false;
+  const runRecon = job && run !== null ? (job.runs[run]?.branches ?? (live ? liveRun?.setting?.branches : undefined) ?? job.config.model.branches).recon : false;
   const warmup = job ? job.config.train.reconWarmupEpochs : 0;
   const genEpoch = runRecon && job?.config.model.arch === 'mfmb' && warmup > 0 ? warmup + 1 : null;
   const empty = !job ? 'No runs yet: start a job to see its losses.' : steps.length === 0 && epochs.length === 0 ? 'Waiting for the first steps…' : undefined;

@@ -14,7 +14,6 @@ export const METRIC_LABELS: Record<MetricKey, string> = {
 /** Accuracies and F1 are shown ×100 as in the paper; MAE and Corr as they are. */
 export const isRaw = (k: MetricKey) => k === 'mae' || k === 'corr';
 export const scaleMetric = (k: MetricKey, v: number | null): number | null => (v === null ? null : isRaw(k) ? v : v * 100);
-export const lowerIsBetter = (k: MetricKey) => k === 'mae';
 
 /** The paper's table columns: pairs are printed has0/non0. */
 export const TABLE_COLUMNS: { title: string; keys: MetricKey[] }[] = [

@@ -34,6 +34,7 @@ export function DataPanel() {
   const setConfig = useAppStore((s) => s.setConfig);
   const dataset = useAppStore((s) => s.dataset);
   const fileLoad = useAppStore((s) => s.fileLoad);
+  const selectLoadedFile = useAppStore((s) => s.selectLoadedFile);
   const busy = useBusy();
   const isFile = data.source.startsWith('file:');
   // The loaded file stays selectable after switching to a synthetic set (it is kept in the worker).
@@ -59,15 +60,7 @@ export function DataPanel() {
             options={sources}
             testId="data-source"
             hint={SOURCE_HINT[data.source] ?? (activeFile ? 'loaded in this tab' : 'not loaded in this tab: load it again below')}
-            onChange={(v) =>
-              setConfig((c) => {
-                c.data.source = v;
-                if (v === fileSource && fileLoad.summary) {
-                  c.model.dims = [...fileLoad.summary.dims];
-                  c.model.lens = [...fileLoad.summary.lens];
-                }
-              })
-            }
+            onChange={(v) => (v === fileSource ? selectLoadedFile() : setConfig((c) => void (c.data.source = v)))}
           />
           {isFile ? null : (
             <NumberField label="Data seed" value={data.seed} integer min={0} max={2 ** 31 - 1} testId="data-seed" onCommit={(v) => setConfig((c) => void (c.data.seed = v))} />
@@ -96,7 +89,7 @@ export function DataPanel() {
         )}
       </fieldset>
 
-      {activeFile ? <FileSummaryView s={activeFile} seconds={fileLoad.seconds} /> : null}
+      {activeFile ? <FileSummaryView s={activeFile} /> : null}
 
       <h3 className="subhead">Shape <span className="subhead-note">fixed by the dataset</span></h3>
       <table className="mini-table" data-testid="dataset-shape">

@@ -19,6 +19,7 @@ export function FileLoader() {
   const f = useAppStore((s) => s.fileLoad);
   const loadFile = useAppStore((s) => s.loadFile);
   const cancel = useAppStore((s) => s.cancelFileLoad);
+  const setStandardize = useAppStore((s) => s.setStandardize);
   const busy = useBusy();
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
@@ -64,12 +65,7 @@ export function FileLoader() {
             checked={f.standardize}
             disabled={busy || reading}
             data-testid="file-standardize"
-            onChange={(e) => {
-              const on = e.target.checked;
-              // With a file loaded, the option re-reads it (the features in memory are not kept raw).
-              if (f.activeFile && f.summary) loadFile(f.activeFile, f.summary.file, f.summary.subset, on);
-              else useAppStore.setState((s) => ({ fileLoad: { ...s.fileLoad, standardize: on } }));
-            }}
+            onChange={(e) => setStandardize(e.target.checked)}
           />{' '}
           Standardise features (z-score with the train split’s mean and σ)
         </label>
@@ -129,7 +125,7 @@ export function FileLoader() {
 }
 
 /** What the reader found in the active file: the facts a researcher checks before training. */
-export function FileSummaryView({ s, seconds }: { s: FileSummary; seconds: number | null }) {
+export function FileSummaryView({ s }: { s: FileSummary }) {
   return (
     <div className="file-summary" data-testid="file-summary">
       <p className="small">
@@ -137,7 +133,7 @@ export function FileSummaryView({ s, seconds }: { s: FileSummary; seconds: numbe
         <span data-testid="file-layout">{s.aligned ? 'aligned' : 'unaligned'}</span>
         {s.subset !== null ? ` · first ${fmtInt(s.subset)} samples per split` : ''}
         {s.standardized ? ' · standardised' : ''}
-        {seconds !== null ? ` · read in ${seconds.toFixed(1)} s` : ''}
+        {s.seconds ? ` · read in ${(s.seconds.structure + s.seconds.read).toFixed(1)} s` : ''}
       </p>
       <div className="file-tables">
         <table className="mini-table" data-testid="file-splits">
