@@ -15,7 +15,7 @@ export { PAPER_FIGURES, PAPER_SOURCE } from './paperFigures.ts';
 export const NULL_MARK = '—';
 
 /** Columns in the paper's order; a pair is printed "has0/non0". */
-const COLUMNS: { title: string; keys: MetricKey[] }[] = [
+export const COLUMNS: { title: string; keys: MetricKey[] }[] = [
   { title: 'MAE', keys: ['mae'] },
   { title: 'Corr', keys: ['corr'] },
   { title: 'Acc-7', keys: ['acc7'] },
@@ -24,12 +24,13 @@ const COLUMNS: { title: string; keys: MetricKey[] }[] = [
   { title: 'F1 (has0/non0)', keys: ['f1_has0', 'f1_non0'] },
 ];
 
-const RAW_SCALE: ReadonlySet<MetricKey> = new Set(['mae', 'corr']);
+/** MAE and Corr print as they are; accuracies and F1 ×100, as in the paper. */
+export const isRawScale = (key: MetricKey): boolean => key === 'mae' || key === 'corr';
 
 /** One metric value as the paper prints it. */
 export function formatMetric(key: MetricKey, v: number | null): string {
   if (v === null) return NULL_MARK;
-  const s = RAW_SCALE.has(key) ? v.toFixed(3) : (v * 100).toFixed(1);
+  const s = isRawScale(key) ? v.toFixed(3) : (v * 100).toFixed(1);
   // A tiny negative that rounds to zero would print "-0.000", which reads as a sign that is not there.
   return /^-0\.0+$/.test(s) ? s.slice(1) : s;
 }
@@ -92,12 +93,17 @@ function hasMarks(rows: SummaryRow[]): boolean {
  * A '*' marks an AUILC that counted undefined points as 0, so it is not read as a measured area.
  * When a table has marks, cells ending without one get a space in its place to keep digits aligned.
  */
-function auilcCells(r: SummaryRow, marks: boolean, columns = COLUMNS): string[] {
+/** One AUILC cell in the paper's units: "± std" with several seeds, '*' where nulls counted as 0. */
+export function auilcCell(r: SummaryRow, keys: MetricKey[]): string {
   const withStd = r.seeds.length > 1;
+  return keys
+    .map((k) => formatMeanStd(k, r.auilc[k].mean, r.auilc[k].std, withStd) + (r.auilc[k].nullsAsZero > 0 ? '*' : ''))
+    .join(withStd ? ' / ' : '/');
+}
+
+function auilcCells(r: SummaryRow, marks: boolean, columns = COLUMNS): string[] {
   return columns.map((c) => {
-    const cell = c.keys
-      .map((k) => formatMeanStd(k, r.auilc[k].mean, r.auilc[k].std, withStd) + (r.auilc[k].nullsAsZero > 0 ? '*' : ''))
-      .join(withStd ? ' / ' : '/');
+    const cell = auilcCell(r, c.keys);
     return marks && !cell.endsWith('*') ? `${cell} ` : cell;
   });
 }
@@ -125,7 +131,7 @@ export function formatAuilcTable(summary: SummaryRow[], labelOf: (row: SummaryRo
   return withNotes(renderTextTable(['AUILC', ...HEADER], rows), auilcFootnotes(summary));
 }
 
-const ABLATION_COLUMNS: { title: string; keys: MetricKey[] }[] = [
+export const ABLATION_COLUMNS: { title: string; keys: MetricKey[] }[] = [
   COLUMNS[1], // Corr and Acc-7 first: the two the paper's Table 5 reports
   COLUMNS[2],
   COLUMNS[0],

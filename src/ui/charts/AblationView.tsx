@@ -3,13 +3,12 @@ import { Bar, BarChart, CartesianGrid, ErrorBar, ResponsiveContainer, Tooltip, X
 import { TABLE5_SETTINGS } from '../../core/config/config.ts';
 import { METRIC_KEYS, type MetricKey } from '../../core/eval/metrics.ts';
 import { PAPER_FIGURES, PAPER_SOURCE } from '../../core/eval/paperFigures.ts';
-import { defaultRowLabel, formatMetric, NULL_MARK } from '../../core/eval/tables.ts';
+import { ABLATION_COLUMNS, auilcCell, defaultRowLabel, formatMetric, isRawScale, NULL_MARK } from '../../core/eval/tables.ts';
 import { useCompareSeries, type CurveSeries } from '../derive.ts';
 import { colorAt, fmtTick, sameBranches } from '../format.ts';
-import { auilcCell } from './AuilcView.tsx';
 import { ChartCard } from './ChartCard.tsx';
 import type { LegendItem } from './exportPng.ts';
-import { isRaw, METRIC_LABELS, scaleMetric, TABLE_COLUMNS } from './metricInfo.ts';
+import { fmtScaled, METRIC_LABELS, scaleMetric } from './metricInfo.ts';
 
 const PAPER_LABEL = 'paper (MOSI, BERT fine-tuned) — not this app’s results';
 const PAPER_COLOR = '#9aa5b1';
@@ -21,7 +20,6 @@ const SHORT: Record<string, string> = {
 };
 
 // Paper's Table 5 column order: Corr and Acc-7 first (the two it reports), then the rest.
-const ABLATION_COLUMNS = [TABLE_COLUMNS[1], TABLE_COLUMNS[2], TABLE_COLUMNS[0], TABLE_COLUMNS[3], TABLE_COLUMNS[4], TABLE_COLUMNS[5]];
 
 interface Group {
   name: string;
@@ -76,7 +74,7 @@ export function AblationView() {
       testId="ablation-view"
       title="Ablation: AUILC per branch setting (Table 5)"
       subtitle="Bars: this app’s AUILC for each setting that was run. Grey bars are the paper’s published figures, for reference only."
-      pngSubtitle={`AUILC of ${METRIC_LABELS[metric]}${isRaw(metric) ? '' : ' (×100)'}; grey = ${PAPER_LABEL}`}
+      pngSubtitle={`AUILC of ${METRIC_LABELS[metric]}${isRawScale(metric) ? '' : ' (×100)'}; grey = ${PAPER_LABEL}`}
       empty={ran ? undefined : 'Run “Ablation (Table 5)” to fill this view.'}
       legend={legend}
       controls={
@@ -99,7 +97,7 @@ export function AblationView() {
           <CartesianGrid strokeDasharray="3 3" stroke="#e6ebf1" vertical={false} />
           <XAxis dataKey="name" tick={{ fontSize: 11, fill: '#5b6776' }} stroke="#b8c2cf" interval={0} />
           <YAxis tick={{ fontSize: 11, fill: '#5b6776' }} stroke="#b8c2cf" width={48} tickFormatter={fmtTick} />
-          <Tooltip formatter={(v, name) => [typeof v === 'number' ? (isRaw(metric) ? v.toFixed(3) : v.toFixed(1)) : String(v), String(name)]} />
+          <Tooltip formatter={(v, name) => [typeof v === 'number' ? fmtScaled(metric, v) : String(v), String(name)]} />
           {jobs.map((j, k) => (
             <Bar key={j.id} dataKey={`j${k}`} name={`this app: ${j.name}`} fill={colorAt(k)} radius={[3, 3, 0, 0]} isAnimationActive={false}>
               <ErrorBar dataKey={`e${k}`} width={4} stroke="#1d2733" strokeWidth={1} />

@@ -2,12 +2,12 @@ import { useMemo, useState } from 'react';
 import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { METRIC_KEYS, type MetricKey } from '../../core/eval/metrics.ts';
 import type { SummaryRow } from '../../core/eval/results.ts';
-import { formatMetric, formatRate, NULL_MARK } from '../../core/eval/tables.ts';
+import { auilcCell, COLUMNS, formatRate, isRawScale } from '../../core/eval/tables.ts';
 import { useCompareSeries, type CurveSeries } from '../derive.ts';
 import type { LegendItem } from './exportPng.ts';
 import { fmtTick, niceAxis } from '../format.ts';
 import { ChartCard } from './ChartCard.tsx';
-import { isRaw, METRIC_LABELS, scaleMetric, TABLE_COLUMNS } from './metricInfo.ts';
+import { fmtScaled, METRIC_LABELS, scaleMetric } from './metricInfo.ts';
 
 const AXIS = { tick: { fontSize: 11, fill: '#5b6776' }, stroke: '#b8c2cf' };
 
@@ -54,7 +54,7 @@ export function AuilcView() {
       testId="auilc-view"
       title="Robustness: metric vs missing rate (AUILC)"
       subtitle="One curve per job and branch setting; the shaded area under a curve is its AUILC. Tick jobs in the runs list to compare them."
-      pngSubtitle={`${METRIC_LABELS[metric]}${isRaw(metric) ? '' : ' (×100)'} vs test missing rate`}
+      pngSubtitle={`${METRIC_LABELS[metric]}${isRawScale(metric) ? '' : ' (×100)'} vs test missing rate`}
       empty={anySeries ? undefined : 'Curves appear when a run has been tested across missing rates (try “Quick demo”).'}
       legend={legend}
       controls={
@@ -98,8 +98,8 @@ export function AuilcView() {
           <Tooltip
             labelFormatter={(l) => `missing rate ${formatRate(Number(l))}`}
             formatter={(v, name) => {
-              if (Array.isArray(v)) return [`${fmt(metric, v[0])} – ${fmt(metric, v[1])}`, `${name}`];
-              return [typeof v === 'number' ? fmt(metric, v) : String(v), `${name}`];
+              if (Array.isArray(v)) return [`${fmtScaled(metric, v[0])} – ${fmtScaled(metric, v[1])}`, `${name}`];
+              return [typeof v === 'number' ? fmtScaled(metric, v) : String(v), `${name}`];
             }}
           />
           {series.map((s, i) => (
@@ -154,24 +154,6 @@ export function AuilcView() {
   );
 }
 
-function fmt(metric: MetricKey, v: number): string {
-  return isRaw(metric) ? v.toFixed(3) : v.toFixed(1);
-}
-
-/** One AUILC cell in the paper's units; "± std" when several seeds, '*' when nulls counted as 0. */
-export function auilcCell(row: SummaryRow, keys: MetricKey[]): string {
-  const withStd = row.seeds.length > 1;
-  return keys
-    .map((k) => {
-      const a = row.auilc[k];
-      if (a.mean === null) return NULL_MARK;
-      const m = formatMetric(k, a.mean);
-      const s = withStd && a.std !== null ? ` ± ${formatMetric(k, a.std)}` : '';
-      return `${m}${s}${a.nullsAsZero > 0 ? '*' : ''}`;
-    })
-    .join(withStd ? ' / ' : '/');
-}
-
 function AuilcTable({ series }: { series: CurveSeries[] }) {
   if (!series.length) return <div className="chart-empty small">No AUILC yet.</div>;
   const protocols = [...new Set(series.map((s) => s.protocol))];
@@ -188,7 +170,7 @@ function AuilcTable({ series }: { series: CurveSeries[] }) {
           <tr>
             <th scope="col">Setting</th>
             {oneProtocol ? null : <th scope="col">Protocol</th>}
-            {TABLE_COLUMNS.map((c) => (
+            {COLUMNS.map((c) => (
               <th scope="col" key={c.title}>
                 {c.title}
               </th>
@@ -204,7 +186,7 @@ function AuilcTable({ series }: { series: CurveSeries[] }) {
                 {s.live ? <span className="tag">so far</span> : null}
               </th>
               {oneProtocol ? null : <td>{s.protocol}</td>}
-              {TABLE_COLUMNS.map((c) => (
+              {COLUMNS.map((c) => (
                 <td key={c.title} className="num">
                   {auilcCell(s.row, c.keys)}
                 </td>
