@@ -153,7 +153,7 @@ export function createAppStore(deps: StoreDeps) {
           { type: 'evaluate-weights', jobId: job.id, config, setting, seed: w.seed, names: w.names, shapes: w.shapes, data },
           [data],
         );
-        if (!sent) failJob(set, get, rt, job.id, 'the training worker could not be started');
+        if (!sent) failJob(set, rt, job.id, 'the training worker could not be started');
       },
 
       flush: () => rt.flush(),

@@ -147,13 +147,13 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
           const partial = msg.results;
           updateJob(msg.jobId, (j) => ({ ...j, runs: partial.runs, results: partial }));
         }
-        failJob(set, get, rt, msg.jobId, msg.message);
+        failJob(set, rt, msg.jobId, msg.message);
         afterJob(rt, get);
       }
       if (!msg.recoverable) {
         rt.dropWorker();
         const s = get();
-        if (s.currentJobId && isActive(s.status)) failJob(set, get, rt, s.currentJobId, msg.message);
+        if (s.currentJobId && isActive(s.status)) failJob(set, rt, s.currentJobId, msg.message);
       }
       return;
     }
@@ -174,5 +174,5 @@ export function handleWorkerCrash(message: string, set: SetState, get: GetState,
   const text = `The training worker stopped unexpectedly: ${message}. It will be restarted on the next action.`;
   set({ ...errorNotice(text), backend: { ...get().backend, active: null } });
   const s = get();
-  if (s.currentJobId && isActive(s.status)) failJob(set, get, rt, s.currentJobId, text);
+  if (s.currentJobId && isActive(s.status)) failJob(set, rt, s.currentJobId, text);
 }

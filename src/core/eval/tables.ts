@@ -4,7 +4,7 @@
  * paper's "a/b" pairs, and "—" where a metric is undefined.
  */
 
-import { sameBranches, TABLE5_SETTINGS, type Branches } from '../config/config.ts';
+import { sameBranches, TABLE5_SETTINGS } from '../config/config.ts';
 import type { MetricKey, Metrics } from './metrics.ts';
 import { PAPER_FIGURES, PAPER_SOURCE } from './paperFigures.ts';
 import type { SummaryRow, SummaryTrainRate } from './results.ts';

@@ -57,11 +57,11 @@ export class BiRNN {
     let out = x;
     for (const [f, b] of this.layers) {
       // Fused weights: gate blocks [fwd | bwd]; the recurrent matrix is block-diagonal.
-      const wih = interleave(f.wih, b.wih, G, h, 1); // [in, G·2h]
-      const bih = interleave(f.bih, b.bih, G, h, 0); // [G·2h]
-      const bhh = interleave(f.bhh, b.bhh, G, h, 0); // [G·2h]
+      const wih = interleave(f.wih, b.wih, G, 1); // [in, G·2h]
+      const bih = interleave(f.bih, b.bih, G, 0); // [G·2h]
+      const bhh = interleave(f.bhh, b.bhh, G, 0); // [G·2h]
       const zero = tf.zeros([h, G * h]);
-      const whh = tf.concat([interleave(f.whh, zero, G, h, 1), interleave(zero, b.whh, G, h, 1)], 0); // [2h, G·2h]
+      const whh = tf.concat([interleave(f.whh, zero, G, 1), interleave(zero, b.whh, G, 1)], 0); // [2h, G·2h]
       // Input projections for all steps at once, the backward half reversed in time, then time-major.
       // (Rank ≤ 4 throughout: webgl has no rank-5 reverse.)
       const xp = applyDense(out, wih, bih).reshape([B, L * G, 2, h]);
@@ -78,7 +78,7 @@ export class BiRNN {
 }
 
 /** [.., G·h] ⊕ [.., G·h] → [.., G·2h] with each gate block as [a_g | b_g]. */
-function interleave(a: tf.Tensor, b: tf.Tensor, G: number, h: number, axis: number): tf.Tensor {
+function interleave(a: tf.Tensor, b: tf.Tensor, G: number, axis: number): tf.Tensor {
   const as = tf.split(a, G, axis), bs = tf.split(b, G, axis);
   return tf.concat(as.flatMap((x, i) => [x, bs[i]]), axis);
 }

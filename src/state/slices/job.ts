@@ -92,7 +92,7 @@ export function beginJob(
 }
 
 /** Marks a job failed (keeping what it had) and the store idle-with-error. */
-export function failJob(set: SetState, get: GetState, rt: Runtime, id: string, message: string): void {
+export function failJob(set: SetState, rt: Runtime, id: string, message: string): void {
   set((s) => ({
     jobs: s.jobs.map((j) => (j.id === id ? { ...j, status: 'error', message } : j)),
     ...(s.currentJobId === id && isActive(s.status) ? { status: 'error' as JobStatus } : {}),
@@ -138,7 +138,7 @@ export function jobSlice(set: SetState, get: GetState, rt: Runtime): JobSlice {
       const job = beginJob(set, get, rt, { kind, config: cfg, settings: chosen });
       set({ notice: null });
       if (!rt.post({ type: 'start', jobId: job.id, kind, config: cfg, settings: chosen })) {
-        failJob(set, get, rt, job.id, 'the training worker could not be started');
+        failJob(set, rt, job.id, 'the training worker could not be started');
       }
     },
 

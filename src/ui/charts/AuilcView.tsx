@@ -1,7 +1,6 @@
 import { useMemo, useState } from 'react';
 import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { METRIC_KEYS, type MetricKey } from '../../core/eval/metrics.ts';
-import type { SummaryRow } from '../../core/eval/results.ts';
 import { auilcCell, COLUMNS, formatRate, isRawScale } from '../../core/eval/tables.ts';
 import { useCompareSeries, type CurveSeries } from '../derive.ts';
 import type { LegendItem } from './exportPng.ts';

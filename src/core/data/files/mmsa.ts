@@ -178,7 +178,7 @@ export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptio
     }
     if (textBert && !lengths.t) hasLengths[0] = true;
     if (n < 1) throw new DatasetError(name, 'split', `empty (N = 0 in text), expected at least 1 sample`);
-    for (const [key, v] of fields) {
+    for (const [, v] of fields) {
       if (isHandle(v)) dtypes.add(v.dtype.str);
       else if (v && typeof v === 'object' && 'kind' in v && v.kind === 'ndarray') dtypes.add(v.dtype.str);
     }

@@ -113,7 +113,6 @@ function elements(bytes: Uint8Array, a: NdArray, count: number): unknown[] {
   return out;
 }
 
-const isTagged = (x: unknown, tag: string): x is Record<string, never> => typeof x === 'object' && x !== null && !Array.isArray(x) && tag in x;
 
 /** Compares a value read by the reader with the tagged JSON Python wrote (see manifest 'about'). */
 function match(file: Uint8Array, actual: PyValue, exp: unknown, path: string): void {
