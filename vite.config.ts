@@ -6,7 +6,10 @@ const chunks = {
   codeSplitting: {
     groups: [
       { name: 'tfjs', test: /node_modules[\\/]@tensorflow[\\/]/ },
-      { name: 'vendor', test: /node_modules[\\/](react|react-dom|scheduler|recharts|d3-[^\\/]+|victory-vendor|zustand|@reduxjs|redux|immer|reselect|es-toolkit|decimal\.js-light|eventemitter3)[\\/]/ },
+      {
+        name: 'vendor',
+        test: /node_modules[\\/](react|react-dom|scheduler|recharts|d3-[^\\/]+|victory-vendor|zustand|@reduxjs|redux|immer|reselect|es-toolkit|decimal\.js-light|eventemitter3)[\\/]/,
+      },
     ],
   },
 };
@@ -21,7 +24,15 @@ export default defineConfig({
   // pre-bundle them up front, or the first job in `vite` dev triggers a dependency re-optimisation
   // and a full page reload.
   optimizeDeps: {
-    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'],
+    include: [
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js',
+      '@tensorflow/tfjs-core/dist/register_all_gradients.js',
+      '@tensorflow/tfjs-backend-cpu',
+      '@tensorflow/tfjs-backend-wasm',
+      '@tensorflow/tfjs-backend-webgl',
+      '@tensorflow/tfjs-backend-webgpu',
+    ],
   },
   worker: {
     format: 'es',
@@ -38,6 +49,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'cli/**/*.test.ts'],
     // tfjs-wasm is single-threaded and CPU-bound: running files in parallel on 2 cores only thrashes.
     fileParallelism: false,
+    // The slowest test (trainer.test.ts, a few epochs on cpu) takes ~9 s on a quiet 2-core machine and
+    // the whole run ~65 s; 120 s leaves room for a machine twice as slow that is also busy.
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

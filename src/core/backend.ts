@@ -9,7 +9,41 @@ import { installFastWasmBatchMatMul } from './wasmMatMul.ts';
  */
 export type NodeBackend = 'wasm' | 'cpu';
 
+/**
+ * A Node resolve/load hook for tfjs-core's ES-module files only: their relative imports have no
+ * extension ('./gradients', which tsx resolves to the directory dist/gradients/ rather than the file
+ * dist/gradients.js), and the package has no "type": "module". Every such import names an existing
+ * '<specifier>.js' (checked for 4.22.0); anything else passes through untouched.
+ */
+const TFJS_CORE_ESM_HOOK = `
+const inCore = (u) => typeof u === 'string' && u.startsWith('file:') && u.includes('/@tensorflow/tfjs-core/dist/');
+export async function resolve(specifier, context, next) {
+  if (inCore(context.parentURL) && /^\\.\\.?\\//.test(specifier) && !specifier.endsWith('.js')) return next(specifier + '.js', context);
+  return next(specifier, context);
+}
+export async function load(url, context, next) {
+  if (inCore(url) && url.endsWith('.js') && !url.endsWith('.node.js')) return next(url, { ...context, format: 'module' });
+  return next(url, context);
+}`;
+
+let registrations: Promise<void> | null = null;
+
+/**
+ * Registers tfjs-core's chained ops and gradients in Node (see src/core/tf.ts for why this is not a
+ * static import). Idempotent; initNodeBackend calls it, so Node code needs nothing else.
+ */
+export function registerTfjsOps(): Promise<void> {
+  registrations ??= (async () => {
+    const { register } = await import('node:module');
+    register(`data:text/javascript,${encodeURIComponent(TFJS_CORE_ESM_HOOK)}`);
+    for (const spec of tf.REGISTRATIONS) await import(/* @vite-ignore */ spec);
+    if (!tf.opsRegistered()) throw new Error('tfjs chained ops did not register');
+  })();
+  return registrations;
+}
+
 export async function initNodeBackend(name: NodeBackend = 'wasm'): Promise<string> {
+  await registerTfjsOps();
   if (name === 'wasm') {
     const path = await import('node:path');
     const { createRequire } = await import('node:module');

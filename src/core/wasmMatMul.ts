@@ -1,4 +1,5 @@
 import * as tf from './tf.ts';
+import { checkWasmPatch, warnSkipped, wasmPatchEnv, type WasmPatchEnv, type WasmPatchNeeds } from './wasmGuard.ts';
 
 /**
  * Batched matMul for the wasm backend. tfjs-wasm 4.22 sends a plain 2-D product to XNNPACK (fast) but
@@ -16,16 +17,37 @@ interface WasmBackendLike {
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown };
 
 /** out[p] = a[p] (M×K) · b[p] (K×N); a or b may be shared across the batch (batch size 1). */
-export function batchedMatMul(a: Float32Array, b: Float32Array, out: Float32Array, nb: number, M: number, K: number, N: number, aShared: boolean, bShared: boolean): void {
+export function batchedMatMul(
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  nb: number,
+  M: number,
+  K: number,
+  N: number,
+  aShared: boolean,
+  bShared: boolean,
+): void {
   out.fill(0);
   for (let p = 0; p < nb; p++) {
-    const ab = aShared ? 0 : p * M * K, bb = bShared ? 0 : p * K * N, ob = p * M * N;
+    const ab = aShared ? 0 : p * M * K,
+      bb = bShared ? 0 : p * K * N,
+      ob = p * M * N;
     let i = 0;
     for (; i + 3 < M; i += 4) {
-      const a0 = ab + i * K, a1 = a0 + K, a2 = a1 + K, a3 = a2 + K;
-      const o0 = ob + i * N, o1 = o0 + N, o2 = o1 + N, o3 = o2 + N;
+      const a0 = ab + i * K,
+        a1 = a0 + K,
+        a2 = a1 + K,
+        a3 = a2 + K;
+      const o0 = ob + i * N,
+        o1 = o0 + N,
+        o2 = o1 + N,
+        o3 = o2 + N;
       for (let k = 0; k < K; k++) {
-        const v0 = a[a0 + k], v1 = a[a1 + k], v2 = a[a2 + k], v3 = a[a3 + k];
+        const v0 = a[a0 + k],
+          v1 = a[a1 + k],
+          v2 = a[a2 + k],
+          v3 = a[a3 + k];
         const bo = bb + k * N;
         for (let j = 0; j < N; j++) {
           const bv = b[bo + j];
@@ -37,7 +59,8 @@ export function batchedMatMul(a: Float32Array, b: Float32Array, out: Float32Arra
       }
     }
     for (; i < M; i++) {
-      const ao = ab + i * K, oo = ob + i * N;
+      const ao = ab + i * K,
+        oo = ob + i * N;
       for (let k = 0; k < K; k++) {
         const av = a[ao + k];
         const bo = bb + k * N;
@@ -49,36 +72,82 @@ export function batchedMatMul(a: Float32Array, b: Float32Array, out: Float32Arra
 
 let installed = false;
 
-export function installFastWasmBatchMatMul(): void {
-  if (installed) return;
-  const original = tf.getKernel('BatchMatMul', 'wasm');
-  if (!original) return;
+/** What the batched kernel needs from tfjs (checked before the stock kernel is wrapped). */
+export const MATMUL_NEEDS: WasmPatchNeeds = {
+  kernels: ['BatchMatMul'],
+  backendMethods: ['makeOutput', 'typedArrayFromHeap'],
+  functions: {},
+  // The stock kernel binds its wasm function in setupFunc; the wrapper must carry it over.
+  kernelFields: [['BatchMatMul', 'setupFunc']],
+};
+
+/**
+ * Wraps the wasm backend's BatchMatMul (the fast path above, the stock kernel for the rest).
+ * Idempotent. Checks first (see wasmGuard.ts) that tfjs is the release this was written against
+ * and that the internals it uses are there; if not, the stock kernel stays, the reason is logged
+ * once and returned as 'skipped: …'. `env` is for tests.
+ */
+export function installFastWasmBatchMatMul(env: WasmPatchEnv = wasmPatchEnv()): string {
+  if (installed) return 'installed';
+  const why = checkWasmPatch(env, MATMUL_NEEDS);
+  if (why) {
+    warnSkipped('fast wasm BatchMatMul', why);
+    return `skipped: ${why}`;
+  }
+  const original = env.getKernel('BatchMatMul', 'wasm')!;
   installed = true;
   const kernelFunc = (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
     const a = args.inputs.a as tf.TensorInfo;
     const b = args.inputs.b as tf.TensorInfo;
     const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
-    const ra = a.shape.length, rb = b.shape.length;
+    const ra = a.shape.length,
+      rb = b.shape.length;
     const nbA = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
     const nbB = b.shape.slice(0, -2).reduce((x, y) => x * y, 1);
     const batched = nbA > 1 || nbB > 1;
     // Only same-rank, untransposed, float32 batched products with equal or size-1 batches take the fast path.
-    if (!batched || transposeA || transposeB || ra !== rb || a.dtype !== 'float32' || b.dtype !== 'float32' ||
-        (nbA !== nbB && nbA !== 1 && nbB !== 1) ||
-        (nbA === nbB && a.shape.slice(0, -2).some((d, i) => d !== b.shape[i]))) {
+    if (
+      !batched ||
+      transposeA ||
+      transposeB ||
+      ra !== rb ||
+      a.dtype !== 'float32' ||
+      b.dtype !== 'float32' ||
+      (nbA !== nbB && nbA !== 1 && nbB !== 1) ||
+      (nbA === nbB && a.shape.slice(0, -2).some((d, i) => d !== b.shape[i]))
+    ) {
       return original.kernelFunc(args as never);
     }
     const backend = args.backend as WasmBackendLike;
-    const M = a.shape[ra - 2], K = a.shape[ra - 1], N = b.shape[rb - 1];
+    const M = a.shape[ra - 2],
+      K = a.shape[ra - 1],
+      N = b.shape[rb - 1];
     // With few output columns the row-blocked loop's inner run is too short to pay off (measured):
     // those products (probabilities × values, d_head wide) stay with the stock kernel.
     if (b.shape[rb - 2] !== K || N < 16) return original.kernelFunc(args as never);
     const lead = (nbA >= nbB ? a : b).shape.slice(0, -2);
     const nb = Math.max(nbA, nbB);
     const out = backend.makeOutput([...lead, M, N], 'float32'); // allocate first: growing the heap detaches views
-    batchedMatMul(backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), backend.typedArrayFromHeap(out), nb, M, K, N, nbA === 1, nbB === 1);
+    batchedMatMul(
+      backend.typedArrayFromHeap(a),
+      backend.typedArrayFromHeap(b),
+      backend.typedArrayFromHeap(out),
+      nb,
+      M,
+      K,
+      N,
+      nbA === 1,
+      nbB === 1,
+    );
     return out;
   };
   tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc, setupFunc: original.setupFunc, disposeFunc: original.disposeFunc });
+  tf.registerKernel({
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    setupFunc: original.setupFunc,
+    disposeFunc: original.disposeFunc,
+  });
+  return 'installed';
 }

@@ -1,4 +1,5 @@
 import * as tf from './tf.ts';
+import { checkWasmPatch, warnSkipped, wasmPatchEnv, type WasmPatchEnv, type WasmPatchNeeds } from './wasmGuard.ts';
 
 /**
  * A faster `Slice` for the wasm backend. tfjs-backend-wasm 4.22's Slice starts with
@@ -12,7 +13,10 @@ interface WasmBackendLike {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-function fastSlice(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }, outShape?: number[]): tf.TensorInfo {
+function fastSlice(
+  args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown },
+  outShape?: number[],
+): tf.TensorInfo {
   const x = args.inputs.x as tf.TensorInfo;
   const backend = args.backend as WasmBackendLike;
   const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
@@ -45,7 +49,11 @@ function fastSlice(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMa
 }
 
 /** SplitV on wasm calls the module-internal Slice directly, so it is replaced as well. */
-function fastSplitV(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo[] {
+function fastSplitV(args: {
+  inputs: tf.NamedTensorInfoMap;
+  attrs?: tf.NamedAttrMap;
+  backend: unknown;
+}): tf.TensorInfo[] {
   const x = args.inputs.x as tf.TensorInfo;
   const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
   const ax = tf.util.parseAxisParam(axis, x.shape)[0];
@@ -61,7 +69,11 @@ function fastSplitV(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrM
 }
 
 /** Unpack (tf.unstack) too: one slice per output, each squeezed on the unpacked axis. */
-function fastUnpack(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo[] {
+function fastUnpack(args: {
+  inputs: tf.NamedTensorInfoMap;
+  attrs?: tf.NamedAttrMap;
+  backend: unknown;
+}): tf.TensorInfo[] {
   const x = args.inputs.value as tf.TensorInfo;
   const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number }).axis, x.shape)[0];
   const size = [...x.shape];
@@ -76,9 +88,34 @@ function fastUnpack(args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrM
 
 let installed = false;
 
-/** Replaces the wasm backend's Slice, SplitV and Unpack kernels. Idempotent. */
-export function installFastWasmSlice(): void {
-  if (installed) return;
+/** What the fast Slice/SplitV/Unpack need from tfjs (checked before anything is replaced). */
+export const SLICE_NEEDS: WasmPatchNeeds = {
+  kernels: ['Slice', 'SplitV', 'Unpack'],
+  backendMethods: ['makeOutput', 'typedArrayFromHeap'],
+  functions: {
+    'slice_util.parseSliceParams': tf.slice_util?.parseSliceParams,
+    'slice_util.isSliceContinous': tf.slice_util?.isSliceContinous,
+    'slice_util.computeFlatOffset': tf.slice_util?.computeFlatOffset,
+    'util.computeStrides': tf.util?.computeStrides,
+    'util.sizeFromShape': tf.util?.sizeFromShape,
+    'util.parseAxisParam': tf.util?.parseAxisParam,
+    'backend_util.prepareSplitSize': tf.backend_util?.prepareSplitSize,
+  },
+};
+
+/**
+ * Replaces the wasm backend's Slice, SplitV and Unpack kernels. Idempotent. Checks first (see
+ * wasmGuard.ts) that tfjs is the release these were written against and that every internal they
+ * use is there; if not, the stock kernels stay, the reason is logged once and returned as
+ * 'skipped: …'. `env` is for tests.
+ */
+export function installFastWasmSlice(env: WasmPatchEnv = wasmPatchEnv()): string {
+  if (installed) return 'installed';
+  const why = checkWasmPatch(env, SLICE_NEEDS);
+  if (why) {
+    warnSkipped('fast wasm Slice/SplitV/Unpack', why);
+    return `skipped: ${why}`;
+  }
   installed = true;
   tf.unregisterKernel('Slice', 'wasm');
   tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: fastSlice as unknown as tf.KernelFunc });
@@ -86,4 +123,5 @@ export function installFastWasmSlice(): void {
   tf.registerKernel({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc: fastSplitV as unknown as tf.KernelFunc });
   tf.unregisterKernel('Unpack', 'wasm');
   tf.registerKernel({ kernelName: 'Unpack', backendName: 'wasm', kernelFunc: fastUnpack as unknown as tf.KernelFunc });
+  return 'installed';
 }

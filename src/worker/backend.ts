@@ -5,7 +5,11 @@
  * through src/core/tf.ts; the backend packages below only register themselves with it.
  */
 import * as tf from '../core/tf.ts';
+// tf.REGISTRATIONS: the chained ops and gradients (tfjs-core registers neither by itself; see tf.ts).
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import '@tensorflow/tfjs-backend-webgpu';
+import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -50,8 +54,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
     p.then(
-      (v) => { clearTimeout(timer); resolve(v); },
-      (e) => { clearTimeout(timer); reject(e); },
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
     );
   });
 }
@@ -62,7 +72,7 @@ async function precheck(name: BackendName): Promise<string | null> {
   if (name === 'webgpu') {
     const g = gpu();
     if (!g) return 'WebGPU unavailable: navigator.gpu missing';
-    let adapter: unknown = null;
+    let adapter: unknown;
     try {
       adapter = await g.requestAdapter();
     } catch (e) {
@@ -157,11 +167,16 @@ async function attempt(name: BackendName): Promise<string | null> {
  * Selects a backend. 'auto' tries BACKEND_ORDER in turn; a named one is tried first and, if it
  * fails, the rest of the order after it (the failure is in `tried` with its reason).
  */
-export async function selectBackend(requested: BackendName | 'auto', onDeviceLost?: DeviceLostHandler): Promise<BackendChoice> {
+export async function selectBackend(
+  requested: BackendName | 'auto',
+  onDeviceLost?: DeviceLostHandler,
+): Promise<BackendChoice> {
   webgpuFactory ??= tf.findBackendFactory('webgpu');
   webglFactory ??= tf.findBackendFactory('webgl');
   const order: BackendName[] =
-    requested === 'auto' ? [...BACKEND_ORDER] : [requested, ...BACKEND_ORDER.slice(BACKEND_ORDER.indexOf(requested) + 1)];
+    requested === 'auto'
+      ? [...BACKEND_ORDER]
+      : [requested, ...BACKEND_ORDER.slice(BACKEND_ORDER.indexOf(requested) + 1)];
   if (!order.includes('cpu')) order.push('cpu');
   const tried: BackendAttempt[] = [];
   for (const name of order) {
@@ -175,11 +190,17 @@ export async function selectBackend(requested: BackendName | 'auto', onDeviceLos
     }
     tried.push({ name, ok: false, reason });
   }
-  throw new BackendError(`no tfjs backend could be initialised: ${tried.map((t) => `${t.name}: ${t.reason}`).join('; ')}`, tried);
+  throw new BackendError(
+    `no tfjs backend could be initialised: ${tried.map((t) => `${t.name}: ${t.reason}`).join('; ')}`,
+    tried,
+  );
 }
 
 export class BackendError extends Error {
-  constructor(message: string, readonly tried: BackendAttempt[]) {
+  constructor(
+    message: string,
+    readonly tried: BackendAttempt[],
+  ) {
     super(message);
     this.name = 'BackendError';
   }
@@ -198,15 +219,18 @@ function watchDeviceLoss(onLost: DeviceLostHandler): void {
   const device = backend.device;
   if (!device?.lost || watchedDevice === device) return;
   watchedDevice = device;
-  device.lost.then((info) => {
-    if (watchedDevice !== device) return; // a device we replaced on purpose
-    watchedDevice = null;
-    const why = info?.message || info?.reason || 'unknown reason';
-    const message = `WebGPU device lost (${why}); the next backend in the order will be used from now on`;
-    broken.set('webgpu', `WebGPU device was lost earlier in this session (${why})`);
-    dropWebgpu();
-    onLost(message);
-  }, () => undefined);
+  device.lost.then(
+    (info) => {
+      if (watchedDevice !== device) return; // a device we replaced on purpose
+      watchedDevice = null;
+      const why = info?.message || info?.reason || 'unknown reason';
+      const message = `WebGPU device lost (${why}); the next backend in the order will be used from now on`;
+      broken.set('webgpu', `WebGPU device was lost earlier in this session (${why})`);
+      dropWebgpu();
+      onLost(message);
+    },
+    () => undefined,
+  );
 }
 
 /** Removes the dead WebGPU backend instance so that a later init does not reuse it. */
@@ -217,7 +241,6 @@ function dropWebgpu(): void {
     // disposing a backend whose device is gone may throw; it is unusable either way
   }
 }
-
 
 export function errorText(e: unknown): string {
   if (e instanceof Error) return e.message;
