@@ -4,9 +4,24 @@
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { requireSupportedNode } from './node-version.js';
+
+requireSupportedNode('mfmb-playground');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const needed = ['tsx', 'vitest', 'vite', '@vitejs/plugin-react', 'react', 'playwright-core', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'];
+const needed = [
+  'tsx',
+  'vitest',
+  'vite',
+  '@vitejs/plugin-react',
+  'react',
+  'playwright-core',
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-backend-cpu',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-backend-webgl',
+  '@tensorflow/tfjs-backend-webgpu',
+];
 const missing = needed.filter((p) => !existsSync(`${root}/node_modules/${p}/package.json`));
 if (missing.length) {
   console.error(`installing dependencies (missing: ${missing.join(', ')}) ...`);

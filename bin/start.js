@@ -6,6 +6,9 @@
 // Plain JavaScript on purpose: it must run before anything is installed.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { requireSupportedNode } from './node-version.js';
+
+requireSupportedNode('npm start');
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -13,7 +16,7 @@ const deps = spawnSync(process.execPath, [`${here}ensure-deps.js`], { stdio: 'in
 if (deps.status !== 0) process.exit(deps.status ?? 1);
 
 const args = process.argv.slice(2);
-// Keep in step with the commands of cli/args.ts (plain JS here: no TypeScript loader yet).
+// Keep in step with COMMANDS of cli/args.ts (plain JS here: no TypeScript loader yet).
 const CLI_COMMANDS = new Set(['train', 'sweep', 'ablate', 'info', 'inspect', 'help', '--help', '-h']);
 if (args.length && CLI_COMMANDS.has(args[0])) {
   const r = spawnSync(process.execPath, [`${here}mfmb.js`, ...args], { stdio: 'inherit' });

@@ -1,12 +1,42 @@
+import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
 import {
-  DEFAULT_TEST_RATES, TABLE5_SETTINGS, defaultRunConfig, modelPreset,
-  type Architecture, type Branches, type ModelPresetName, type RunConfig,
+  table5Settings,
+  defaultRunConfig,
+  modelPreset,
+  type Architecture,
+  type Branches,
+  type ModelPresetName,
+  type RunConfig,
 } from '../src/core/config/config.ts';
+import {
+  NUMBER_LIST_EXPECTED,
+  normalizeConfig,
+  parseNumberList,
+  runConfigProblems,
+} from '../src/core/config/validateConfig.ts';
 import type { ModelSetting } from '../src/core/eval/experiment.ts';
 
-/** Command-line flags → a resolved RunConfig plus what to run. No dependency: the flags are few. */
+/**
+ * Command-line flags → a resolved RunConfig plus what to run. Flags are read by Node's
+ * util.parseArgs; the config is checked by the same validator as the app's store
+ * (src/core/config/validateConfig.ts), so both accept and refuse the same configs with the same
+ * messages. No tfjs here: `mfmb --help` and `mfmb inspect` must start fast.
+ */
+
+/** A mistake in the command line itself: the CLI prints it with a pointer to --help and exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const COMMANDS = ['train', 'sweep', 'ablate', 'info', 'inspect'] as const;
+export type Command = (typeof COMMANDS)[number];
+/** The commands that load tfjs (everything but inspect and help). */
+export const TFJS_COMMANDS: readonly Command[] = ['train', 'sweep', 'ablate', 'info'];
+/** The commands that train and may write a results file. */
+export const TRAIN_COMMANDS: readonly Command[] = ['train', 'sweep', 'ablate'];
+
 export interface CliOptions {
-  command: string;
+  command: Command;
   config: RunConfig;
   settings: ModelSetting[];
   backend: 'wasm' | 'cpu';
@@ -17,6 +47,8 @@ export interface CliOptions {
   maxBytes: number; // refuse files whose float32 features need more (with a subset offer)
   structureOnly: boolean; // inspect: shapes and dtypes only, no array read
 }
+
+export type ParsedArgs = { command: 'help' } | CliOptions;
 
 const DEFAULT_MAX_GB = 8;
 
@@ -52,123 +84,276 @@ flags (defaults in brackets):
   --backend wasm|cpu                 tfjs backend [wasm]
   --json FILE                        write the results file (shared/spec/RESULTS.md)
   --quiet                            no per-epoch progress
+  -h, --help                         this text
+
+Lists (--rates, --seeds) take commas or spaces between the numbers; a value that starts with '-'
+goes after '=' (--lr=-1). Exit status: 0 done, 1 failed (file refused, run error), 2 bad command
+line, 3 a run stopped on a non-finite loss.
 `;
 
-const ALL: Branches = { macro: true, micro: true, recon: true };
+const OPTIONS = {
+  model: { type: 'string' },
+  data: { type: 'string' },
+  subset: { type: 'string' },
+  'max-gb': { type: 'string' },
+  standardize: { type: 'boolean' },
+  structure: { type: 'boolean' },
+  branches: { type: 'string' },
+  protocol: { type: 'string' },
+  'train-rate': { type: 'string' },
+  rates: { type: 'string' },
+  seeds: { type: 'string' },
+  epochs: { type: 'string' },
+  baselines: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  patience: { type: 'string' },
+  level: { type: 'string' },
+  replace: { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+type Flag = keyof typeof OPTIONS;
+
+/** Which flag sets which config field, to name the flag when the validator refuses the field. */
+const FLAG_OF_FIELD: Record<string, Flag> = {
+  'data.source': 'data',
+  'data.standardize': 'standardize',
+  'missing.protocol': 'protocol',
+  'missing.trainRate': 'train-rate',
+  'missing.testRates': 'rates',
+  'missing.level': 'level',
+  'missing.replace': 'replace',
+  'train.seeds': 'seeds',
+  'train.epochs': 'epochs',
+  'train.batchSize': 'batch',
+  'train.lr': 'lr',
+  'train.patience': 'patience',
+  'model.branches': 'branches',
+  model: 'branches',
+};
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+/** The closest of `names` to `s` when it is close enough to be a typo (or a prefix), else null. */
+export function closest(s: string, names: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const n of names) {
+    const d = n.startsWith(s) && s.length >= 2 ? 0.5 : distance(s, n);
+    if (d < bestD) {
+      bestD = d;
+      best = n;
+    }
+  }
+  return best !== null && bestD <= Math.max(1, Math.min(2, Math.floor(s.length / 2))) ? best : null;
+}
+
+type Token = NonNullable<ReturnType<typeof nodeParseArgs>['tokens']>[number];
+
+/**
+ * util.parseArgs in strict mode decides; when it refuses, the tokens of a lenient pass say which
+ * argument was wrong, for a message that names it (and a near miss: --epoch → --epochs).
+ */
+function readFlags(argv: string[]) {
+  try {
+    return nodeParseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS_')) throw e;
+    const { tokens } = nodeParseArgs({
+      args: argv,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: false,
+      tokens: true,
+    });
+    for (const t of tokens as Token[]) {
+      if (t.kind !== 'option') continue;
+      const spec = (OPTIONS as Record<string, { type: 'string' | 'boolean' }>)[t.name];
+      if (!spec) {
+        const near = t.rawName.startsWith('--') ? closest(t.name, Object.keys(OPTIONS)) : null;
+        throw new UsageError(`unknown flag ${t.rawName}${near ? ` (did you mean --${near}?)` : ''}`);
+      }
+      if (spec.type === 'boolean' && t.value !== undefined)
+        throw new UsageError(`${t.rawName} takes no value (got ${t.rawName}=${t.value})`);
+      if (spec.type === 'string' && t.value === undefined) throw new UsageError(`${t.rawName} needs a value`);
+      if (spec.type === 'string' && !t.inlineValue && t.value!.startsWith('-')) {
+        throw new UsageError(
+          `${t.rawName} needs a value; "${t.value}" looks like a flag (write ${t.rawName}=${t.value} for a value that starts with '-')`,
+        );
+      }
+    }
+    throw new UsageError((e as Error).message);
+  }
+}
 
 function parseBranches(s: string): Branches[] {
-  if (s === 'table5') return TABLE5_SETTINGS.map((t) => ({ ...t.branches }));
+  if (s === 'table5') return table5Settings().map((t) => t.branches);
   if (s === 'none') return [];
   return s.split('/').map((one) => {
-    if (one === 'all') return { ...ALL };
-    const names = one.split(',').map((x) => x.trim()).filter(Boolean);
-    for (const n of names) if (!['macro', 'micro', 'recon'].includes(n)) throw new Error(`--branches: unknown branch "${n}" (macro, micro, recon)`);
+    if (one === 'all') return { macro: true, micro: true, recon: true };
+    const names = one
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    for (const n of names)
+      if (!['macro', 'micro', 'recon'].includes(n))
+        throw new UsageError(`--branches: unknown branch "${n}" (macro, micro, recon)`);
     return { macro: names.includes('macro'), micro: names.includes('micro'), recon: names.includes('recon') };
   });
 }
 
-function parseNumberList(flag: string, s: string): number[] {
-  const out = s.split(',').map((x) => Number(x.trim()));
-  if (out.some((v) => !Number.isFinite(v))) throw new Error(`${flag}: expected comma-separated numbers, got "${s}"`);
+function numberList(flag: Flag, s: string): number[] {
+  const out = parseNumberList(s);
+  if (!out) throw new UsageError(`--${flag}: expected ${NUMBER_LIST_EXPECTED}, got "${s}"`);
   return out;
 }
 
-function parseRate(flag: string, v: number): number {
-  if (!(v >= 0 && v <= 1)) throw new Error(`${flag}: rates must lie in [0, 1], got ${v}`);
-  return v;
-}
-
-function positiveInt(flag: string, s: string): number {
+/** A number when the text is one (Infinity included), else the text: the validator then says "got "abc"". */
+function numberOrText(s: string): number | string {
   const v = Number(s);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${flag}: expected a positive integer, got "${s}"`);
+  return s.trim() !== '' && !Number.isNaN(v) ? v : s;
+}
+
+function positiveInt(flag: Flag, s: string): number {
+  const v = Number(s);
+  if (s.trim() === '' || !Number.isInteger(v) || v < 1)
+    throw new UsageError(`--${flag}: expected a positive integer, got "${s}"`);
   return v;
 }
 
-export function parseArgs(argv: string[]): CliOptions {
-  const [command, ...rest] = argv;
-  if (!command || command === '-h' || command === '--help' || command === 'help') return { command: 'help' } as CliOptions;
-  if (!['train', 'sweep', 'ablate', 'info', 'inspect'].includes(command)) throw new Error(`unknown command "${command}"\n\n${USAGE}`);
-  const flags = new Map<string, string>();
-  let inspectPath: string | null = null;
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    if (!a.startsWith('--')) {
-      if (command === 'inspect' && inspectPath === null) { inspectPath = a; continue; }
-      throw new Error(`unexpected argument "${a}"`);
+/** Every problem of the config (for each model setting it will train), naming the flag behind it. */
+function configProblems(config: RunConfig, settings: ModelSetting[], given: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const s of settings.length ? settings : [{ arch: config.model.arch, branches: config.model.branches }]) {
+    const one = structuredClone(config);
+    one.model.arch = s.arch;
+    one.model.branches = { ...s.branches };
+    for (const p of runConfigProblems(one)) {
+      if (out.some((o) => o.startsWith(p))) continue;
+      const field = p.slice(0, p.indexOf(':')).replace(/\[\d+\]$/, '');
+      const flag = FLAG_OF_FIELD[field];
+      const value = flag === undefined ? undefined : given[flag];
+      out.push(value === undefined ? p : `${p} (from --${flag}${value === true ? '' : ` ${String(value)}`})`);
     }
-    const [k, inline] = a.slice(2).split('=', 2);
-    if (k === 'quiet' || k === 'help' || k === 'structure' || k === 'standardize') { flags.set(k, 'true'); continue; }
-    const v = inline ?? rest[++i];
-    if (v === undefined) throw new Error(`--${k} needs a value`);
-    flags.set(k, v);
   }
-  const known = ['model', 'data', 'branches', 'protocol', 'train-rate', 'rates', 'seeds', 'epochs', 'baselines', 'backend', 'json', 'quiet', 'batch', 'lr', 'patience', 'level', 'replace', 'help', 'subset', 'max-gb', 'structure', 'standardize'];
-  for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown flag --${k}\n\n${USAGE}`);
-  if (flags.has('help')) return { command: 'help' } as CliOptions;
+  return out;
+}
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const { values: v, positionals } = readFlags(argv);
+  const [command, ...rest] = positionals;
+  if (v.help || command === 'help') return { command: 'help' };
+  if (!command) {
+    if (Object.keys(v).length === 0) return { command: 'help' };
+    throw new UsageError(`the command comes first: mfmb ${COMMANDS.join('|')} [flags]`);
+  }
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    const near = closest(command, COMMANDS);
+    throw new UsageError(
+      `unknown command "${command}"${near ? ` (did you mean ${near}?)` : ` (${COMMANDS.join(', ')})`}`,
+    );
+  }
+  const cmd = command as Command;
+  let inspectPath: string | null = null;
+  if (cmd === 'inspect' && rest.length) inspectPath = rest.shift()!;
+  if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+
+  if (cmd === 'inspect' && inspectPath === null && v.data === undefined)
+    throw new UsageError('inspect needs a file: mfmb inspect FILE');
+  if (inspectPath !== null && v.data !== undefined)
+    throw new UsageError('inspect reads one file: give it as mfmb inspect FILE, without --data');
+  if (v.structure && cmd !== 'inspect') throw new UsageError('--structure applies to inspect only');
+  if (v.json !== undefined && !TRAIN_COMMANDS.includes(cmd))
+    throw new UsageError(`--json applies to ${TRAIN_COMMANDS.join(', ')}; ${cmd} writes no results file`);
+  if (v.json !== undefined && v.json.trim() === '') throw new UsageError('--json needs a file name');
 
   const config = defaultRunConfig();
-  const preset = (flags.get('model') ?? 'small') as ModelPresetName;
-  if (!['tiny', 'small', 'base'].includes(preset)) throw new Error(`--model: expected tiny, small or base, got "${preset}"`);
-  config.model = modelPreset(preset);
-  if (command === 'inspect' && inspectPath === null) throw new Error(`inspect needs a file: mfmb inspect FILE\n\n${USAGE}`);
-  const data = inspectPath ?? flags.get('data') ?? 'synthetic:small';
+  const preset = v.model ?? 'small';
+  if (!['tiny', 'small', 'base'].includes(preset))
+    throw new UsageError(`--model: expected tiny, small or base, got "${preset}"`);
+  config.model = modelPreset(preset as ModelPresetName);
+  const data = inspectPath ?? v.data ?? 'synthetic:small';
   let dataPath: string | null = null;
   if (data.startsWith('synthetic:')) {
-    if (!['synthetic:tiny', 'synthetic:small', 'synthetic:mosi-shape'].includes(data)) throw new Error(`--data: unknown synthetic preset "${data}"`);
+    if (cmd === 'inspect') throw new UsageError(`inspect reads a feature file, not "${data}"`);
     config.data.source = data;
   } else {
-    if (command === 'info') throw new Error('info works on the synthetic presets; use `mfmb inspect FILE` for a file');
+    if (cmd === 'info') throw new UsageError('info works on the synthetic presets; use `mfmb inspect FILE` for a file');
+    if (data.trim() === '') throw new UsageError('--data needs a preset or a file name');
     dataPath = data;
-    config.data.source = `file:${data.split(/[\\/]/).pop()}`;
+    config.data.source = `file:${data
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .pop()}`;
   }
-  config.data.standardize = flags.has('standardize');
-  if (config.data.standardize && !dataPath) throw new Error('--standardize applies to feature files (--data FILE)');
-  const subset = flags.has('subset') ? positiveInt('--subset', flags.get('subset')!) : null;
-  const maxGb = flags.has('max-gb') ? Number(flags.get('max-gb')) : DEFAULT_MAX_GB;
-  if (!(maxGb > 0)) throw new Error(`--max-gb: expected a positive number, got "${flags.get('max-gb')}"`);
+  config.data.standardize = v.standardize ?? false;
+  if (config.data.standardize && !dataPath)
+    throw new UsageError('--standardize applies to feature files (--data FILE)');
+  const subset = v.subset !== undefined ? positiveInt('subset', v.subset) : null;
+  if (subset !== null && !dataPath) throw new UsageError('--subset applies to feature files (--data FILE)');
+  const maxGb = v['max-gb'] !== undefined ? Number(v['max-gb']) : DEFAULT_MAX_GB;
+  if (!(maxGb > 0) || !Number.isFinite(maxGb))
+    throw new UsageError(`--max-gb: expected a positive number, got "${v['max-gb']}"`);
 
-  const protocol = flags.get('protocol') ?? 'train-once';
-  if (protocol !== 'train-once' && protocol !== 'per-rate') throw new Error(`--protocol: expected train-once or per-rate, got "${protocol}"`);
-  config.missing.protocol = protocol;
-  const tr = flags.get('train-rate') ?? '0.3';
-  config.missing.trainRate = tr === 'random' ? 'random' : parseRate('--train-rate', Number(tr));
-  const rates = flags.has('rates') ? parseNumberList('--rates', flags.get('rates')!).map((r) => parseRate('--rates', r)) : [...DEFAULT_TEST_RATES];
-  if (rates.some((r, i) => i > 0 && r <= rates[i - 1])) throw new Error('--rates must be strictly ascending');
-  config.missing.testRates = rates;
-  if (flags.has('level')) {
-    const l = flags.get('level');
-    if (l !== 'frame' && l !== 'modality') throw new Error('--level: expected frame or modality');
-    config.missing.level = l;
-  }
-  if (flags.has('replace')) {
-    const r = flags.get('replace');
-    if (r !== 'zero' && r !== 'noise') throw new Error('--replace: expected zero or noise');
-    config.missing.replace = r;
-  }
-  if (flags.has('seeds')) config.train.seeds = parseNumberList('--seeds', flags.get('seeds')!).map((s) => positiveInt('--seeds', String(s)));
-  if (flags.has('epochs')) config.train.epochs = positiveInt('--epochs', flags.get('epochs')!);
-  if (flags.has('batch')) config.train.batchSize = positiveInt('--batch', flags.get('batch')!);
-  if (flags.has('patience')) config.train.patience = positiveInt('--patience', flags.get('patience')!);
-  if (flags.has('lr')) {
-    const lr = Number(flags.get('lr'));
-    if (!(lr > 0)) throw new Error('--lr must be a positive number');
-    config.train.lr = lr;
-  }
+  // Domain checks of the config's own fields are the validator's (below), with the store's messages.
+  const c = config as unknown as { missing: Record<string, unknown>; train: Record<string, unknown> };
+  if (v.protocol !== undefined) c.missing.protocol = v.protocol;
+  if (v['train-rate'] !== undefined)
+    c.missing.trainRate = v['train-rate'] === 'random' ? 'random' : numberOrText(v['train-rate']);
+  if (v.rates !== undefined) config.missing.testRates = numberList('rates', v.rates);
+  if (v.level !== undefined) c.missing.level = v.level;
+  if (v.replace !== undefined) c.missing.replace = v.replace;
+  if (v.seeds !== undefined) config.train.seeds = numberList('seeds', v.seeds);
+  if (v.epochs !== undefined) c.train.epochs = numberOrText(v.epochs);
+  if (v.batch !== undefined) c.train.batchSize = numberOrText(v.batch);
+  if (v.patience !== undefined) c.train.patience = numberOrText(v.patience);
+  if (v.lr !== undefined) c.train.lr = numberOrText(v.lr);
 
-  const branchSettings = parseBranches(flags.get('branches') ?? (command === 'ablate' ? 'table5' : 'all'));
+  const branchSettings = parseBranches(v.branches ?? (cmd === 'ablate' ? 'table5' : 'all'));
   const settings: ModelSetting[] = branchSettings.map((b) => ({ arch: 'mfmb' as Architecture, branches: b }));
-  if (flags.has('baselines')) {
-    for (const b of flags.get('baselines')!.split(',').map((x) => x.trim())) {
-      if (!['fc-t', 'fc-a', 'fc-v', 'concat'].includes(b)) throw new Error(`--baselines: unknown baseline "${b}" (fc-t, fc-a, fc-v, concat)`);
+  if (v.baselines !== undefined) {
+    for (const b of v.baselines.split(',').map((x) => x.trim())) {
+      if (!['fc-t', 'fc-a', 'fc-v', 'concat'].includes(b))
+        throw new UsageError(`--baselines: unknown baseline "${b}" (fc-t, fc-a, fc-v, concat)`);
       settings.push({ arch: b as Architecture, branches: { macro: false, micro: false, recon: false } });
     }
   }
-  if (settings.length === 0) throw new Error('nothing to run: --branches none needs --baselines');
+  if (settings.length === 0) throw new UsageError('nothing to run: --branches none needs --baselines');
   config.model.branches = { ...(settings.find((s) => s.arch === 'mfmb') ?? settings[0]).branches };
-  const backend = (flags.get('backend') ?? 'wasm') as 'wasm' | 'cpu';
-  if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend: expected wasm or cpu, got "${backend}"`);
+  const backend = v.backend ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'cpu')
+    throw new UsageError(`--backend: expected wasm or cpu, got "${backend}"`);
+
+  const problems = configProblems(config, settings, v);
+  if (problems.length) throw new UsageError(problems.join('\n'));
   return {
-    command, config, settings, backend, json: flags.get('json') ?? null, quiet: flags.has('quiet'),
-    dataPath, subset, maxBytes: maxGb * 1e9, structureOnly: flags.has('structure'),
+    command: cmd,
+    config: normalizeConfig(config),
+    settings,
+    backend,
+    json: v.json ?? null,
+    quiet: v.quiet ?? false,
+    dataPath,
+    subset,
+    maxBytes: maxGb * 1e9,
+    structureOnly: v.structure ?? false,
   };
 }

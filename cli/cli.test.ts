@@ -6,15 +6,48 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseResultsFile } from '../src/core/eval/results.ts';
 import { METRIC_KEYS } from '../src/core/eval/metrics.ts';
-import { parseArgs } from './args.ts';
+import { parseArgs, UsageError, type CliOptions } from './args.ts';
 
 const bin = fileURLToPath(new URL('../bin/mfmb.js', import.meta.url));
-const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 180_000 });
+const run = (args: string[], nodeFlags: string[] = []) =>
+  spawnSync(process.execPath, [...nodeFlags, bin, ...args], { encoding: 'utf8', timeout: 180_000 });
+
+/** parseArgs for a command (not help). */
+function parsed(argv: string[]): CliOptions {
+  const o = parseArgs(argv);
+  if (o.command === 'help') throw new Error('got help');
+  return o;
+}
+
+/** The UsageError parseArgs throws, or a failure when it throws none / another kind. */
+function usageError(argv: string[]): string {
+  try {
+    parseArgs(argv);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return (e as Error).message;
+  }
+  throw new Error(`parseArgs(${JSON.stringify(argv)}) accepted it`);
+}
 
 describe('mfmb CLI end to end', () => {
   it('trains tiny for 2 epochs at 2 rates and writes a valid results file', () => {
     const json = join(mkdtempSync(join(tmpdir(), 'mfmb-cli-')), 'r.json');
-    const r = run(['train', '--model', 'tiny', '--data', 'synthetic:tiny', '--epochs', '2', '--rates', '0,1', '--seeds', '111,1111', '--json', json]);
+    const r = run([
+      'train',
+      '--model',
+      'tiny',
+      '--data',
+      'synthetic:tiny',
+      '--epochs',
+      '2',
+      '--rates',
+      '0,1',
+      '--seeds',
+      '111,1111',
+      '--json',
+      json,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain('backend wasm');
     expect(r.stdout).toContain('test metrics by missing rate');
@@ -40,15 +73,101 @@ describe('mfmb CLI end to end', () => {
     for (const k of METRIC_KEYS) expect(Number.isFinite(row.auilc[k].mean)).toBe(true);
   });
 
-  it('refuses bad input with a clear message and a non-zero exit', () => {
+  it('refuses bad input up front: exit 2, one message, no run header, nothing trained', () => {
     const r = run(['train', '--model', 'huge']);
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('--model: expected tiny, small or base');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('mfmb: --model: expected tiny, small or base');
+    // A missing file: words, not Node's raw ENOENT; exit 2 before anything is read or trained.
     const d = run(['train', '--data', 'no-such-dir/aligned_50.pkl']);
-    expect(d.status).not.toBe(0);
-    expect(d.stderr).toMatch(/mfmb: ENOENT: no such file or directory.*aligned_50\.pkl/);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toContain('mfmb: --data no-such-dir/aligned_50.pkl: no such file or folder');
+    expect(d.stderr).not.toContain('ENOENT');
+    // A branch setting the model refuses: before the header (nothing ran), exit 2.
     const b = run(['sweep', '--branches', 'recon']);
+    expect(b.status).toBe(2);
     expect(b.stderr).toContain('at least one fusion stream');
+    expect(b.stderr).toContain('(from --branches recon)');
+    expect(b.stderr).not.toContain('backend');
+    expect(b.stdout).toBe('');
+    // An output path that cannot be written: refused before training, not after.
+    const j = run([
+      'train',
+      '--model',
+      'tiny',
+      '--data',
+      'synthetic:tiny',
+      '--epochs',
+      '1',
+      '--json',
+      '/no/such/dir/out.json',
+    ]);
+    expect(j.status).toBe(2);
+    expect(j.stderr).toContain('mfmb: --json /no/such/dir/out.json: the folder /no/such/dir does not exist');
+    expect(j.stderr).not.toContain('epoch');
+    // The whole config is validated before any training.
+    const s = run(['train', '--seeds', '5,5']);
+    expect(s.status).toBe(2);
+    expect(s.stderr).toContain('mfmb: train.seeds: each seed may appear once, got 5, 5 (from --seeds 5,5)');
+    const lr = run(['train', '--lr', 'Infinity']);
+    expect(lr.status).toBe(2);
+    expect(lr.stderr).toContain('train.lr: expected a number > 0 and ≤ 10, got Infinity');
+  });
+
+  it('an unknown flag gets "did you mean", not the whole usage text', () => {
+    const r = run(['train', '--epoch', '3']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('mfmb: unknown flag --epoch (did you mean --epochs?)');
+    expect(r.stderr).toContain('mfmb --help');
+    expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+    expect(r.stderr).not.toContain('commands:');
+    const c = run(['trian']);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toContain('unknown command "trian" (did you mean train?)');
+  });
+
+  it('help: mfmb --help, mfmb help and mfmb train -h print the usage and exit 0', () => {
+    for (const args of [['--help'], ['help'], ['train', '-h'], ['inspect', '--help'], []]) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.stdout).toContain('usage: mfmb <command> [flags]');
+    }
+  });
+
+  it('inspect: no file is a usage error (2); a folder is refused with the mfmb: prefix (2)', () => {
+    const none = run(['inspect']);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('mfmb: inspect needs a file: mfmb inspect FILE');
+    const dir = run(['inspect', fileURLToPath(new URL('.', import.meta.url))]);
+    expect(dir.status).toBe(2);
+    expect(dir.stderr).toMatch(/^mfmb: inspect .*: is a folder/);
+    const missing = run(['inspect', 'no-such.pkl']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('mfmb: inspect no-such.pkl: no such file or folder');
+  });
+
+  it('help and inspect never load tfjs; info does', () => {
+    // A module hook that fails any import of a @tensorflow package.
+    const hook = `data:text/javascript,${encodeURIComponent(
+      "import { register } from 'node:module';" +
+        "register('data:text/javascript,' + encodeURIComponent(\"export async function resolve(s, c, next) { if (s.startsWith('@tensorflow/')) throw new Error('tfjs was loaded: ' + s); return next(s, c); }\"));",
+    )}`;
+    const flags = ['--import', hook];
+    expect(run(['--help'], flags).status).toBe(0);
+    const i = run(['inspect', fixture('mmsa_aligned_p4_np1.pkl')], flags);
+    expect(i.status, i.stderr).toBe(0);
+    const bad = run(['inspect', fixture('hostile_os_system_p2.pkl')], flags);
+    expect(bad.status, bad.stderr).toBe(1);
+    const t = run(['info', '--model', 'tiny', '--data', 'synthetic:tiny'], flags);
+    expect(t.status).toBe(1);
+    expect(t.stderr).toContain('tfjs was loaded: @tensorflow/');
+  });
+
+  it('an unsupported Node gets one clear message from the launcher (exit 1)', () => {
+    const fake = `data:text/javascript,${encodeURIComponent("Object.defineProperty(process, 'version', { value: 'v18.19.0' });")}`;
+    const r = run(['--help'], ['--import', fake]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('mfmb: Node.js v18.19.0 is too old; this project needs Node ^20.19.0 || >=22.12.0');
+    expect(r.stdout).toBe('');
   });
 
   it('info prints the parameter counts of the four Table-5 settings', () => {
@@ -59,7 +178,8 @@ describe('mfmb CLI end to end', () => {
   });
 });
 
-const fixture = (name: string) => fileURLToPath(new URL(`../src/core/data/files/__fixtures__/pickle/${name}`, import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../src/core/data/files/__fixtures__/pickle/${name}`, import.meta.url));
 
 describe('mfmb with feature files', () => {
   it('inspect prints the summary of a Python-written pickle and exits 0', () => {
@@ -76,18 +196,31 @@ describe('mfmb with feature files', () => {
   it('inspect refuses a hostile pickle, names the global, exits 1, and runs nothing', () => {
     const r = run(['inspect', fixture('hostile_os_system_p2.pkl')]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('refused: hostile_os_system_p2.pkl: refused global posix.system');
+    expect(r.stderr).toContain('mfmb: refused: hostile_os_system_p2.pkl: refused global posix.system');
   });
 
   it('inspect refuses invalid content with the split and field', () => {
     const r = run(['inspect', fixture('bad_labels_range.pkl')]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/refused: bad_labels_range\.pkl: \w+ split, regression_labels/);
+    expect(r.stderr).toMatch(/^mfmb: refused: bad_labels_range\.pkl: \w+ split, regression_labels/);
   });
 
   it('trains on a pickle with --data FILE', () => {
     const json = join(mkdtempSync(join(tmpdir(), 'mfmb-cli-')), 'r.json');
-    const r = run(['train', '--model', 'tiny', '--data', fixture('mmsa_aligned_p4_np1.pkl'), '--epochs', '1', '--rates', '0,0.5', '--json', json, '--quiet']);
+    const r = run([
+      'train',
+      '--model',
+      'tiny',
+      '--data',
+      fixture('mmsa_aligned_p4_np1.pkl'),
+      '--epochs',
+      '1',
+      '--rates',
+      '0,0.5',
+      '--json',
+      json,
+      '--quiet',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const file = parseResultsFile(JSON.parse(readFileSync(json, 'utf8')));
     expect(file.dataset.source).toBe('file:mmsa_aligned_p4_np1.pkl');
@@ -97,7 +230,7 @@ describe('mfmb with feature files', () => {
 
 describe('argument parsing', () => {
   it('resolves the defaults of the issue', () => {
-    const o = parseArgs(['sweep']);
+    const o = parsed(['sweep']);
     expect(o.config.model.preset).toBe('small');
     expect(o.config.data.source).toBe('synthetic:small');
     expect(o.config.missing.protocol).toBe('train-once');
@@ -110,29 +243,72 @@ describe('argument parsing', () => {
   });
 
   it('--data FILE names the file as the source and keeps the path', () => {
-    const o = parseArgs(['sweep', '--data', 'data/MOSI/aligned_50.pkl', '--subset', '100', '--max-gb', '2']);
+    const o = parsed(['sweep', '--data', 'data/MOSI/aligned_50.pkl', '--subset', '100', '--max-gb', '2']);
     expect(o.config.data.source).toBe('file:aligned_50.pkl');
     expect(o.dataPath).toBe('data/MOSI/aligned_50.pkl');
     expect(o.subset).toBe(100);
     expect(o.maxBytes).toBe(2e9);
-    expect(parseArgs(['inspect', 'x.npz', '--structure']).structureOnly).toBe(true);
+    expect(parsed(['inspect', 'x.npz', '--structure']).structureOnly).toBe(true);
   });
 
   it('ablate runs the four Table-5 settings plus baselines', () => {
-    const o = parseArgs(['ablate', '--baselines', 'fc-t,concat', '--train-rate', 'random']);
+    const o = parsed(['ablate', '--baselines', 'fc-t,concat', '--train-rate', 'random']);
     expect(o.settings.map((s) => `${s.arch}:${+s.branches.macro}${+s.branches.micro}${+s.branches.recon}`)).toEqual([
-      'mfmb:111', 'mfmb:011', 'mfmb:101', 'mfmb:110', 'fc-t:000', 'concat:000',
+      'mfmb:111',
+      'mfmb:011',
+      'mfmb:101',
+      'mfmb:110',
+      'fc-t:000',
+      'concat:000',
     ]);
     expect(o.config.missing.trainRate).toBe('random');
   });
 
-  it('rejects malformed values', () => {
-    expect(() => parseArgs(['train', '--rates', '0,0.5,0.2'])).toThrow(/ascending/);
-    expect(() => parseArgs(['train', '--rates', '0,1.5'])).toThrow(/\[0, 1\]/);
-    expect(() => parseArgs(['train', '--epochs', '0'])).toThrow(/positive integer/);
-    expect(() => parseArgs(['train', '--branches', 'macro,foo'])).toThrow(/unknown branch/);
-    expect(() => parseArgs(['train', '--nope', '1'])).toThrow(/unknown flag/);
-    expect(() => parseArgs(['inspect'])).toThrow(/inspect needs a file/);
-    expect(() => parseArgs(['train', '--data', 'a.pkl', '--subset', '0'])).toThrow(/positive integer/);
+  it("rejects malformed values with a UsageError (the validator's messages for config fields)", () => {
+    expect(usageError(['train', '--rates', '0,0.5,0.2'])).toMatch(
+      /^missing\.testRates: rates must be strictly ascending/,
+    );
+    expect(usageError(['train', '--rates', '0,1.5'])).toMatch(
+      /missing\.testRates\[1\]: expected a number ≥ 0 and ≤ 1, got 1\.5/,
+    );
+    expect(usageError(['train', '--epochs', '0'])).toMatch(/^train\.epochs: expected an integer ≥ 1/);
+    expect(usageError(['train', '--epochs', 'ten'])).toContain('got "ten" (from --epochs ten)');
+    expect(usageError(['train', '--branches', 'macro,foo'])).toMatch(/unknown branch/);
+    expect(usageError(['train', '--nope', '1'])).toBe('unknown flag --nope');
+    expect(usageError(['inspect'])).toMatch(/inspect needs a file/);
+    expect(usageError(['train', '--data', 'a.pkl', '--subset', '0'])).toMatch(/positive integer/);
+    expect(usageError(['train', '--seeds', '1,x'])).toBe(
+      '--seeds: expected a list of numbers separated by commas or spaces, got "1,x"',
+    );
+    expect(usageError(['train', '--seeds', '3,3'])).toMatch(/^train\.seeds: each seed may appear once/);
+    expect(usageError(['train', '--lr', 'NaN'])).toMatch(/^train\.lr: expected a number > 0/);
+    expect(usageError(['train', '--lr', '-1'])).toContain("write --lr=-1 for a value that starts with '-'");
+    expect(usageError(['train', '--lr=-1'])).toMatch(/^train\.lr: expected a number > 0 and ≤ 10, got -1/);
+    expect(usageError(['info', '--data', 'x.pkl'])).toMatch(/info works on the synthetic presets/);
+    expect(usageError(['inspect', 'a.pkl', 'b.pkl'])).toBe('unexpected argument "b.pkl"');
+    expect(usageError(['train', '--structure'])).toMatch(/inspect only/);
+    expect(usageError(['inspect', 'a.pkl', '--json', 'r.json'])).toMatch(/^--json applies to train, sweep, ablate/);
+  });
+
+  it('util.parseArgs semantics: --flag=value keeps every "=", booleans take no value, -h is help', () => {
+    expect(parsed(['train', '--json=a=b.json']).json).toBe('a=b.json');
+    expect(parsed(['train', '--json', 'a=b.json']).json).toBe('a=b.json');
+    expect(usageError(['train', '--quiet=false'])).toBe('--quiet takes no value (got --quiet=false)');
+    expect(parsed(['train', '--quiet']).quiet).toBe(true);
+    expect(parsed(['train']).quiet).toBe(false);
+    expect(parseArgs(['train', '-h'])).toEqual({ command: 'help' });
+    expect(parseArgs(['sweep', '--model', 'tiny', '--help'])).toEqual({ command: 'help' });
+    expect(usageError(['train', '--json'])).toBe('--json needs a value');
+    expect(usageError(['train', '--json', '--quiet'])).toMatch(/^--json needs a value; "--quiet" looks like a flag/);
+    expect(usageError(['train', '-x'])).toBe('unknown flag -x');
+    expect(usageError(['--epochs', '3'])).toMatch(/^the command comes first/);
+    expect(parseArgs([])).toEqual({ command: 'help' });
+  });
+
+  it("number lists take the app's separators (commas, semicolons, spaces)", () => {
+    expect(parsed(['train', '--rates', '0 0.5 1']).config.missing.testRates).toEqual([0, 0.5, 1]);
+    expect(parsed(['train', '--rates', '0;0.5, 1']).config.missing.testRates).toEqual([0, 0.5, 1]);
+    expect(parsed(['train', '--seeds', '0,7']).config.train.seeds).toEqual([0, 7]);
+    expect(parsed(['train', '--rates', '0.5']).config.missing.testRates).toEqual([0.5]);
   });
 });

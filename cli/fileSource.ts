@@ -1,13 +1,19 @@
 import { openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ByteSource } from '../src/core/data/files/source.ts';
+import { fsErrorText } from './paths.ts';
 
 /**
  * A feature file on disk as a ByteSource: positioned reads through one descriptor, so a 4 GB file
  * can be inspected without reading it, and a big one is converted chunk by chunk.
  */
 export function nodeFileSource(path: string): ByteSource & { close(): void } {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new Error(`cannot open ${path}: ${fsErrorText(e)}`, { cause: e });
+  }
   const size = fstatSync(fd).size;
   return {
     name: basename(path),
@@ -24,5 +30,18 @@ export function nodeFileSource(path: string): ByteSource & { close(): void } {
       return got === len ? buf : buf.subarray(0, got);
     },
     close: () => closeSync(fd),
+  };
+}
+
+/** A progress line on stderr that rewrites itself (only on a terminal). */
+export function progressLine(quiet: boolean) {
+  let last = 0;
+  return (p: { bytesRead: number; totalBytes: number; stage: string }) => {
+    if (quiet || !process.stderr.isTTY) return;
+    const now = performance.now();
+    if (now - last < 200) return;
+    last = now;
+    const pct = p.totalBytes ? ((100 * p.bytesRead) / p.totalBytes).toFixed(0) : '0';
+    process.stderr.write(`\r  reading ${p.stage}: ${pct}% of ${(p.totalBytes / 1e6).toFixed(0)} MB   `);
   };
 }

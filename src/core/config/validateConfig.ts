@@ -1,14 +1,20 @@
 /**
- * Checks a RunConfig field by field before the app accepts it (an edit, a shared URL, a preset, an
- * imported job). Problems come back as "path: what is wrong" lines a user can act on; nothing here
+ * Checks a RunConfig field by field before the app or the CLI accepts it (an edit, a shared URL, a
+ * preset, an imported job, command-line flags): one set of rules and messages for both front ends.
+ * DOM-free. Problems come back as "path: what is wrong" lines a user can act on; nothing here
  * throws. Also: `mergeOntoDefaults` (strict structural merge used by the URL codec and loadConfig)
  * and `normalizeConfig` (keeps derived fields consistent).
  */
 import {
-  defaultRunConfig, modelPreset, validateModelConfig,
-  type ModelConfig, type ModelPresetName, type RunConfig, type SyntheticPresetName,
-} from '../core/config/config.ts';
-import { SYNTHETIC_PRESETS } from '../core/data/synthetic.ts';
+  defaultRunConfig,
+  modelPreset,
+  validateModelConfig,
+  type ModelConfig,
+  type ModelPresetName,
+  type RunConfig,
+  type SyntheticPresetName,
+} from './config.ts';
+import { SYNTHETIC_PRESETS } from '../data/synthetic.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -33,7 +39,13 @@ class Checker {
     this.problems.push(`${path}: expected ${what}, got ${show(v)}`);
   }
 
-  num(v: unknown, path: string, min = -Infinity, max = Infinity, opts: { int?: boolean; minExclusive?: boolean; maxExclusive?: boolean } = {}): boolean {
+  num(
+    v: unknown,
+    path: string,
+    min = -Infinity,
+    max = Infinity,
+    opts: { int?: boolean; minExclusive?: boolean; maxExclusive?: boolean } = {},
+  ): boolean {
     const okType = typeof v === 'number' && Number.isFinite(v) && (!opts.int || Number.isInteger(v));
     const n = v as number;
     const okLow = opts.minExclusive ? n > min : n >= min;
@@ -74,7 +86,13 @@ class Checker {
     return v.map((x, i) => each(x, `${path}[${i}]`)).every(Boolean);
   }
 
-  list(v: unknown, path: string, each: (x: unknown, p: string) => boolean, minLength = 1, maxLength = Infinity): v is unknown[] {
+  list(
+    v: unknown,
+    path: string,
+    each: (x: unknown, p: string) => boolean,
+    minLength = 1,
+    maxLength = Infinity,
+  ): v is unknown[] {
     if (!Array.isArray(v) || v.length < minLength || v.length > maxLength) {
       this.fail(path, `a list of ${minLength}${maxLength === Infinity ? ' or more' : `–${maxLength}`} values`, v);
       return false;
@@ -92,6 +110,8 @@ class Checker {
 export const DATA_SOURCES = ['synthetic:tiny', 'synthetic:small', 'synthetic:mosi-shape'] as const;
 const DROPOUT_MAX = 0.95;
 const MAX_EPOCHS = 10_000;
+const MAX_RATES = 101;
+const MAX_SEEDS = 100;
 
 function checkModel(c: Checker, m: Obj): void {
   const p = 'model';
@@ -99,7 +119,19 @@ function checkModel(c: Checker, m: Obj): void {
   c.oneOf(m.preset, ['tiny', 'small', 'base', 'custom'], `${p}.preset`);
   c.triple(m.dims, `${p}.dims`, (x, q) => c.int(x, q, 1));
   c.triple(m.lens, `${p}.lens`, (x, q) => c.int(x, q, 1));
-  for (const k of ['d', 'hpaHeads', 'hpaLayers', 'hubHeads', 'hubLayers', 'macroEncLayers', 'hubK', 'rnnLayers', 'common', 'mixerHidden', 'headHidden']) {
+  for (const k of [
+    'd',
+    'hpaHeads',
+    'hpaLayers',
+    'hubHeads',
+    'hubLayers',
+    'macroEncLayers',
+    'hubK',
+    'rnnLayers',
+    'common',
+    'mixerHidden',
+    'headHidden',
+  ]) {
     c.int(m[k], `${p}.${k}`, 1, 4096);
   }
   c.int(m.reconHidden, `${p}.reconHidden`, 0, 4096);
@@ -127,7 +159,8 @@ function checkModel(c: Checker, m: Obj): void {
 
 function checkData(c: Checker, d: Obj): void {
   if (typeof d.source === 'string' && d.source.startsWith('file:')) {
-    if (d.source.length <= 'file:'.length || d.source.length > 300) c.problems.push(`data.source: "${d.source}" is not a file name`);
+    if (d.source.length <= 'file:'.length || d.source.length > 300)
+      c.problems.push(`data.source: "${d.source}" is not a file name`);
   } else {
     c.oneOf(d.source, DATA_SOURCES, 'data.source');
   }
@@ -135,7 +168,23 @@ function checkData(c: Checker, d: Obj): void {
   c.bool(d.standardize, 'data.standardize');
   if (c.section(d.knobs, 'data.knobs')) {
     const k = d.knobs as Obj;
-    for (const name of ['textSignal', 'audioSignal', 'visionSignal', 'noise', 'interaction']) c.num(k[name], `data.knobs.${name}`, 0, 100);
+    for (const name of ['textSignal', 'audioSignal', 'visionSignal', 'noise', 'interaction'])
+      c.num(k[name], `data.knobs.${name}`, 0, 100);
+  }
+}
+
+function checkTestRates(c: Checker, v: unknown, p = 'missing.testRates'): void {
+  if (c.list(v, p, (x, q) => c.rate(x, q), 1, MAX_RATES)) {
+    const r = v as number[];
+    if (r.some((x, i) => i > 0 && !(x > r[i - 1])))
+      c.problems.push(`${p}: rates must be strictly ascending, got ${r.join(', ')}`);
+  }
+}
+
+function checkSeeds(c: Checker, v: unknown, p = 'train.seeds'): void {
+  if (c.list(v, p, (x, q) => c.int(x, q, 0, 2 ** 32 - 1), 1, MAX_SEEDS)) {
+    const s = v as number[];
+    if (new Set(s).size !== s.length) c.problems.push(`${p}: each seed may appear once, got ${s.join(', ')}`);
   }
 }
 
@@ -146,10 +195,7 @@ function checkMissing(c: Checker, m: Obj): void {
     if (typeof m.trainRate !== 'number') c.fail(`${p}.trainRate`, 'a rate in [0, 1] or "random"', m.trainRate);
     else c.rate(m.trainRate, `${p}.trainRate`);
   }
-  if (c.list(m.testRates, `${p}.testRates`, (x, q) => c.rate(x, q), 1, 101)) {
-    const r = m.testRates as number[];
-    if (r.some((v, i) => i > 0 && !(v > r[i - 1]))) c.problems.push(`${p}.testRates: rates must be strictly ascending, got ${r.join(', ')}`);
-  }
+  checkTestRates(c, m.testRates);
   if (m.perModalityRates !== null) c.triple(m.perModalityRates, `${p}.perModalityRates`, (x, q) => c.rate(x, q));
   c.oneOf(m.level, ['frame', 'modality'], `${p}.level`);
   c.oneOf(m.replace, ['zero', 'noise'], `${p}.replace`);
@@ -170,10 +216,7 @@ function checkTrain(c: Checker, t: Obj): void {
   c.num(t.plateauFactor, `${p}.plateauFactor`, 0, 1, { minExclusive: true });
   c.int(t.reconWarmupEpochs, `${p}.reconWarmupEpochs`, 0, MAX_EPOCHS);
   c.triple(t.alpha, `${p}.alpha`, (x, q) => c.num(x, q, 0, 1e6));
-  if (c.list(t.seeds, `${p}.seeds`, (x, q) => c.int(x, q, 0, 2 ** 32 - 1), 1, 100)) {
-    const s = t.seeds as number[];
-    if (new Set(s).size !== s.length) c.problems.push(`${p}.seeds: each seed may appear once, got ${s.join(', ')}`);
-  }
+  checkSeeds(c, t.seeds);
 }
 
 /** Every problem with the config, as "path: problem" lines; [] when it can run. */
@@ -210,12 +253,41 @@ export function configError(cfg: unknown): string | null {
   return p.slice(0, 3).join('; ') + (p.length > 3 ? ` (and ${p.length - 3} more)` : '');
 }
 
+/** What a number list (seeds, test rates) must look like, for "expected …" messages. */
+export const NUMBER_LIST_EXPECTED = 'a list of numbers separated by commas or spaces';
+
+/**
+ * Reads "0, 0.1, 0.2" (commas, semicolons or spaces between the numbers: the same text the app's
+ * fields and the CLI's --rates / --seeds accept); null when a piece is not a finite number or the
+ * list is empty. Ranges, order and counts are runConfigProblems' business.
+ */
+export function parseNumberList(text: string): number[] | null {
+  const parts = text.split(/[\s,;]+/).filter((p) => p.length > 0);
+  if (parts.length === 0) return null;
+  const nums = parts.map(Number);
+  return nums.every((n) => Number.isFinite(n)) ? nums : null;
+}
+
+/**
+ * The first problem of one list field, with the message runConfigProblems gives for it (for a form
+ * field that checks as the user types). null when the list is fine.
+ */
+export function listProblem(field: 'train.seeds' | 'missing.testRates', list: unknown): string | null {
+  const c = new Checker();
+  if (field === 'train.seeds') checkSeeds(c, list);
+  else checkTestRates(c, list);
+  return c.problems[0] ?? null;
+}
+
 /**
  * Merges `patch` onto `base` (default: defaultRunConfig()) structurally: nested sections merge key
  * by key, everything else (numbers, strings, lists, tuples, null) replaces. A key the base does not
  * have is an error. The result still needs runConfigProblems() for the values.
  */
-export function mergeOntoDefaults(patch: unknown, base: RunConfig = defaultRunConfig()): { config: RunConfig; errors: string[] } {
+export function mergeOntoDefaults(
+  patch: unknown,
+  base: RunConfig = defaultRunConfig(),
+): { config: RunConfig; errors: string[] } {
   const errors: string[] = [];
   const out = structuredClone(base) as unknown as Obj;
   const walk = (target: Obj, p: unknown, path: string) => {
@@ -238,7 +310,17 @@ export function mergeOntoDefaults(patch: unknown, base: RunConfig = defaultRunCo
 }
 
 const SIZE_FIELDS: (keyof ModelConfig)[] = [
-  'd', 'hpaHeads', 'hpaLayers', 'hubHeads', 'hubLayers', 'macroEncLayers', 'rnnHidden', 'rnnLayers', 'common', 'mixerHidden', 'headHidden',
+  'd',
+  'hpaHeads',
+  'hpaLayers',
+  'hubHeads',
+  'hubLayers',
+  'macroEncLayers',
+  'rnnHidden',
+  'rnnLayers',
+  'common',
+  'mixerHidden',
+  'headHidden',
 ];
 
 /**
@@ -248,7 +330,9 @@ const SIZE_FIELDS: (keyof ModelConfig)[] = [
  */
 export function normalizeConfig(cfg: RunConfig): RunConfig {
   const out = structuredClone(cfg);
-  const name = out.data.source.startsWith('synthetic:') ? (out.data.source.slice('synthetic:'.length) as SyntheticPresetName) : null;
+  const name = out.data.source.startsWith('synthetic:')
+    ? (out.data.source.slice('synthetic:'.length) as SyntheticPresetName)
+    : null;
   const preset = name && name in SYNTHETIC_PRESETS ? SYNTHETIC_PRESETS[name] : null;
   if (preset) {
     out.model.dims = [...preset.dims];
