@@ -30,11 +30,15 @@ export function datasetFor(data: DataConfig): Dataset {
     if (loadedFile?.dataset.source === data.source) {
       // The config must say truthfully how the loaded features were read.
       if (Boolean(data.standardize) !== loadedFile.summary.standardized) {
-        throw new Error(`${data.source.slice('file:'.length)} was loaded ${loadedFile.summary.standardized ? 'with' : 'without'} standardised features; load it again with the option ${data.standardize ? 'on' : 'off'}`);
+        throw new Error(
+          `${data.source.slice('file:'.length)} was loaded ${loadedFile.summary.standardized ? 'with' : 'without'} standardised features; load it again with the option ${data.standardize ? 'on' : 'off'}`,
+        );
       }
       return loadedFile.dataset;
     }
-    throw new Error(`the file ${data.source.slice('file:'.length)} is not loaded in this tab (files never leave your browser and are not stored); load it again in the Data panel`);
+    throw new Error(
+      `the file ${data.source.slice('file:'.length)} is not loaded in this tab (files never leave your browser and are not stored); load it again in the Data panel`,
+    );
   }
   const key = datasetKey(data);
   const hit = cache.get(key);
@@ -44,7 +48,9 @@ export function datasetFor(data: DataConfig): Dataset {
     return hit;
   }
   if (!data.source.startsWith('synthetic:')) {
-    throw new Error(`data source "${data.source}": reading feature files is not implemented yet; use a synthetic preset`);
+    throw new Error(
+      `data source "${data.source}": reading feature files is not implemented yet; use a synthetic preset`,
+    );
   }
   const preset = data.source.slice('synthetic:'.length) as SyntheticPresetName;
   if (!(preset in SYNTHETIC_PRESETS)) {

@@ -11,7 +11,10 @@ export class StepRate {
   private times: number[] = [];
   private last = 0;
 
-  constructor(private readonly window = 20, private readonly clock: () => number = now) {}
+  constructor(
+    private readonly window = 20,
+    private readonly clock: () => number = now,
+  ) {}
 
   reset(): void {
     this.times = [];
@@ -36,7 +39,10 @@ export class StepRate {
 export class StepThrottle {
   private lastSent = -Infinity;
 
-  constructor(private readonly intervalMs = 50, private readonly clock: () => number = now) {}
+  constructor(
+    private readonly intervalMs = 50,
+    private readonly clock: () => number = now,
+  ) {}
 
   reset(): void {
     this.lastSent = -Infinity;

@@ -5,7 +5,7 @@
 import type { Branches, RunConfig } from '../core/config/config.ts';
 import type { ModelSetting } from '../core/eval/experiment.ts';
 import type { EpochRecord, ResultsFile, RunResult } from '../core/eval/results.ts';
-import type { FileSummary } from '../core/data/files/mmsa.ts';
+import type { FileSummary } from '../core/data/files/fileSummary.ts';
 import type { LoadErrorKind } from '../core/data/files/load.ts';
 
 export type { FileSummary, LoadErrorKind };
@@ -30,11 +30,28 @@ export type ToWorker =
   | { type: 'export-weights'; requestId?: number; jobId?: string; index?: number }
   // Build `setting` under `config`, load the weights, test it at config.missing.testRates; answered
   // like a one-run job under `jobId`: run-start, run-end (epochs: [], bestEpoch: null), done.
-  | { type: 'evaluate-weights'; jobId: string; config: RunConfig; setting: ModelSetting; seed: number; names: string[]; shapes: number[][]; data: ArrayBuffer }
+  | {
+      type: 'evaluate-weights';
+      jobId: string;
+      config: RunConfig;
+      setting: ModelSetting;
+      seed: number;
+      names: string[];
+      shapes: number[][];
+      data: ArrayBuffer;
+    }
   // --- feature files: read in the worker (the File is passed by reference, never copied to the page)
   // Answered by 'load-progress' messages, then 'file-loaded' or 'file-error'. A failed or cancelled
   // load leaves the previously loaded dataset in place.
-  | { type: 'load-file'; requestId: number; file: Blob; name: string; subset: number | null; maxBytes: number; standardize: boolean }
+  | {
+      type: 'load-file';
+      requestId: number;
+      file: Blob;
+      name: string;
+      subset: number | null;
+      maxBytes: number;
+      standardize: boolean;
+    }
   | { type: 'cancel-load'; requestId: number };
 
 export interface DatasetSummary {
@@ -54,15 +71,41 @@ export interface ParamCount {
 export type FromWorker =
   | { type: 'backend'; name: BackendName; tried: { name: BackendName; ok: boolean; reason?: string }[] }
   | { type: 'described'; dataset: DatasetSummary; params: ParamCount[] }
-  | { type: 'run-start'; jobId: string; index: number; total: number; setting: ModelSetting; seed: number; trainRate: number | 'random'; params: number }
-  | { type: 'step'; jobId: string; index: number; epoch: number; step: number; stepsPerEpoch: number; loss: number; stepsPerSecond: number }
+  | {
+      type: 'run-start';
+      jobId: string;
+      index: number;
+      total: number;
+      setting: ModelSetting;
+      seed: number;
+      trainRate: number | 'random';
+      params: number;
+    }
+  | {
+      type: 'step';
+      jobId: string;
+      index: number;
+      epoch: number;
+      step: number;
+      stepsPerEpoch: number;
+      loss: number;
+      stepsPerSecond: number;
+    }
   | { type: 'epoch'; jobId: string; index: number; record: EpochRecord }
   | { type: 'run-end'; jobId: string; index: number; result: RunResult }
   | { type: 'done'; jobId: string; results: ResultsFile; aborted: boolean }
   | { type: 'paused'; jobId: string }
   | { type: 'resumed'; jobId: string }
   | { type: 'memory'; numTensors: number; numBytes: number }
-  | { type: 'error'; jobId?: string; message: string; recoverable: boolean; results?: ResultsFile; backendLost?: BackendName; requestId?: number }
+  | {
+      type: 'error';
+      jobId?: string;
+      message: string;
+      recoverable: boolean;
+      results?: ResultsFile;
+      backendLost?: BackendName;
+      requestId?: number;
+    }
   // results: what finished before a job failed; backendLost: that backend died (WebGPU device
   // loss) and will be skipped by later inits — send 'init' again to move to the next one;
   // requestId: the 'export-weights' request this error answers.
@@ -70,4 +113,14 @@ export type FromWorker =
   | { type: 'load-progress'; requestId: number; bytesRead: number; totalBytes: number; stage: string }
   | { type: 'file-loaded'; requestId: number; summary: FileSummary; dataset: DatasetSummary }
   | { type: 'file-error'; requestId: number; message: string; kind: LoadErrorKind; maxSubset: number | null }
-  | { type: 'weights'; requestId?: number; jobId: string; index: number; setting: ModelSetting; seed: number; names: string[]; shapes: number[][]; data: ArrayBuffer };
+  | {
+      type: 'weights';
+      requestId?: number;
+      jobId: string;
+      index: number;
+      setting: ModelSetting;
+      seed: number;
+      names: string[];
+      shapes: number[][];
+      data: ArrayBuffer;
+    };

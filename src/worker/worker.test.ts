@@ -17,24 +17,37 @@ const wasmFile = async (name: string) => {
   return { default: path.join(dist, 'dist', name) };
 };
 vi.mock('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url', () => wasmFile('tfjs-backend-wasm.wasm'));
-vi.mock('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url', () => wasmFile('tfjs-backend-wasm-simd.wasm'));
-vi.mock('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url', () => wasmFile('tfjs-backend-wasm-threaded-simd.wasm'));
+vi.mock('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url', () =>
+  wasmFile('tfjs-backend-wasm-simd.wasm'),
+);
+vi.mock('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url', () =>
+  wasmFile('tfjs-backend-wasm-threaded-simd.wasm'),
+);
 
 const posted: FromWorker[] = [];
 let firstJob: Extract<FromWorker, { type: 'done' }> | null = null;
-const g = globalThis as unknown as { self: unknown; postMessage(m: unknown): void; onmessage: ((e: { data: ToWorker }) => void) | null };
+const g = globalThis as unknown as {
+  self: unknown;
+  postMessage(m: unknown): void;
+  onmessage: ((e: { data: ToWorker }) => void) | null;
+};
 
 function send(msg: ToWorker): void {
   g.onmessage!({ data: structuredClone(msg) });
 }
 
-async function waitFor<T extends FromWorker['type']>(type: T, pred: (m: Extract<FromWorker, { type: T }>) => boolean = () => true, ms = 60_000): Promise<Extract<FromWorker, { type: T }>> {
+async function waitFor<T extends FromWorker['type']>(
+  type: T,
+  pred: (m: Extract<FromWorker, { type: T }>) => boolean = () => true,
+  ms = 60_000,
+): Promise<Extract<FromWorker, { type: T }>> {
   const t0 = Date.now();
   for (;;) {
     const m = posted.find((x) => x.type === type && pred(x as Extract<FromWorker, { type: T }>));
     if (m) return m as Extract<FromWorker, { type: T }>;
     const err = posted.find((x) => x.type === 'error');
-    if (err && type !== 'error') throw new Error(`worker error while waiting for ${type}: ${(err as { message: string }).message}`);
+    if (err && type !== 'error')
+      throw new Error(`worker error while waiting for ${type}: ${(err as { message: string }).message}`);
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${type}`);
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -74,7 +87,12 @@ describe('training worker (Node, wasm backend)', () => {
     posted.length = 0;
     send({ type: 'describe', config });
     const d = await waitFor('described');
-    expect(d.dataset).toMatchObject({ source: 'synthetic:tiny', sizes: { train: 120, valid: 30, test: 60 }, dims: [32, 5, 20], lens: [8, 12, 10] });
+    expect(d.dataset).toMatchObject({
+      source: 'synthetic:tiny',
+      sizes: { train: 120, valid: 30, test: 60 },
+      dims: [32, 5, 20],
+      lens: [8, 12, 10],
+    });
     expect(d.dataset.labelHistogram).toHaveLength(7);
     expect(d.dataset.labelHistogram.reduce((a, b) => a + b, 0)).toBe(120);
     expect(d.params).toHaveLength(4);
@@ -85,7 +103,13 @@ describe('training worker (Node, wasm backend)', () => {
 
   it('start: run-start, throttled steps, epochs, run-end and a valid results file; pause and resume', async () => {
     posted.length = 0;
-    send({ type: 'start', jobId: 'j1', kind: 'train', config, settings: [{ arch: 'mfmb', branches: { macro: true, micro: true, recon: true } }] });
+    send({
+      type: 'start',
+      jobId: 'j1',
+      kind: 'train',
+      config,
+      settings: [{ arch: 'mfmb', branches: { macro: true, micro: true, recon: true } }],
+    });
     send({ type: 'pause' });
     await waitFor('paused');
     const stepsBefore = posted.filter((m) => m.type === 'step').length;
@@ -118,7 +142,16 @@ describe('training worker (Node, wasm backend)', () => {
     expect(w.requestId).toBe(7);
     expect(w.names.length).toBe(w.shapes.length);
     expect(w.data.byteLength / 4).toBe(w.shapes.reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0));
-    send({ type: 'evaluate-weights', jobId: 'j2', config, setting: w.setting, seed: w.seed, names: w.names, shapes: w.shapes, data: w.data });
+    send({
+      type: 'evaluate-weights',
+      jobId: 'j2',
+      config,
+      setting: w.setting,
+      seed: w.seed,
+      names: w.names,
+      shapes: w.shapes,
+      data: w.data,
+    });
     const done = await waitFor('done', (m) => m.jobId === 'j2');
     expect(done.results.runs[0].bestEpoch).toBeNull();
     expect(done.results.runs[0].test).toHaveLength(3);
@@ -128,7 +161,13 @@ describe('training worker (Node, wasm backend)', () => {
 
   it('errors leave the worker usable; stop aborts a job and keeps what finished', async () => {
     posted.length = 0;
-    send({ type: 'start', jobId: 'bad', kind: 'train', config: { ...config, data: { ...config.data, source: 'file:x.pkl' } }, settings: [{ arch: 'mfmb', branches: { macro: true, micro: true, recon: true } }] });
+    send({
+      type: 'start',
+      jobId: 'bad',
+      kind: 'train',
+      config: { ...config, data: { ...config.data, source: 'file:x.pkl' } },
+      settings: [{ arch: 'mfmb', branches: { macro: true, micro: true, recon: true } }],
+    });
     const err = await waitFor('error');
     expect(err).toMatchObject({ jobId: 'bad', recoverable: true });
     expect(err.message).toMatch(/the file x\.pkl is not loaded in this tab/);
@@ -139,7 +178,13 @@ describe('training worker (Node, wasm backend)', () => {
     const long = structuredClone(config);
     long.train.epochs = 50;
     long.train.patience = 50;
-    send({ type: 'start', jobId: 'j3', kind: 'train', config: long, settings: [{ arch: 'mfmb', branches: { macro: true, micro: true, recon: true } }] });
+    send({
+      type: 'start',
+      jobId: 'j3',
+      kind: 'train',
+      config: long,
+      settings: [{ arch: 'mfmb', branches: { macro: true, micro: true, recon: true } }],
+    });
     await waitFor('epoch', (m) => m.jobId === 'j3');
     send({ type: 'stop' });
     const done = await waitFor('done', (m) => m.jobId === 'j3');
@@ -151,10 +196,19 @@ describe('training worker (Node, wasm backend)', () => {
 
   it('load-file: a good pickle becomes the dataset; a refused one leaves it in place and it still trains', async () => {
     const { readFileSync } = await import('node:fs');
-    const blob = (name: string) => new Blob([readFileSync(new URL(`../core/data/files/__fixtures__/pickle/${name}`, import.meta.url))]);
+    const blob = (name: string) =>
+      new Blob([readFileSync(new URL(`../core/data/files/__fixtures__/pickle/${name}`, import.meta.url))]);
     const settings = [{ arch: 'mfmb' as const, branches: { macro: true, micro: true, recon: true } }];
     posted.length = 0;
-    send({ type: 'load-file', requestId: 1, file: blob('mmsa_aligned_p2_np1.pkl'), name: 'mmsa_aligned_p2_np1.pkl', subset: null, maxBytes: 1e9, standardize: false });
+    send({
+      type: 'load-file',
+      requestId: 1,
+      file: blob('mmsa_aligned_p2_np1.pkl'),
+      name: 'mmsa_aligned_p2_np1.pkl',
+      subset: null,
+      maxBytes: 1e9,
+      standardize: false,
+    });
     const loaded = await waitFor('file-loaded', (m) => m.requestId === 1);
     expect(loaded.summary.file).toBe('mmsa_aligned_p2_np1.pkl');
     expect(loaded.dataset.source).toBe('file:mmsa_aligned_p2_np1.pkl');
@@ -164,7 +218,15 @@ describe('training worker (Node, wasm backend)', () => {
       [2, 'hostile_popen_p4.pkl', /refused global subprocess\.Popen/],
       [3, 'bad_nan.pkl', /train split, vision: found 1 NaN/],
     ] as const) {
-      send({ type: 'load-file', requestId: id, file: blob(bad), name: bad, subset: null, maxBytes: 1e9, standardize: false });
+      send({
+        type: 'load-file',
+        requestId: id,
+        file: blob(bad),
+        name: bad,
+        subset: null,
+        maxBytes: 1e9,
+        standardize: false,
+      });
       const e = await waitFor('file-error', (m) => m.requestId === id);
       expect(e.message).toMatch(pattern);
       expect(e.message.startsWith(`${bad}: `)).toBe(true);
@@ -174,21 +236,41 @@ describe('training worker (Node, wasm backend)', () => {
     fileConfig.data.source = 'file:mmsa_aligned_p2_np1.pkl';
     fileConfig.train.epochs = 1;
     // A config that claims standardised features does not run on raw ones.
-    send({ type: 'start', jobId: 'jstd', kind: 'train', config: { ...fileConfig, data: { ...fileConfig.data, standardize: true } }, settings });
+    send({
+      type: 'start',
+      jobId: 'jstd',
+      kind: 'train',
+      config: { ...fileConfig, data: { ...fileConfig.data, standardize: true } },
+      settings,
+    });
     expect((await waitFor('error', (m) => m.jobId === 'jstd')).message).toMatch(/loaded without standardised features/);
     posted.length = 0;
     send({ type: 'start', jobId: 'jf', kind: 'train', config: fileConfig, settings });
     const done = await waitFor('done', (m) => m.jobId === 'jf');
     expect(done.results.dataset.source).toBe('file:mmsa_aligned_p2_np1.pkl');
-    expect(done.results.dataset.sizes).toEqual({ train: loaded.dataset.sizes.train, valid: loaded.dataset.sizes.valid, test: loaded.dataset.sizes.test });
+    expect(done.results.dataset.sizes).toEqual({
+      train: loaded.dataset.sizes.train,
+      valid: loaded.dataset.sizes.valid,
+      test: loaded.dataset.sizes.test,
+    });
   });
 
   it('cancel-load stops a read and keeps the previous file', async () => {
     posted.length = 0;
     // The cancel arrives before the read's first await completes: the read must stop, not load.
     const { readFileSync } = await import('node:fs');
-    const good = readFileSync(new URL('../core/data/files/__fixtures__/pickle/mmsa_aligned_p4_np2.pkl', import.meta.url));
-    send({ type: 'load-file', requestId: 10, file: new Blob([good]), name: 'again.pkl', subset: null, maxBytes: 1e9, standardize: false });
+    const good = readFileSync(
+      new URL('../core/data/files/__fixtures__/pickle/mmsa_aligned_p4_np2.pkl', import.meta.url),
+    );
+    send({
+      type: 'load-file',
+      requestId: 10,
+      file: new Blob([good]),
+      name: 'again.pkl',
+      subset: null,
+      maxBytes: 1e9,
+      standardize: false,
+    });
     send({ type: 'cancel-load', requestId: 10 });
     const e = await waitFor('file-error', (m) => m.requestId === 10);
     expect(e.kind).toBe('cancelled');

@@ -157,12 +157,30 @@ const BASE_MODEL: ModelConfig = {
 const PRESET_SIZES: Record<ModelPresetName, Partial<ModelConfig>> = {
   base: {},
   small: {
-    d: 24, hpaHeads: 4, hpaLayers: 2, hubHeads: 8, hubLayers: 2, macroEncLayers: 2,
-    rnnHidden: [24, 16, 32], rnnLayers: 2, common: 32, mixerHidden: 64, headHidden: 64,
+    d: 24,
+    hpaHeads: 4,
+    hpaLayers: 2,
+    hubHeads: 8,
+    hubLayers: 2,
+    macroEncLayers: 2,
+    rnnHidden: [24, 16, 32],
+    rnnLayers: 2,
+    common: 32,
+    mixerHidden: 64,
+    headHidden: 64,
   },
   tiny: {
-    d: 12, hpaHeads: 2, hpaLayers: 1, hubHeads: 4, hubLayers: 1, macroEncLayers: 1,
-    rnnHidden: [8, 6, 10], rnnLayers: 1, common: 16, mixerHidden: 32, headHidden: 32,
+    d: 12,
+    hpaHeads: 2,
+    hpaLayers: 1,
+    hubHeads: 4,
+    hubLayers: 1,
+    macroEncLayers: 1,
+    rnnHidden: [8, 6, 10],
+    rnnLayers: 1,
+    common: 16,
+    mixerHidden: 32,
+    headHidden: 32,
   },
 };
 
@@ -176,7 +194,13 @@ export function modelPreset(name: ModelPresetName, overrides: Partial<ModelConfi
   };
 }
 
-export const DEFAULT_KNOBS: SyntheticKnobs = { textSignal: 1, audioSignal: 1, visionSignal: 1, noise: 1, interaction: 1 };
+export const DEFAULT_KNOBS: SyntheticKnobs = {
+  textSignal: 1,
+  audioSignal: 1,
+  visionSignal: 1,
+  noise: 1,
+  interaction: 1,
+};
 
 export function defaultRunConfig(): RunConfig {
   return {
@@ -218,6 +242,16 @@ export const TABLE5_SETTINGS: { label: string; branches: Branches }[] = [
   { label: 'w/o Recon', branches: { macro: true, micro: true, recon: false } },
 ];
 
+/** The Table-5 settings as MFMB-Net model settings: fresh copies, so callers may edit or store them. */
+export function table5Settings(): { arch: 'mfmb'; branches: Branches }[] {
+  return TABLE5_SETTINGS.map((t) => ({ arch: 'mfmb', branches: { ...t.branches } }));
+}
+
+/** The Table-5 row label of a branch setting; undefined for a setting the table does not have. */
+export function table5Label(branches: Branches): string | undefined {
+  return TABLE5_SETTINGS.find((s) => sameBranches(s.branches, branches))?.label;
+}
+
 /** Rejects configs that cannot run, with a message a user can act on. */
 export function validateModelConfig(c: ModelConfig): void {
   if (c.arch === 'mfmb' && !c.branches.macro && !c.branches.micro) {
@@ -228,7 +262,8 @@ export function validateModelConfig(c: ModelConfig): void {
   }
   if (c.d % c.hpaHeads !== 0) throw new Error(`width d=${c.d} is not divisible by hpaHeads=${c.hpaHeads}`);
   if ((3 * c.d) % c.hubHeads !== 0) throw new Error(`width 3d=${3 * c.d} is not divisible by hubHeads=${c.hubHeads}`);
-  if ([...c.hubOrder].sort().join('') !== 'atv') throw new Error(`hubOrder must be a permutation of "tav", got "${c.hubOrder}"`);
+  if ([...c.hubOrder].sort().join('') !== 'atv')
+    throw new Error(`hubOrder must be a permutation of "tav", got "${c.hubOrder}"`);
   for (const v of [...c.dims, ...c.lens]) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`feature sizes and lengths must be positive integers, got ${v}`);
   }

@@ -26,9 +26,16 @@ describe('auilc (paper eq. 20)', () => {
   });
 
   it('a constant curve over the default grid has area = the constant', () => {
-    const res = auilc(DEFAULT_TEST_RATES, DEFAULT_TEST_RATES.map(() => 0.5));
+    const res = auilc(
+      DEFAULT_TEST_RATES,
+      DEFAULT_TEST_RATES.map(() => 0.5),
+    );
     expect(Math.abs(res.value - 0.5)).toBeLessThanOrEqual(1e-12);
-    const dropped = auilc(DEFAULT_TEST_RATES, DEFAULT_TEST_RATES.map(() => 0.5), false);
+    const dropped = auilc(
+      DEFAULT_TEST_RATES,
+      DEFAULT_TEST_RATES.map(() => 0.5),
+      false,
+    );
     expect(Math.abs(dropped.value - 0.45)).toBeLessThanOrEqual(1e-12);
   });
 

@@ -30,14 +30,17 @@ export function auilc(rates: number[], values: (number | null)[], includeOne = t
   const at = (i: number): number => {
     const v = values[i];
     if (v === null) return 0;
-    if (!Number.isFinite(v)) throw new Error(`auilc: value at r = ${rates[i]} is ${v}; use null for an undefined metric`);
+    if (!Number.isFinite(v))
+      throw new Error(`auilc: value at r = ${rates[i]} is ${v}; use null for an undefined metric`);
     return v;
   };
   for (let i = 0; i < n; i++) {
     const r = rates[i];
     if (!Number.isFinite(r)) throw new Error(`auilc: rate ${i} is ${r}`);
     if (i > 0 && !(r > rates[i - 1])) {
-      throw new Error(`auilc: rates must be strictly ascending, but r[${i}] = ${r} follows r[${i - 1}] = ${rates[i - 1]}`);
+      throw new Error(
+        `auilc: rates must be strictly ascending, but r[${i}] = ${r} follows r[${i - 1}] = ${rates[i - 1]}`,
+      );
     }
     if (values[i] === null) nullsAsZero++;
   }

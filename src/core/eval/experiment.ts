@@ -1,3 +1,4 @@
+import type * as tf from '../tf.ts';
 import type { Architecture, Branches, ModelConfig, PerModality, RunConfig } from '../config/config.ts';
 import type { Dataset } from '../data/types.ts';
 import { planSplits } from '../data/masking.ts';
@@ -19,8 +20,18 @@ export interface ModelSetting {
 }
 
 /** The config's model as one setting builds it, with the input sizes and lengths of the data. */
-export function modelConfigFor(model: ModelConfig, setting: ModelSetting, data: { dims: PerModality<number>; lens: PerModality<number> }): ModelConfig {
-  return { ...model, arch: setting.arch, branches: { ...setting.branches }, dims: [...data.dims], lens: [...data.lens] };
+export function modelConfigFor(
+  model: ModelConfig,
+  setting: ModelSetting,
+  data: { dims: PerModality<number>; lens: PerModality<number> },
+): ModelConfig {
+  return {
+    ...model,
+    arch: setting.arch,
+    branches: { ...setting.branches },
+    dims: [...data.dims],
+    lens: [...data.lens],
+  };
 }
 
 export interface RunLabel {
@@ -44,7 +55,18 @@ export interface ExperimentSpec {
   signal?: AbortSignal;
   onEvent?(e: ExperimentEvent): void;
   beforeStep?: TrainCallbacks['beforeStep'];
+  /**
+   * A run's trained weights (the best epoch's, restored by the trainer, as tested), by PyTorch
+   * name in model order, called once per finished run just before its 'run-end' event. The model
+   * is disposed right after, so this is the one place its weights can be had; the checkpoint stays
+   * on the device (no read-back) and belongs to the callee, who must dispose it
+   * (ParamStore.disposeCheckpoint). Without this hook no copy is made.
+   */
+  onTrained?(run: RunLabel, checkpoint: TrainedCheckpoint): void;
 }
+
+/** Every parameter of a trained model (trainable and not: BatchNorm statistics too), by PyTorch name. */
+export type TrainedCheckpoint = Map<string, tf.Tensor>;
 
 /** Rate used for validation when training rates are drawn per batch: the grid's mean. */
 export function validRateFor(cfg: RunConfig, trainRate: number | 'random'): number {
@@ -74,7 +96,11 @@ export async function runExperiment(spec: ExperimentSpec): Promise<RunResult[]> 
       const params = model.params.count().total;
       spec.onEvent?.({ kind: 'run-start', run, params });
       const outcome = await train({
-        model, dataset: ds, config: cfg, seed: run.seed, plans,
+        model,
+        dataset: ds,
+        config: cfg,
+        seed: run.seed,
+        plans,
         trainRate: run.trainRate,
         validRate: validRateFor(cfg, run.trainRate),
         signal: spec.signal,
@@ -87,7 +113,11 @@ export async function runExperiment(spec: ExperimentSpec): Promise<RunResult[]> 
       const testRates = perRate ? [run.trainRate as number] : cfg.missing.testRates;
       const test: RatedMetrics[] = [];
       if (outcome.bestEpoch !== null) {
-        for (const rate of testRates) test.push({ rate, metrics: (await evaluate(model, ds, ds.test, plans.test, ratesFor(rate, cfg), cfg)).metrics });
+        for (const rate of testRates)
+          test.push({
+            rate,
+            metrics: (await evaluate(model, ds, ds.test, plans.test, ratesFor(rate, cfg), cfg)).metrics,
+          });
       }
       const result: RunResult = {
         arch: run.setting.arch,
@@ -102,6 +132,7 @@ export async function runExperiment(spec: ExperimentSpec): Promise<RunResult[]> 
         ...(outcome.message ? { message: outcome.message } : {}),
       };
       results.push(result);
+      if (spec.onTrained) spec.onTrained(run, model.params.checkpoint());
       spec.onEvent?.({ kind: 'run-end', run, result });
     } finally {
       model.params.dispose();

@@ -49,7 +49,13 @@ describe('roundHalfEven', () => {
 
 describe('computeMetrics against numpy', () => {
   expect(fixture.cases.map((c) => c.name)).toEqual([
-    'random-mosi', 'pred-ties', 'outside-range', 'f1-order', 'all-zero-labels', 'constant-pred', 'hand',
+    'random-mosi',
+    'pred-ties',
+    'outside-range',
+    'f1-order',
+    'all-zero-labels',
+    'constant-pred',
+    'hand',
   ]);
   for (const c of fixture.cases) {
     it(`${c.name}: truth-first (default)`, () => {
@@ -102,8 +108,18 @@ describe('computeMetrics details', () => {
 
   it('perfect correlation stays within [-1, 1]', () => {
     const y = Array.from({ length: 101 }, (_, i) => (i - 50) / 17);
-    expect(computeMetrics(y.map((v) => 3 * v + 0.1), y).corr).toBeCloseTo(1, 14);
-    expect(computeMetrics(y.map((v) => 3 * v + 0.1), y).corr!).toBeLessThanOrEqual(1);
+    expect(
+      computeMetrics(
+        y.map((v) => 3 * v + 0.1),
+        y,
+      ).corr,
+    ).toBeCloseTo(1, 14);
+    expect(
+      computeMetrics(
+        y.map((v) => 3 * v + 0.1),
+        y,
+      ).corr!,
+    ).toBeLessThanOrEqual(1);
   });
 
   it('rejects unusable input with a clear message', () => {

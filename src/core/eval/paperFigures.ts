@@ -59,9 +59,25 @@ export const PAPER_FIGURES: {
     mosei: m(0.68, 0.524, 47.0, 47.9, [72.8, 75.0], [73.0, 76.2]),
   },
   table5: [
-    { paperLabel: 'MFMB-Net', branches: { macro: true, micro: true, recon: true }, auilc: m(null, 0.461, 27.5, null, null, null) },
-    { paperLabel: 'w/o F-1', branches: { macro: false, micro: true, recon: true }, auilc: m(null, 0.451, 27.1, null, null, null) },
-    { paperLabel: 'w/o F-2', branches: { macro: true, micro: false, recon: true }, auilc: m(null, 0.461, 26.3, null, null, null) },
-    { paperLabel: 'w/o Recon', branches: { macro: true, micro: true, recon: false }, auilc: m(null, 0.422, 26.1, null, null, null) },
+    {
+      paperLabel: 'MFMB-Net',
+      branches: { macro: true, micro: true, recon: true },
+      auilc: m(null, 0.461, 27.5, null, null, null),
+    },
+    {
+      paperLabel: 'w/o F-1',
+      branches: { macro: false, micro: true, recon: true },
+      auilc: m(null, 0.451, 27.1, null, null, null),
+    },
+    {
+      paperLabel: 'w/o F-2',
+      branches: { macro: true, micro: false, recon: true },
+      auilc: m(null, 0.461, 26.3, null, null, null),
+    },
+    {
+      paperLabel: 'w/o Recon',
+      branches: { macro: true, micro: true, recon: false },
+      auilc: m(null, 0.422, 26.1, null, null, null),
+    },
   ],
 };

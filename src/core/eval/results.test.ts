@@ -11,7 +11,13 @@ const dataset: DatasetInfo = {
 };
 
 function sampleFile(): ResultsFile {
-  const diverged = run({ seed: 222, test: [[0, metricsOf(0.4)], [1, metricsOf(0.2, { corr: null })]] });
+  const diverged = run({
+    seed: 222,
+    test: [
+      [0, metricsOf(0.4)],
+      [1, metricsOf(0.2, { corr: null })],
+    ],
+  });
   diverged.epochs[1].trainLoss = NaN;
   diverged.epochs[1].validLoss = Infinity;
   diverged.stopReason = 'non-finite-loss';
@@ -23,9 +29,22 @@ function sampleFile(): ResultsFile {
     toolVersion: '0.1.0',
     createdAt: '2026-11-26T12:00:00Z',
     runs: [
-      run({ seed: 111, test: [[0, metricsOf(0.5)], [1, metricsOf(0.3, { corr: null })]] }),
+      run({
+        seed: 111,
+        test: [
+          [0, metricsOf(0.5)],
+          [1, metricsOf(0.3, { corr: null })],
+        ],
+      }),
       diverged,
-      run({ seed: 111, branches: NO_MACRO, test: [[0, metricsOf(0.5)], [1, metricsOf(0.3)]] }),
+      run({
+        seed: 111,
+        branches: NO_MACRO,
+        test: [
+          [0, metricsOf(0.5)],
+          [1, metricsOf(0.3)],
+        ],
+      }),
     ],
   });
 }
@@ -60,7 +79,13 @@ describe('makeResultsFile', () => {
   });
 
   it('does not modify the runs it was given', () => {
-    const r = run({ seed: 1, test: [[0, metricsOf(1)], [1, metricsOf(1)]] });
+    const r = run({
+      seed: 1,
+      test: [
+        [0, metricsOf(1)],
+        [1, metricsOf(1)],
+      ],
+    });
     r.epochs[0].trainLoss = NaN;
     makeResultsFile({ backend: 'cpu', dataset, config: defaultRunConfig(), toolVersion: 'x', runs: [r] });
     expect(r.epochs[0].trainLoss).toBeNaN();
@@ -69,9 +94,9 @@ describe('makeResultsFile', () => {
   it('refuses a non-finite number where null is not allowed, naming the field', () => {
     const r = run({ seed: 1, test: [[0, metricsOf(1)]] });
     r.params = NaN;
-    expect(() => makeResultsFile({ backend: 'cpu', dataset, config: defaultRunConfig(), toolVersion: 'x', runs: [r] })).toThrow(
-      /runs\[0\]\.params: expected a finite number, got NaN/,
-    );
+    expect(() =>
+      makeResultsFile({ backend: 'cpu', dataset, config: defaultRunConfig(), toolVersion: 'x', runs: [r] }),
+    ).toThrow(/runs\[0\]\.params: expected a finite number, got NaN/);
   });
 });
 
@@ -86,7 +111,9 @@ describe('parseResultsFile', () => {
   it('says clearly when a document is not a results file', () => {
     expect(() => parseResultsFile('{oops')).toThrow(/not valid JSON/);
     expect(() => parseResultsFile([])).toThrow(/the document: expected an object/);
-    expect(() => parseResultsFile({ hello: 1 })).toThrow(/schema: expected "mfmb-results\/1", got nothing; this is not an MFMB results file/);
+    expect(() => parseResultsFile({ hello: 1 })).toThrow(
+      /schema: expected "mfmb-results\/1", got nothing; this is not an MFMB results file/,
+    );
     const future = clone(sampleFile());
     future.schema = 'mfmb-results/2';
     expect(() => parseResultsFile(future)).toThrow(/version "mfmb-results\/2" is not supported/);
@@ -99,7 +126,9 @@ describe('parseResultsFile', () => {
 
     const nan = sampleFile();
     nan.runs[0].test[0].metrics.mae = NaN;
-    expect(() => parseResultsFile(nan)).toThrow(/runs\[0\]\.test\[0\]\.metrics\.mae: expected a finite number, got NaN/);
+    expect(() => parseResultsFile(nan)).toThrow(
+      /runs\[0\]\.test\[0\]\.metrics\.mae: expected a finite number, got NaN/,
+    );
 
     const order = clone(sampleFile());
     order.runs[0].test.reverse();

@@ -1,73 +1,40 @@
 /**
  * The results file (shared/spec/RESULTS.md, schema 'mfmb-results/1'): one JSON document that the
- * CLI writes, the app exports and re-imports, and outside tools read. Builders and the parser live
- * beside the types so the writer can never produce a file the reader rejects.
+ * CLI writes, the app exports and re-imports, and outside tools read. The builder and the parser
+ * live together so the writer can never produce a file the reader rejects; the run and summary
+ * records they share with summary.ts are in resultTypes.ts (re-exported here).
  */
 
 import { sameBranches, type Architecture, type Branches, type PerModality, type RunConfig } from '../config/config.ts';
 import type { Dataset } from '../data/types.ts';
 import { METRIC_KEYS, type MetricKey, type Metrics } from './metrics.ts';
+import type {
+  AuilcSummary,
+  EpochRecord,
+  RatedMetrics,
+  RunResult,
+  StopReason,
+  SummaryRow,
+  SummaryTrainRate,
+} from './resultTypes.ts';
 import { summarizeRuns, summaryTrainRate } from './summary.ts';
+
+export type {
+  AuilcSummary,
+  EpochRecord,
+  MeanStd,
+  RatedMetrics,
+  RunResult,
+  StopReason,
+  SummaryRow,
+  SummaryTrainRate,
+} from './resultTypes.ts';
 
 export const RESULTS_SCHEMA = 'mfmb-results/1';
 export const TOOL_NAME = 'mfmb-playground';
 
-export type StopReason = 'early-stop' | 'max-epochs' | 'aborted' | 'non-finite-loss';
 export const STOP_REASONS: readonly StopReason[] = ['early-stop', 'max-epochs', 'aborted', 'non-finite-loss'];
 const ARCHITECTURES: readonly Architecture[] = ['mfmb', 'fc-t', 'fc-a', 'fc-v', 'concat'];
-
-export interface EpochRecord {
-  epoch: number; // numbered from 1, in files and on screen
-  // null when the loss was not finite (the run then stops with 'non-finite-loss'); JSON has no NaN.
-  trainLoss: number | null;
-  validLoss: number | null;
-  lr: number;
-  seconds: number;
-  valid: Metrics;
-}
-
-export interface RatedMetrics {
-  rate: number;
-  metrics: Metrics;
-}
-
-export interface RunResult {
-  // Not in RESULTS.md's example: added so the Table-2 baselines fit the same file. Files without it
-  // are read as 'mfmb', the only model the spec's example describes.
-  arch: Architecture;
-  branches: Branches;
-  seed: number;
-  // The training rate of the train-once protocol ('random' = drawn per batch); null = no single
-  // training rate (per-rate protocol, where each run trains at the rate it is tested at).
-  trainRate: number | 'random' | null;
-  params: number;
-  epochs: EpochRecord[];
-  bestEpoch: number | null; // 1-based; null when no epoch finished
-  stopReason: StopReason;
-  test: RatedMetrics[]; // ascending rates
-  message?: string; // why it stopped, for 'aborted' and 'non-finite-loss'
-}
-
-export interface MeanStd {
-  mean: number | null;
-  std: number | null;
-}
-
-export interface AuilcSummary extends MeanStd {
-  nullsAsZero: number; // null points counted as 0, summed over seeds (RESULTS.md's flag; 0 = none)
-}
-
-/** 'per-rate' gathers runs that each trained at their own test rate into one curve. */
-export type SummaryTrainRate = number | 'random' | 'per-rate';
-
-export interface SummaryRow {
-  arch: Architecture; // our addition, as in RunResult
-  branches: Branches;
-  trainRate: SummaryTrainRate; // our addition: keeps a sweep over training rates apart
-  seeds: number[]; // our addition: the seeds that contributed test results
-  perRate: { rate: number; mean: Metrics; std: Metrics }[];
-  auilc: Record<MetricKey, AuilcSummary>;
-}
 
 export interface DatasetInfo {
   source: string;
@@ -77,7 +44,12 @@ export interface DatasetInfo {
 }
 
 /** The dataset block from sizes and the per-modality (t, a, v) D and L tuples the code uses. */
-export function datasetBlock(d: { source: string; sizes: DatasetInfo['sizes']; dims: PerModality<number>; lens: PerModality<number> }): DatasetInfo {
+export function datasetBlock(d: {
+  source: string;
+  sizes: DatasetInfo['sizes'];
+  dims: PerModality<number>;
+  lens: PerModality<number>;
+}): DatasetInfo {
   return {
     source: d.source,
     sizes: { ...d.sizes },
@@ -88,7 +60,12 @@ export function datasetBlock(d: { source: string; sizes: DatasetInfo['sizes']; d
 
 /** The dataset block of a loaded dataset. */
 export function datasetBlockOf(ds: Dataset): DatasetInfo {
-  return datasetBlock({ source: ds.source, sizes: { train: ds.train.n, valid: ds.valid.n, test: ds.test.n }, dims: ds.dims, lens: ds.lens });
+  return datasetBlock({
+    source: ds.source,
+    sizes: { train: ds.train.n, valid: ds.valid.n, test: ds.test.n },
+    dims: ds.dims,
+    lens: ds.lens,
+  });
 }
 
 export interface ResultsFile {
@@ -163,7 +140,8 @@ function show(v: unknown): string {
 }
 
 function obj(v: unknown, path: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ResultsFormatError(path, `expected an object, got ${show(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new ResultsFormatError(path, `expected an object, got ${show(v)}`);
   return v as Obj;
 }
 
@@ -173,7 +151,8 @@ function arr(v: unknown, path: string): unknown[] {
 }
 
 function num(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ResultsFormatError(path, `expected a finite number, got ${show(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ResultsFormatError(path, `expected a finite number, got ${show(v)}`);
   return v;
 }
 
@@ -212,7 +191,8 @@ function rate(v: unknown, path: string): number {
 
 function ascending(rates: number[], path: string): void {
   for (let i = 1; i < rates.length; i++) {
-    if (!(rates[i] > rates[i - 1])) throw new ResultsFormatError(path, `rates must be strictly ascending, got ${rates.join(', ')}`);
+    if (!(rates[i] > rates[i - 1]))
+      throw new ResultsFormatError(path, `rates must be strictly ascending, got ${rates.join(', ')}`);
   }
 }
 
@@ -220,17 +200,26 @@ function metrics(v: unknown, path: string): Metrics {
   const o = obj(v, path);
   const out = {} as Metrics;
   for (const k of METRIC_KEYS) {
-    if (!(k in o)) throw new ResultsFormatError(`${path}.${k}`, 'missing (use null for a metric that cannot be computed)');
+    if (!(k in o))
+      throw new ResultsFormatError(`${path}.${k}`, 'missing (use null for a metric that cannot be computed)');
     out[k] = numOrNull(o[k], `${path}.${k}`);
   }
   const extra = Object.keys(o).filter((k) => !(METRIC_KEYS as readonly string[]).includes(k));
-  if (extra.length) throw new ResultsFormatError(path, `unknown metric(s) ${extra.join(', ')}; expected exactly ${METRIC_KEYS.join(', ')}`);
+  if (extra.length)
+    throw new ResultsFormatError(
+      path,
+      `unknown metric(s) ${extra.join(', ')}; expected exactly ${METRIC_KEYS.join(', ')}`,
+    );
   return out;
 }
 
 function branches(v: unknown, path: string): Branches {
   const o = obj(v, path);
-  return { macro: bool(o.macro, `${path}.macro`), micro: bool(o.micro, `${path}.micro`), recon: bool(o.recon, `${path}.recon`) };
+  return {
+    macro: bool(o.macro, `${path}.macro`),
+    micro: bool(o.micro, `${path}.micro`),
+    recon: bool(o.recon, `${path}.recon`),
+  };
 }
 
 function arch(v: unknown, path: string): Architecture {
@@ -242,7 +231,10 @@ function ratedList(v: unknown, path: string): RatedMetrics[] {
     const o = obj(t, `${path}[${i}]`);
     return { rate: rate(o.rate, `${path}[${i}].rate`), metrics: metrics(o.metrics, `${path}[${i}].metrics`) };
   });
-  ascending(list.map((t) => t.rate), path);
+  ascending(
+    list.map((t) => t.rate),
+    path,
+  );
   return list;
 }
 
@@ -260,7 +252,8 @@ function epochRecord(v: unknown, path: string): EpochRecord {
 
 function runResult(v: unknown, path: string): RunResult {
   const o = obj(v, path);
-  const trainRate = o.trainRate === null || o.trainRate === 'random' ? o.trainRate : rate(o.trainRate, `${path}.trainRate`);
+  const trainRate =
+    o.trainRate === null || o.trainRate === 'random' ? o.trainRate : rate(o.trainRate, `${path}.trainRate`);
   const run: RunResult = {
     arch: arch(o.arch, `${path}.arch`),
     branches: branches(o.branches, `${path}.branches`),
@@ -288,7 +281,10 @@ function summaryRow(v: unknown, path: string, runs: RunResult[]): SummaryRow {
       std: metrics(q.std, `${path}.perRate[${i}].std`),
     };
   });
-  ascending(perRate.map((p) => p.rate), `${path}.perRate`);
+  ascending(
+    perRate.map((p) => p.rate),
+    `${path}.perRate`,
+  );
   const au = obj(o.auilc, `${path}.auilc`);
   const auilc = {} as Record<MetricKey, AuilcSummary>;
   for (const k of METRIC_KEYS) {
@@ -348,15 +344,21 @@ export function parseResultsFile(json: unknown): ResultsFile {
     try {
       doc = JSON.parse(doc);
     } catch (e) {
-      throw new Error(`results file: not valid JSON (${(e as Error).message})`);
+      throw new Error(`results file: not valid JSON (${(e as Error).message})`, { cause: e });
     }
   }
   const o = obj(doc, 'the document');
   if (o.schema !== RESULTS_SCHEMA) {
     if (typeof o.schema === 'string' && o.schema.startsWith('mfmb-results/')) {
-      throw new ResultsFormatError('schema', `version "${o.schema}" is not supported; this app reads "${RESULTS_SCHEMA}"`);
+      throw new ResultsFormatError(
+        'schema',
+        `version "${o.schema}" is not supported; this app reads "${RESULTS_SCHEMA}"`,
+      );
     }
-    throw new ResultsFormatError('schema', `expected "${RESULTS_SCHEMA}", got ${show(o.schema)}; this is not an MFMB results file`);
+    throw new ResultsFormatError(
+      'schema',
+      `expected "${RESULTS_SCHEMA}", got ${show(o.schema)}; this is not an MFMB results file`,
+    );
   }
   const tool = obj(o.tool, 'tool');
   const config = runConfig(o.config, 'config');
@@ -380,7 +382,9 @@ export function parseResultsFile(json: unknown): ResultsFile {
 
 /** The config is copied through unchecked in detail; it still must not smuggle in a NaN. */
 function assertAllFinite(v: unknown, path: string): void {
-  if (typeof v === 'number' && !Number.isFinite(v)) throw new ResultsFormatError(path, `expected a finite number, got ${v}`);
+  if (typeof v === 'number' && !Number.isFinite(v))
+    throw new ResultsFormatError(path, `expected a finite number, got ${v}`);
   if (Array.isArray(v)) v.forEach((x, i) => assertAllFinite(x, `${path}[${i}]`));
-  else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) assertAllFinite(x, `${path}.${k}`);
+  else if (typeof v === 'object' && v !== null)
+    for (const [k, x] of Object.entries(v)) assertAllFinite(x, `${path}.${k}`);
 }

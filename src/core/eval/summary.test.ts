@@ -25,10 +25,38 @@ describe('summarizeRuns', () => {
   //   seed 222 mae: 0.8, 1.0, 1.2 → 0.45 + 0.55 = 1.0           → mean 0.9, std 0.1
   //   corr seed 111: 0.6, 0.4, null → 0.25 + 0.1 = 0.35; seed 222: 0.8, 0.4, null → 0.3 + 0.1 = 0.4
   const runs = [
-    run({ seed: 111, test: [[0, metricsOf(0.6)], [0.5, metricsOf(0.8, { corr: 0.4 })], [1, metricsOf(1.0, { corr: null })]] }),
-    run({ seed: 222, test: [[0, metricsOf(0.8)], [0.5, metricsOf(1.0, { corr: 0.4 })], [1, metricsOf(1.2, { corr: null })]] }),
-    run({ seed: 111, branches: NO_MACRO, test: [[0, metricsOf(0.5)], [1, metricsOf(0.5)]] }),
-    run({ seed: 111, arch: 'fc-t', test: [[0, metricsOf(0.2)], [1, metricsOf(0.4)]] }),
+    run({
+      seed: 111,
+      test: [
+        [0, metricsOf(0.6)],
+        [0.5, metricsOf(0.8, { corr: 0.4 })],
+        [1, metricsOf(1.0, { corr: null })],
+      ],
+    }),
+    run({
+      seed: 222,
+      test: [
+        [0, metricsOf(0.8)],
+        [0.5, metricsOf(1.0, { corr: 0.4 })],
+        [1, metricsOf(1.2, { corr: null })],
+      ],
+    }),
+    run({
+      seed: 111,
+      branches: NO_MACRO,
+      test: [
+        [0, metricsOf(0.5)],
+        [1, metricsOf(0.5)],
+      ],
+    }),
+    run({
+      seed: 111,
+      arch: 'fc-t',
+      test: [
+        [0, metricsOf(0.2)],
+        [1, metricsOf(0.4)],
+      ],
+    }),
   ];
   const summary = summarizeRuns(runs, true);
 
@@ -86,8 +114,22 @@ describe('summarizeRuns', () => {
 
   it('keeps a sweep over training rates apart and rejects a seed tested twice at one rate', () => {
     const sweep = [
-      run({ seed: 1, trainRate: 0.1, test: [[0, metricsOf(1)], [1, metricsOf(1)]] }),
-      run({ seed: 1, trainRate: 'random', test: [[0, metricsOf(1)], [1, metricsOf(1)]] }),
+      run({
+        seed: 1,
+        trainRate: 0.1,
+        test: [
+          [0, metricsOf(1)],
+          [1, metricsOf(1)],
+        ],
+      }),
+      run({
+        seed: 1,
+        trainRate: 'random',
+        test: [
+          [0, metricsOf(1)],
+          [1, metricsOf(1)],
+        ],
+      }),
     ];
     expect(summarizeRuns(sweep, true).map((r) => r.trainRate)).toEqual([0.1, 'random']);
     const twice = [run({ seed: 1, test: [[0, metricsOf(1)]] }), run({ seed: 1, test: [[0, metricsOf(1)]] })];

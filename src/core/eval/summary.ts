@@ -6,7 +6,7 @@
 import type { Architecture, Branches } from '../config/config.ts';
 import { auilc } from './auilc.ts';
 import { METRIC_KEYS, type MetricKey, type Metrics } from './metrics.ts';
-import type { AuilcSummary, MeanStd, RunResult, SummaryRow, SummaryTrainRate } from './results.ts';
+import type { AuilcSummary, MeanStd, RunResult, SummaryRow, SummaryTrainRate } from './resultTypes.ts';
 
 /** Mean and population std of the non-null values; both null when there are none. */
 export function meanStd(values: (number | null)[]): MeanStd {
@@ -25,7 +25,8 @@ export function meanStd(values: (number | null)[]): MeanStd {
  */
 export function summaryTrainRate(run: RunResult): SummaryTrainRate {
   if (run.trainRate === null) return 'per-rate';
-  if (typeof run.trainRate === 'number' && run.test.length === 1 && run.test[0].rate === run.trainRate) return 'per-rate';
+  if (typeof run.trainRate === 'number' && run.test.length === 1 && run.test[0].rate === run.trainRate)
+    return 'per-rate';
   return run.trainRate;
 }
 
@@ -104,9 +105,14 @@ export function summarizeRuns(runs: RunResult[], includeOne: boolean): SummaryRo
       let nullsAsZero = 0;
       for (const s of seeds) {
         const curve = [...g.bySeed.get(s)!.entries()].sort((a, b) => a[0] - b[0]);
-        const usable = !includeOne && curve.length > 0 && curve[curve.length - 1][0] === 1 ? curve.length - 1 : curve.length;
+        const usable =
+          !includeOne && curve.length > 0 && curve[curve.length - 1][0] === 1 ? curve.length - 1 : curve.length;
         if (usable < 2) continue;
-        const res = auilc(curve.map(([r]) => r), curve.map(([, m]) => m[k]), includeOne);
+        const res = auilc(
+          curve.map(([r]) => r),
+          curve.map(([, m]) => m[k]),
+          includeOne,
+        );
         areas.push(res.value);
         nullsAsZero += res.nullsAsZero;
       }

@@ -28,10 +28,38 @@ const ours: Metrics = {
 // Two seeds of the full model (Corr undefined at r = 1.0), one of "w/o F-1", one text-only baseline.
 const summary = summarizeRuns(
   [
-    run({ seed: 111, test: [[0, metricsOf(0.6)], [0.5, metricsOf(0.8, { corr: 0.4 })], [1, metricsOf(1.0, { corr: null })]] }),
-    run({ seed: 222, test: [[0, metricsOf(0.8)], [0.5, metricsOf(1.0, { corr: 0.4 })], [1, metricsOf(1.2, { corr: null })]] }),
-    run({ seed: 111, branches: NO_MACRO, test: [[0, metricsOf(0.5)], [1, metricsOf(0.5)]] }),
-    run({ seed: 111, arch: 'fc-t', test: [[0, metricsOf(0.2)], [1, metricsOf(0.4)]] }),
+    run({
+      seed: 111,
+      test: [
+        [0, metricsOf(0.6)],
+        [0.5, metricsOf(0.8, { corr: 0.4 })],
+        [1, metricsOf(1.0, { corr: null })],
+      ],
+    }),
+    run({
+      seed: 222,
+      test: [
+        [0, metricsOf(0.8)],
+        [0.5, metricsOf(1.0, { corr: 0.4 })],
+        [1, metricsOf(1.2, { corr: null })],
+      ],
+    }),
+    run({
+      seed: 111,
+      branches: NO_MACRO,
+      test: [
+        [0, metricsOf(0.5)],
+        [1, metricsOf(0.5)],
+      ],
+    }),
+    run({
+      seed: 111,
+      arch: 'fc-t',
+      test: [
+        [0, metricsOf(0.2)],
+        [1, metricsOf(0.4)],
+      ],
+    }),
   ],
   true,
 );

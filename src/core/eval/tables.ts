@@ -4,7 +4,7 @@
  * paper's "a/b" pairs, and "—" where a metric is undefined.
  */
 
-import { sameBranches, TABLE5_SETTINGS } from '../config/config.ts';
+import { sameBranches, table5Label, TABLE5_SETTINGS } from '../config/config.ts';
 import type { MetricKey, Metrics } from './metrics.ts';
 import { PAPER_FIGURES, PAPER_SOURCE } from './paperFigures.ts';
 import type { SummaryRow, SummaryTrainRate } from './results.ts';
@@ -70,8 +70,8 @@ const ARCH_LABELS: Record<string, string> = {
 /** A readable name for a summary row: the Table-5 label for MFMB-Net settings, the baseline's name otherwise. */
 export function defaultRowLabel(row: Pick<SummaryRow, 'arch' | 'branches'>): string {
   if (row.arch !== 'mfmb') return ARCH_LABELS[row.arch] ?? row.arch;
-  const setting = TABLE5_SETTINGS.find((s) => sameBranches(s.branches, row.branches));
-  if (setting) return setting.label;
+  const label = table5Label(row.branches);
+  if (label) return label;
   const b = row.branches;
   const onOff = (v: boolean) => (v ? 'on' : 'off');
   return `MFMB-Net (macro ${onOff(b.macro)}, micro ${onOff(b.micro)}, recon ${onOff(b.recon)})`;
@@ -125,7 +125,10 @@ function withNotes(table: string, notes: string[]): string {
 }
 
 /** The paper's Table 4: AUILC of every metric, one row per model / branch setting. */
-export function formatAuilcTable(summary: SummaryRow[], labelOf: (row: SummaryRow) => string = defaultRowLabel): string {
+export function formatAuilcTable(
+  summary: SummaryRow[],
+  labelOf: (row: SummaryRow) => string = defaultRowLabel,
+): string {
   const marks = hasMarks(summary);
   const rows = summary.map((r) => [labelOf(r), ...auilcCells(r, marks)]);
   return withNotes(renderTextTable(['AUILC', ...HEADER], rows), auilcFootnotes(summary));
@@ -144,7 +147,10 @@ export const ABLATION_COLUMNS: { title: string; keys: MetricKey[] }[] = [
  * The paper's Table 5: AUILC for the four branch settings (MFMB-Net only), then any other MFMB-Net
  * setting found, then the paper's own figures as reference rows below a rule.
  */
-export function formatAblationTable(summary: SummaryRow[], labelOf: (row: SummaryRow) => string = defaultRowLabel): string {
+export function formatAblationTable(
+  summary: SummaryRow[],
+  labelOf: (row: SummaryRow) => string = defaultRowLabel,
+): string {
   const mfmb = summary.filter((r) => r.arch === 'mfmb');
   const marks = hasMarks(mfmb);
   const ours = (r: SummaryRow) => auilcCells(r, marks, ABLATION_COLUMNS);
@@ -167,7 +173,8 @@ export function formatAblationTable(summary: SummaryRow[], labelOf: (row: Summar
   rows.push(null);
   for (const setting of TABLE5_SETTINGS) {
     const paper = PAPER_FIGURES.table5.find((p) => sameBranches(p.branches, setting.branches));
-    if (paper) rows.push([`paper (MOSI, BERT fine-tuned): ${setting.label}`, ...plain((k) => formatMetric(k, paper.auilc[k]))]);
+    if (paper)
+      rows.push([`paper (MOSI, BERT fine-tuned): ${setting.label}`, ...plain((k) => formatMetric(k, paper.auilc[k]))]);
   }
 
   const header = ['AUILC', ...ABLATION_COLUMNS.map((c) => c.title)];
@@ -179,7 +186,10 @@ export function formatAblationTable(summary: SummaryRow[], labelOf: (row: Summar
 /** One summary row's curve: every metric at every rate, mean ± std over seeds. */
 export function formatPerRateTable(row: SummaryRow): string {
   const withStd = row.seeds.length > 1;
-  const rows = row.perRate.map((p) => [formatRate(p.rate), ...cells((k) => formatMeanStd(k, p.mean[k], p.std[k], withStd), withStd)]);
+  const rows = row.perRate.map((p) => [
+    formatRate(p.rate),
+    ...cells((k) => formatMeanStd(k, p.mean[k], p.std[k], withStd), withStd),
+  ]);
   const table = renderTextTable(['Rate', ...HEADER], rows);
   return withStd ? `${table}\nmean ± std over ${row.seeds.length} seeds (population std)` : table;
 }

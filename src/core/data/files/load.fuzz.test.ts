@@ -10,7 +10,9 @@ import { bytesSource } from './source.ts';
 // ("could not be read (…)") — and quickly.
 const DIR = new URL('./__fixtures__/', import.meta.url);
 const corpus = [
-  ...readdirSync(new URL('pickle/', DIR)).filter((f) => f.startsWith('mmsa_')).map((f) => `pickle/${f}`),
+  ...readdirSync(new URL('pickle/', DIR))
+    .filter((f) => f.startsWith('mmsa_'))
+    .map((f) => `pickle/${f}`),
   ...['mmsa_slash.npz', 'mmsa_underscore.npz', 'mmsa_compressed.npz'].map((f) => `npz/${f}`),
 ].map((path) => ({ path, bytes: new Uint8Array(readFileSync(new URL(path, DIR))) }));
 

@@ -6,7 +6,8 @@
  */
 import type { Dataset, SplitName } from '../types.ts';
 import { DatasetError } from '../validate.ts';
-import { describeLayout, readLayout, TooBigError, type ArrayHandle, type FileSummary, type Layout, type ReadOptions } from './mmsa.ts';
+import type { FileSummary } from './fileSummary.ts';
+import { describeLayout, readLayout, TooBigError, type ArrayHandle, type Layout, type ReadOptions } from './mmsa.ts';
 import { isNpy, isZip, openNpz } from './npz.ts';
 import { readPickle } from './pickle.ts';
 import { isNdArray, type NdArray, type PyKey, type PyValue } from './pyvalue.ts';
@@ -72,12 +73,16 @@ async function wrapErrors<T>(src: ByteSource, work: () => Promise<T>): Promise<T
 export function toLoadError(file: string, e: unknown): FileLoadError {
   if (e instanceof FileLoadError) return e;
   const prefix = (msg: string) => (msg.startsWith(`${file}: `) ? msg : `${file}: ${msg}`);
-  if (e instanceof ReadCancelled || (e instanceof Error && e.name === 'AbortError')) return new FileLoadError(prefix('reading cancelled; nothing was loaded'), 'cancelled', file);
+  if (e instanceof ReadCancelled || (e instanceof Error && e.name === 'AbortError'))
+    return new FileLoadError(prefix('reading cancelled; nothing was loaded'), 'cancelled', file);
   if (e instanceof TooBigError) return new FileLoadError(prefix(e.message), 'too-big', file, null, null, e.maxSubset);
   if (e instanceof DatasetError) return new FileLoadError(prefix(e.message), 'invalid', file, e.split, e.field);
   if (e instanceof FileFormatError) return new FileLoadError(prefix(e.message), 'format', file);
   // Anything else is a reader bug or the platform failing (out of memory); still one clear message.
-  const msg = e instanceof Error ? `${e.name === 'RangeError' ? 'out of memory or a size the reader cannot handle' : 'could not be read'} (${e.message})` : String(e);
+  const msg =
+    e instanceof Error
+      ? `${e.name === 'RangeError' ? 'out of memory or a size the reader cannot handle' : 'could not be read'} (${e.message})`
+      : String(e);
   return new FileLoadError(prefix(msg), 'format', file);
 }
 
@@ -86,7 +91,9 @@ async function openLayout(src: ByteSource, opts: ReadOptions): Promise<Layout> {
   const head = await src.read(0, 8);
   if (isZip(head)) return npzLayout(src, opts);
   if (isNpy(head)) {
-    throw new FileFormatError('a single .npy holds one array; MMSA data needs train, valid and test splits — save them together with np.savez (keys like train/text)');
+    throw new FileFormatError(
+      'a single .npy holds one array; MMSA data needs train, valid and test splits — save them together with np.savez (keys like train/text)',
+    );
   }
   const progress = opts.onProgress;
   const root = await readPickle(src, {
@@ -97,12 +104,18 @@ async function openLayout(src: ByteSource, opts: ReadOptions): Promise<Layout> {
 }
 
 function pickleLayout(root: PyValue): Layout {
-  if (!(root instanceof Map)) throw new DatasetError(null, 'top level', `found a ${describe(root)}, expected a dict {train, valid, test} of dicts of arrays (MMSA's layout)`);
+  if (!(root instanceof Map))
+    throw new DatasetError(
+      null,
+      'top level',
+      `found a ${describe(root)}, expected a dict {train, valid, test} of dicts of arrays (MMSA's layout)`,
+    );
   const layout: Layout = { format: 'pickle', splits: {}, top: new Map(), otherKeys: [] };
   for (const [key, value] of root) {
     const k = keyName(key);
     if (SPLIT_NAMES.includes(k)) {
-      if (!(value instanceof Map)) throw new DatasetError(k as SplitName, 'split', `found a ${describe(value)}, expected a dict of arrays`);
+      if (!(value instanceof Map))
+        throw new DatasetError(k as SplitName, 'split', `found a ${describe(value)}, expected a dict of arrays`);
       const fields = new Map<string, ArrayHandle | PyValue>();
       for (const [fk, fv] of value) fields.set(keyName(fk), isNdArray(fv) ? handleOf(fv) : (numberList(fv) ?? fv));
       layout.splits[k as SplitName] = fields;
@@ -119,7 +132,8 @@ function pickleLayout(root: PyValue): Layout {
  * of numbers becomes a float64 array [N] so it goes through the same checks.
  */
 function numberList(v: PyValue): ArrayHandle | null {
-  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' || typeof x === 'bigint')) return null;
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' || typeof x === 'bigint'))
+    return null;
   const values = Float64Array.from(v as (number | bigint)[], Number);
   const arr: NdArray = {
     kind: 'ndarray',
@@ -147,7 +161,11 @@ async function npzLayout(src: ByteSource, opts: ReadOptions): Promise<Layout> {
     // Headers only here; an entry's data is read (or inflated) when its turn comes, so at most one
     // inflated entry is held at a time.
     const h = await archive.header(name, { signal: opts.signal });
-    const handle: ArrayHandle = { dtype: h.dtype, shape: h.shape, get: () => archive.array(name, { signal: opts.signal }) };
+    const handle: ArrayHandle = {
+      dtype: h.dtype,
+      shape: h.shape,
+      get: () => archive.array(name, { signal: opts.signal }),
+    };
     const m = /^(train|valid|test)[/_](.+)$/.exec(name);
     if (m) {
       const split = m[1] as SplitName;

@@ -12,6 +12,7 @@ import { labelHistogram } from '../synthetic.ts';
 import { SPLITS, type Dataset, type Split, type SplitName } from '../types.ts';
 import { DatasetError, validateDataset } from '../validate.ts';
 import { standardizeFeatures } from '../standardize.ts';
+import type { FileSummary } from './fileSummary.ts';
 import { formatBytes } from './summaryText.ts';
 import { describe, elementCount, NUMERIC_KINDS, readFloat32, type NonFinite } from './ndarray.ts';
 import type { NdArray, NpDType, PyValue } from './pyvalue.ts';
@@ -36,37 +37,6 @@ export interface Layout {
   top: Map<string, ArrayHandle | PyValue>;
   /** Top-level keys that are neither splits nor known extras (reported when splits are missing). */
   otherKeys: string[];
-}
-
-export interface FieldSummary {
-  name: string;
-  dtype: string;
-  shape: number[];
-}
-
-/** The Data panel's and `mfmb inspect`'s view of a file. */
-export interface FileSummary {
-  file: string;
-  format: 'pickle' | 'npz';
-  bytes: number;
-  splits: Record<SplitName, { n: number; loaded: number; fields: FieldSummary[] }>;
-  dims: PerModality<number>;
-  lens: PerModality<number>;
-  aligned: boolean; // one length for all three modalities and no per-modality lengths
-  hasLengths: PerModality<boolean>; // lengths from the file (text: text_bert's mask row) vs full length
-  textIsBert: boolean; // the file has text_bert, so [CLS]/[SEP] are kept when masking
-  textUnk: boolean; // the file provides the [UNK] feature vector; false → dropped text becomes zeros
-  dtypes: string[]; // distinct dtypes of all arrays
-  featureBytes: number; // float32 bytes the loaded features take (after any subset)
-  fullFeatureBytes: number; // the same for the whole file
-  subset: number | null; // first N samples per split, when asked
-  // Filled after reading:
-  labelHistogram: number[] | null; // train labels rounded to −3..3
-  nonFinite: { split: SplitName; field: string; nan: number; posInf: number; negInf: number }[];
-  negInfZeroed: number; // −inf audio values set to 0 (MMSA does the same)
-  maxAbs: PerModality<number> | null; // largest |feature| per modality as read (before any standardising)
-  standardized: boolean; // features z-scored with the train split's mean and σ (option)
-  seconds: { structure: number; read: number } | null;
 }
 
 export interface ReadOptions {
@@ -95,9 +65,24 @@ function isHandle(v: ArrayHandle | PyValue | undefined): v is ArrayHandle {
 }
 
 /** A numeric array field, or a DatasetError saying what was there instead. */
-function numericField(split: SplitName, fields: Map<string, ArrayHandle | PyValue>, key: string, required: true): ArrayHandle;
-function numericField(split: SplitName, fields: Map<string, ArrayHandle | PyValue>, key: string, required: false): ArrayHandle | null;
-function numericField(split: SplitName, fields: Map<string, ArrayHandle | PyValue>, key: string, required: boolean): ArrayHandle | null {
+function numericField(
+  split: SplitName,
+  fields: Map<string, ArrayHandle | PyValue>,
+  key: string,
+  required: true,
+): ArrayHandle;
+function numericField(
+  split: SplitName,
+  fields: Map<string, ArrayHandle | PyValue>,
+  key: string,
+  required: false,
+): ArrayHandle | null;
+function numericField(
+  split: SplitName,
+  fields: Map<string, ArrayHandle | PyValue>,
+  key: string,
+  required: boolean,
+): ArrayHandle | null {
   const v = fields.get(key);
   if (v === undefined) {
     if (!required) return null;
@@ -121,12 +106,20 @@ interface SplitPlan {
 }
 
 /** Phase 1: everything that can be judged from shapes and dtypes. Throws DatasetError / TooBigError. */
-export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptions = {}): { summary: FileSummary; plans: Record<SplitName, SplitPlan> } {
+export function describeLayout(
+  layout: Layout,
+  file: ByteSource,
+  opts: ReadOptions = {},
+): { summary: FileSummary; plans: Record<SplitName, SplitPlan> } {
   const missing = SPLITS.filter((s) => !layout.splits[s]);
   if (missing.length) {
     const found = [...SPLITS.filter((s) => layout.splits[s]), ...layout.otherKeys];
-    throw new DatasetError(missing[0], 'split', `missing; found ${found.length ? found.map((k) => `"${k}"`).join(', ') : 'no keys'}, expected train, valid and test ` +
-      (layout.format === 'npz' ? '(keys like train/text or train_text)' : '(a dict of dicts, as MMSA writes)'));
+    throw new DatasetError(
+      missing[0],
+      'split',
+      `missing; found ${found.length ? found.map((k) => `"${k}"`).join(', ') : 'no keys'}, expected train, valid and test ` +
+        (layout.format === 'npz' ? '(keys like train/text or train_text)' : '(a dict of dicts, as MMSA writes)'),
+    );
   }
   const dims = [0, 0, 0] as PerModality<number>;
   const lens = [0, 0, 0] as PerModality<number>;
@@ -135,7 +128,8 @@ export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptio
   const plans = {} as Record<SplitName, SplitPlan>;
   const splitSummaries = {} as FileSummary['splits'];
   const subset = opts.subset ?? null;
-  if (subset !== null && !(Number.isInteger(subset) && subset >= 1)) throw new DatasetError(null, 'subset', `found ${subset}, expected a positive whole number of samples per split`);
+  if (subset !== null && !(Number.isInteger(subset) && subset >= 1))
+    throw new DatasetError(null, 'subset', `found ${subset}, expected a positive whole number of samples per split`);
 
   for (const name of SPLITS) {
     const fields = layout.splits[name]!;
@@ -148,12 +142,18 @@ export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptio
 
     const n = feat.t.shape[0];
     if (feat.t.shape.length < 2 || feat.t.shape.length > 3) {
-      throw new DatasetError(name, 'text', `found shape [${feat.t.shape.join(', ')}], expected [N, L, D] (or [N, D] for one vector per sample)`);
+      throw new DatasetError(
+        name,
+        'text',
+        `found shape [${feat.t.shape.join(', ')}], expected [N, L, D] (or [N, D] for one vector per sample)`,
+      );
     }
     const checkN = (key: string, h: ArrayHandle | null, rank: number[], what: string) => {
       if (!h) return;
-      if (!rank.includes(h.shape.length)) throw new DatasetError(name, key, `found shape [${h.shape.join(', ')}], expected ${what}`);
-      if (h.shape[0] !== n) throw new DatasetError(name, key, `found ${h.shape[0]} samples, expected N = ${n} (as in text)`);
+      if (!rank.includes(h.shape.length))
+        throw new DatasetError(name, key, `found shape [${h.shape.join(', ')}], expected ${what}`);
+      if (h.shape[0] !== n)
+        throw new DatasetError(name, key, `found ${h.shape[0]} samples, expected N = ${n} (as in text)`);
     };
     MODALITIES.forEach((m, i) => {
       const h = feat[m];
@@ -164,17 +164,32 @@ export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptio
         lens[i] = L;
         dims[i] = D;
       } else {
-        if (D !== dims[i]) throw new DatasetError(name, FEATURE_KEY[m], `found feature size ${D}, expected ${dims[i]} as in the train split`);
-        if (L !== lens[i]) throw new DatasetError(name, FEATURE_KEY[m], `found sequence length ${L}, expected ${lens[i]} as in the train split`);
+        if (D !== dims[i])
+          throw new DatasetError(
+            name,
+            FEATURE_KEY[m],
+            `found feature size ${D}, expected ${dims[i]} as in the train split`,
+          );
+        if (L !== lens[i])
+          throw new DatasetError(
+            name,
+            FEATURE_KEY[m],
+            `found sequence length ${L}, expected ${lens[i]} as in the train split`,
+          );
       }
       checkN(LENGTH_KEY[m], lengths[m], [1], '[N]');
       if (lengths[m]) hasLengths[i] = true;
     });
     checkN(LABEL_KEY, labels, [1, 2], '[N] (or [N, 1])');
-    if (labels.shape.length === 2 && labels.shape[1] !== 1) throw new DatasetError(name, LABEL_KEY, `found shape [${labels.shape.join(', ')}], expected [N]`);
+    if (labels.shape.length === 2 && labels.shape[1] !== 1)
+      throw new DatasetError(name, LABEL_KEY, `found shape [${labels.shape.join(', ')}], expected [N]`);
     checkN('text_bert', textBert, [3], '[N, 3, L_t] (token ids, attention mask, segment ids)');
     if (textBert && (textBert.shape[1] !== 3 || textBert.shape[2] !== lens[0])) {
-      throw new DatasetError(name, 'text_bert', `found shape [${textBert.shape.join(', ')}], expected [N, 3, ${lens[0]}]`);
+      throw new DatasetError(
+        name,
+        'text_bert',
+        `found shape [${textBert.shape.join(', ')}], expected [N, 3, ${lens[0]}]`,
+      );
     }
     if (textBert && !lengths.t) hasLengths[0] = true;
     if (n < 1) throw new DatasetError(name, 'split', `empty (N = 0 in text), expected at least 1 sample`);
@@ -187,12 +202,17 @@ export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptio
     splitSummaries[name] = {
       n,
       loaded: take,
-      fields: [...fields].map(([key, v]) => ({ name: key, dtype: isHandle(v) ? v.dtype.str : describe(v as PyValue), shape: isHandle(v) ? [...v.shape] : [] })),
+      fields: [...fields].map(([key, v]) => ({
+        name: key,
+        dtype: isHandle(v) ? v.dtype.str : describe(v as PyValue),
+        shape: isHandle(v) ? [...v.shape] : [],
+      })),
     };
   }
 
   const rowBytes = 4 * MODALITIES.reduce((s, _m, i) => s + lens[i] * dims[i], 0);
-  const sampleCount = (N: number | null) => SPLITS.reduce((s, k) => s + (N === null ? plans[k].n : Math.min(N, plans[k].n)), 0);
+  const sampleCount = (N: number | null) =>
+    SPLITS.reduce((s, k) => s + (N === null ? plans[k].n : Math.min(N, plans[k].n)), 0);
   const fullFeatureBytes = rowBytes * sampleCount(null);
   const featureBytes = rowBytes * sampleCount(subset);
   if (opts.maxBytes !== undefined && featureBytes > opts.maxBytes) {
@@ -203,10 +223,13 @@ export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptio
       if (rowBytes * sampleCount(mid) <= opts.maxBytes) lo = mid;
       else hi = mid - 1;
     }
-    const counts = (subset === null ? '' : `the first ${subset.toLocaleString('en-US')} of `) + SPLITS.map((k) => plans[k].n.toLocaleString('en-US')).join(' / ');
+    const counts =
+      (subset === null ? '' : `the first ${subset.toLocaleString('en-US')} of `) +
+      SPLITS.map((k) => plans[k].n.toLocaleString('en-US')).join(' / ');
     throw new TooBigError(
       `the features need ${formatBytes(featureBytes)} as float32 (${counts} samples, D ${dims.join('/')}, L ${lens.join('/')}), ` +
-        `more than the ${formatBytes(opts.maxBytes)} allowed here` + (lo >= 1 ? `; a subset of the first ${lo.toLocaleString('en-US')} samples per split fits` : ''),
+        `more than the ${formatBytes(opts.maxBytes)} allowed here` +
+        (lo >= 1 ? `; a subset of the first ${lo.toLocaleString('en-US')} samples per split fits` : ''),
       featureBytes,
       opts.maxBytes,
       lo,
@@ -240,7 +263,13 @@ export function describeLayout(layout: Layout, file: ByteSource, opts: ReadOptio
 }
 
 /** Phase 2: read, convert and check every array the model needs; returns a validated Dataset. */
-export async function readLayout(layout: Layout, file: ByteSource, summary: FileSummary, plans: Record<SplitName, SplitPlan>, opts: ReadOptions = {}): Promise<Dataset> {
+export async function readLayout(
+  layout: Layout,
+  file: ByteSource,
+  summary: FileSummary,
+  plans: Record<SplitName, SplitPlan>,
+  opts: ReadOptions = {},
+): Promise<Dataset> {
   // Progress counts the bytes that will actually be read, so the bar reaches 100% on a subset too.
   let total = 0;
   for (const name of SPLITS) {
@@ -252,7 +281,13 @@ export async function readLayout(layout: Layout, file: ByteSource, summary: File
   let done = 0;
   const progress = (stage: string) => opts.onProgress?.({ bytesRead: Math.min(done, total), totalBytes: total, stage });
 
-  const readField = async (split: SplitName, key: string, h: ArrayHandle, take: number, negInfToZero = false): Promise<Float32Array> => {
+  const readField = async (
+    split: SplitName,
+    key: string,
+    h: ArrayHandle,
+    take: number,
+    negInfToZero = false,
+  ): Promise<Float32Array> => {
     if (opts.signal?.aborted) throw new ReadCancelled();
     progress(`${split}/${key}`);
     const arr = await h.get();
@@ -284,8 +319,15 @@ export async function readLayout(layout: Layout, file: ByteSource, summary: File
       const L = summary.lens[i];
       let lengths: Float32Array | null = null;
       if (p.lengths[m]) lengths = await readField(name, LENGTH_KEY[m], p.lengths[m]!, p.take);
-      else if (m === 't' && p.textBert) lengths = bertLengths(await readField(name, 'text_bert', p.textBert, p.take), L);
-      len[m] = toLengths(name, m === 't' && !p.lengths.t && p.textBert ? 'text_bert (mask row)' : LENGTH_KEY[m], lengths, p.take, L);
+      else if (m === 't' && p.textBert)
+        lengths = bertLengths(await readField(name, 'text_bert', p.textBert, p.take), L);
+      len[m] = toLengths(
+        name,
+        m === 't' && !p.lengths.t && p.textBert ? 'text_bert (mask row)' : LENGTH_KEY[m],
+        lengths,
+        p.take,
+        L,
+      );
     }
     const y = await readField(name, LABEL_KEY, p.labels, p.take);
     built[name] = { n: p.take, x, len, y };
@@ -294,15 +336,24 @@ export async function readLayout(layout: Layout, file: ByteSource, summary: File
   let textUnk: Float32Array | null = null;
   const unk = layout.top.get('text_unk') ?? layout.splits.train!.get('text_unk');
   if (unk !== undefined) {
-    if (!isHandle(unk)) throw new DatasetError(null, 'text_unk', `found a ${describe(unk as PyValue)}, expected a numpy array [D_t]`);
+    if (!isHandle(unk))
+      throw new DatasetError(null, 'text_unk', `found a ${describe(unk as PyValue)}, expected a numpy array [D_t]`);
     textUnk = (await readFloat32(file, await unk.get())).data;
   }
 
   const firstNaN = summary.nonFinite.find((f) => f.nan > 0 || f.posInf > 0 || (f.negInf > 0 && f.field !== 'audio'));
   if (firstNaN) {
     const f = firstNaN;
-    const parts = [f.nan && `${f.nan.toLocaleString('en-US')} NaN`, f.posInf && `${f.posInf} +inf`, f.field !== 'audio' && f.negInf && `${f.negInf} −inf`].filter(Boolean);
-    throw new DatasetError(f.split, f.field, `found ${parts.join(' and ')} values, expected finite numbers (NaN is never trained on; only −inf in audio is read as 0, as MMSA does)`);
+    const parts = [
+      f.nan && `${f.nan.toLocaleString('en-US')} NaN`,
+      f.posInf && `${f.posInf} +inf`,
+      f.field !== 'audio' && f.negInf && `${f.negInf} −inf`,
+    ].filter(Boolean);
+    throw new DatasetError(
+      f.split,
+      f.field,
+      `found ${parts.join(' and ')} values, expected finite numbers (NaN is never trained on; only −inf in audio is read as 0, as MMSA does)`,
+    );
   }
 
   const ds: Dataset = {
@@ -355,4 +406,3 @@ function toLengths(split: SplitName, field: string, lengths: Float32Array | null
   }
   return out;
 }
-

@@ -34,7 +34,11 @@ export interface ReadFloatOptions {
  * The first `rows` rows of a numeric (or object-of-numbers) array as float32, row-major, with its
  * non-finite values counted. Fortran-order arrays are read whole and transposed.
  */
-export async function readFloat32(src: ByteSource, arr: NdArray, opts: ReadFloatOptions = {}): Promise<{ data: Float32Array; nonFinite: NonFinite }> {
+export async function readFloat32(
+  src: ByteSource,
+  arr: NdArray,
+  opts: ReadFloatOptions = {},
+): Promise<{ data: Float32Array; nonFinite: NonFinite }> {
   const shape = arr.shape.length === 0 ? [1] : arr.shape;
   const rows = Math.min(opts.rows ?? shape[0], shape[0]);
   const rowElems = elementCount(shape.slice(1));
@@ -57,12 +61,19 @@ export async function readFloat32(src: ByteSource, arr: NdArray, opts: ReadFloat
 }
 
 /** Streams `count` elements of the array's bytes into `out`, converting from its dtype. */
-async function convertStream(src: ByteSource, arr: NdArray, out: Float32Array, count: number, opts: ReadFloatOptions): Promise<void> {
+async function convertStream(
+  src: ByteSource,
+  arr: NdArray,
+  out: Float32Array,
+  count: number,
+  opts: ReadFloatOptions,
+): Promise<void> {
   const dt = arr.dtype;
   const need = count * dt.itemsize;
   const data = arr.data as ByteRegion | Uint8Array;
   const available = data instanceof Uint8Array ? data.length : data.encoding === 'raw' ? data.length : Infinity;
-  if (need > available) throw new FileFormatError(`array data has ${available} bytes, expected ${need} for ${count} × ${dt.str}`);
+  if (need > available)
+    throw new FileFormatError(`array data has ${available} bytes, expected ${need} for ${count} × ${dt.str}`);
   // f4 in machine order (little-endian everywhere we run): copy bytes straight into the result.
   const direct = dt.kind === 'f' && dt.itemsize === 4 && dt.littleEndian;
   const outBytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
@@ -91,7 +102,12 @@ async function convertStream(src: ByteSource, arr: NdArray, out: Float32Array, c
 }
 
 /** The array's bytes, `need` of them, in chunks (decoding protocol-2 latin1 text on the way). */
-async function* byteChunks(src: ByteSource, data: ByteRegion | Uint8Array, need: number, opts: ReadFloatOptions): AsyncGenerator<Uint8Array> {
+async function* byteChunks(
+  src: ByteSource,
+  data: ByteRegion | Uint8Array,
+  need: number,
+  opts: ReadFloatOptions,
+): AsyncGenerator<Uint8Array> {
   if (data instanceof Uint8Array) {
     opts.onBytes?.(need);
     yield data.subarray(0, need);
@@ -102,7 +118,10 @@ async function* byteChunks(src: ByteSource, data: ByteRegion | Uint8Array, need:
       if (opts.signal?.aborted) throw new ReadCancelled();
       const len = Math.min(CHUNK, need - off);
       const chunk = await src.read(data.offset + off, len);
-      if (chunk.length < len) throw new FileFormatError(`the file ends inside an array (at byte ${data.offset + off + chunk.length} of ${src.size})`);
+      if (chunk.length < len)
+        throw new FileFormatError(
+          `the file ends inside an array (at byte ${data.offset + off + chunk.length} of ${src.size})`,
+        );
       opts.onBytes?.(len);
       yield chunk;
     }
@@ -115,7 +134,10 @@ async function* byteChunks(src: ByteSource, data: ByteRegion | Uint8Array, need:
     if (opts.signal?.aborted) throw new ReadCancelled();
     const len = Math.min(CHUNK, data.length - off);
     const chunk = await src.read(data.offset + off, len);
-    if (chunk.length < len) throw new FileFormatError(`the file ends inside an array (at byte ${data.offset + off + chunk.length} of ${src.size})`);
+    if (chunk.length < len)
+      throw new FileFormatError(
+        `the file ends inside an array (at byte ${data.offset + off + chunk.length} of ${src.size})`,
+      );
     opts.onBytes?.(len);
     const bytes = new Uint8Array(Math.min(chunk.length, need - produced));
     let k = 0;
@@ -126,7 +148,10 @@ async function* byteChunks(src: ByteSource, data: ByteRegion | Uint8Array, need:
         pending = -1;
       } else if (b < 0x80) bytes[k++] = b;
       else if (b === 0xc2 || b === 0xc3) pending = b;
-      else throw new FileFormatError(`array bytes (latin-1 text) hold a character above U+00FF at byte ${data.offset + off + i}`);
+      else
+        throw new FileFormatError(
+          `array bytes (latin-1 text) hold a character above U+00FF at byte ${data.offset + off + i}`,
+        );
     }
     produced += k;
     yield bytes.subarray(0, k);
@@ -162,31 +187,51 @@ function convertElements(bytes: Uint8Array, dt: NpDType, out: Float32Array, at: 
 function typedView(buf: ArrayBuffer, dt: NpDType, n: number) {
   const key = `${dt.kind}${dt.itemsize}`;
   switch (key) {
-    case 'f4': return new Float32Array(buf, 0, n);
-    case 'f8': return new Float64Array(buf, 0, n);
-    case 'i1': return new Int8Array(buf, 0, n);
-    case 'i2': return new Int16Array(buf, 0, n);
-    case 'i4': return new Int32Array(buf, 0, n);
-    case 'i8': return new BigInt64Array(buf, 0, n);
-    case 'u1': case 'b1': return new Uint8Array(buf, 0, n);
-    case 'u2': return new Uint16Array(buf, 0, n);
-    case 'u4': return new Uint32Array(buf, 0, n);
-    case 'u8': return new BigUint64Array(buf, 0, n);
+    case 'f4':
+      return new Float32Array(buf, 0, n);
+    case 'f8':
+      return new Float64Array(buf, 0, n);
+    case 'i1':
+      return new Int8Array(buf, 0, n);
+    case 'i2':
+      return new Int16Array(buf, 0, n);
+    case 'i4':
+      return new Int32Array(buf, 0, n);
+    case 'i8':
+      return new BigInt64Array(buf, 0, n);
+    case 'u1':
+    case 'b1':
+      return new Uint8Array(buf, 0, n);
+    case 'u2':
+      return new Uint16Array(buf, 0, n);
+    case 'u4':
+      return new Uint32Array(buf, 0, n);
+    case 'u8':
+      return new BigUint64Array(buf, 0, n);
   }
   throw new FileFormatError(`dtype ${dt.str} is not supported`);
 }
 
 function readBigEndian(view: DataView, off: number, dt: NpDType): number {
   switch (`${dt.kind}${dt.itemsize}`) {
-    case 'f2': return halfToFloat(view.getUint16(off));
-    case 'f4': return view.getFloat32(off);
-    case 'f8': return view.getFloat64(off);
-    case 'i2': return view.getInt16(off);
-    case 'i4': return view.getInt32(off);
-    case 'i8': return Number(view.getBigInt64(off));
-    case 'u2': return view.getUint16(off);
-    case 'u4': return view.getUint32(off);
-    case 'u8': return Number(view.getBigUint64(off));
+    case 'f2':
+      return halfToFloat(view.getUint16(off));
+    case 'f4':
+      return view.getFloat32(off);
+    case 'f8':
+      return view.getFloat64(off);
+    case 'i2':
+      return view.getInt16(off);
+    case 'i4':
+      return view.getInt32(off);
+    case 'i8':
+      return Number(view.getBigInt64(off));
+    case 'u2':
+      return view.getUint16(off);
+    case 'u4':
+      return view.getUint32(off);
+    case 'u8':
+      return Number(view.getBigUint64(off));
   }
   throw new FileFormatError(`dtype ${dt.str} is not supported`);
 }
@@ -207,7 +252,8 @@ function objectNumbers(items: PyValue[], out: Float32Array, shape: number[], for
     const v = items[i];
     if (typeof v === 'number' || typeof v === 'boolean') all[i] = Number(v);
     else if (typeof v === 'bigint') all[i] = Number(v);
-    else if (v && typeof v === 'object' && 'kind' in v && v.kind === 'npscalar' && typeof v.value !== 'string') all[i] = Number(v.value);
+    else if (v && typeof v === 'object' && 'kind' in v && v.kind === 'npscalar' && typeof v.value !== 'string')
+      all[i] = Number(v.value);
     else throw new FileFormatError(`object array holds a ${describe(v)} at index ${i}, expected numbers`);
   }
   if (fortran) fortranToC(all, shape, out, out.length / elementCount(shape.slice(1)));
@@ -271,11 +317,16 @@ export function describe(v: PyValue | undefined): string {
   if (v instanceof Map) return 'dict';
   if (v instanceof Set) return 'set';
   switch (v.kind) {
-    case 'ndarray': return `array ${v.dtype.str} [${v.shape.join(', ')}]`;
-    case 'npscalar': return `numpy scalar ${v.dtype.str}`;
-    case 'tuple': return 'tuple';
-    case 'region': return 'bytes';
-    case 'dtype': return 'dtype';
+    case 'ndarray':
+      return `array ${v.dtype.str} [${v.shape.join(', ')}]`;
+    case 'npscalar':
+      return `numpy scalar ${v.dtype.str}`;
+    case 'tuple':
+      return 'tuple';
+    case 'region':
+      return 'bytes';
+    case 'dtype':
+      return 'dtype';
   }
   return 'value';
 }

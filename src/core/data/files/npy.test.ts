@@ -1,6 +1,13 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { countingSource, expectMatches, fixtureBytes, fixtureSource, formatError, manifest } from './__fixtures__/npzFixtures.ts';
+import {
+  countingSource,
+  expectMatches,
+  fixtureBytes,
+  fixtureSource,
+  formatError,
+  manifest,
+} from './__fixtures__/npzFixtures.ts';
 import { isNpy, parseDescr, parseNpyHeader, readNpy, readNpyHeader } from './npy.ts';
 import { bytesSource, FileFormatError, ReadCancelled } from './source.ts';
 
@@ -24,10 +31,13 @@ function npy(header: string, { version = 1, data = new Uint8Array(0), pad = true
   return out;
 }
 
-const header = (descr: string, shape: string, fortran = 'False') => `{'descr': ${descr}, 'fortran_order': ${fortran}, 'shape': ${shape}, }`;
+const header = (descr: string, shape: string, fortran = 'False') =>
+  `{'descr': ${descr}, 'fortran_order': ${fortran}, 'shape': ${shape}, }`;
 
 describe('readNpy on files numpy wrote', () => {
-  const plain = Object.entries(manifest.files).filter(([name]) => name.endsWith('.npy') && !['structured.npy', 'object.npy'].includes(name));
+  const plain = Object.entries(manifest.files).filter(
+    ([name]) => name.endsWith('.npy') && !['structured.npy', 'object.npy'].includes(name),
+  );
   it.each(plain)('%s', async (name, entry) => {
     const src = fixtureSource(name);
     const arr = await readNpy(src);
@@ -61,7 +71,8 @@ describe('readNpy on files numpy wrote', () => {
     expect(arr.shape).toEqual([2]);
     expect(arr.data).toEqual(['p', 'q']);
     const bytes = fixtureBytes('object.npy');
-    for (let cut = 0; cut < bytes.length; cut++) await formatError(readNpy(bytesSource(bytes.subarray(0, cut), 'cut.npy')));
+    for (let cut = 0; cut < bytes.length; cut++)
+      await formatError(readNpy(bytesSource(bytes.subarray(0, cut), 'cut.npy')));
   });
 
   it('reads only the header: the data is a region of the source', async () => {
@@ -91,7 +102,9 @@ describe('readNpy on files numpy wrote', () => {
   it('stops at an aborted signal', async () => {
     const ac = new AbortController();
     ac.abort();
-    await expect(readNpy(fixtureSource('single.npy'), 0, undefined, { signal: ac.signal })).rejects.toBeInstanceOf(ReadCancelled);
+    await expect(readNpy(fixtureSource('single.npy'), 0, undefined, { signal: ac.signal })).rejects.toBeInstanceOf(
+      ReadCancelled,
+    );
   });
 });
 
@@ -103,7 +116,7 @@ describe('.npy header parsing', () => {
     ['shape (5,)', header("'<f4'", '(5,)'), [5]],
     ['keys in another order, double quotes', '{"shape": (2, 1), "fortran_order": False, "descr": "<f4"}', [2, 1]],
     ['spaces and newlines inside', "{ 'descr' :'<f4' ,\n 'fortran_order':False,'shape':( 7 , ) , }", [7]],
-    ["Python 2 long suffix", header("'<f4'", '(10L, 3L)'), [10, 3]],
+    ['Python 2 long suffix', header("'<f4'", '(10L, 3L)'), [10, 3]],
     ['zero-length dimension', header("'<f4'", '(0, 3)'), [0, 3]],
   ])('%s', (_, text, shape) => {
     const h = parseNpyHeader(npy(text));
@@ -114,7 +127,9 @@ describe('.npy header parsing', () => {
   });
 
   it('works without padding and with a v2 length field', () => {
-    expect(parseNpyHeader(npy(header("'<i2'", '(1,)'), { pad: false })).headerEnd).toBe(10 + header("'<i2'", '(1,)').length);
+    expect(parseNpyHeader(npy(header("'<i2'", '(1,)'), { pad: false })).headerEnd).toBe(
+      10 + header("'<i2'", '(1,)').length,
+    );
     const h = parseNpyHeader(npy(header("'<f8'", '(4, 2)', 'True'), { version: 2 }));
     expect(h).toMatchObject({ version: [2, 0], shape: [4, 2], fortran: true });
     expect(h.headerEnd % 64).toBe(0);
@@ -158,7 +173,9 @@ describe('.npy header parsing', () => {
   });
 
   it('refuses structured descr lists', () => {
-    expect(() => parseNpyHeader(npy(header("[('a', '<f4'), ('b', '<i4')]", '(2,)')))).toThrow(/structured dtypes are not supported/);
+    expect(() => parseNpyHeader(npy(header("[('a', '<f4'), ('b', '<i4')]", '(2,)')))).toThrow(
+      /structured dtypes are not supported/,
+    );
   });
 
   it('refuses bad magic, unknown versions and headers longer than the file', () => {
@@ -182,7 +199,9 @@ describe('.npy header parsing', () => {
   it('names expected and found bytes when the data is shorter than the shape says', async () => {
     const b = npy(header("'<f4'", '(1000000, 768)'), { data: new Uint8Array(40) });
     const msg = await formatError(readNpy(bytesSource(b, 'forged.npy')));
-    expect(msg).toMatch(/forged\.npy: shape \(1000000, 768\) of <f4 needs 3072000000 bytes of data but only 40 bytes follow/);
+    expect(msg).toMatch(
+      /forged\.npy: shape \(1000000, 768\) of <f4 needs 3072000000 bytes of data but only 40 bytes follow/,
+    );
     const huge = npy(header("'<f8'", '(4294967296, 4294967296)'));
     expect(await formatError(readNpy(bytesSource(huge)))).toMatch(/impossibly large/);
   });

@@ -51,7 +51,12 @@ export interface ReadNpyOptions {
  * Reads the .npy that occupies bytes [base, base + length) of src. Plain dtypes come back with
  * `data` as a ByteRegion of src (not read); object arrays come back with their items.
  */
-export async function readNpy(src: ByteSource, base = 0, length = src.size - base, opts: ReadNpyOptions = {}): Promise<NdArray> {
+export async function readNpy(
+  src: ByteSource,
+  base = 0,
+  length = src.size - base,
+  opts: ReadNpyOptions = {},
+): Promise<NdArray> {
   const label = opts.label ?? src.name;
   const header = await readNpyHeader(src, base, length, opts);
   const { dtype, shape, fortran, headerEnd } = header;
@@ -73,7 +78,12 @@ export async function readNpy(src: ByteSource, base = 0, length = src.size - bas
 }
 
 /** Reads and parses only the header of the .npy at [base, base + length) of src. */
-export async function readNpyHeader(src: ByteSource, base = 0, length = src.size - base, opts: ReadNpyOptions = {}): Promise<NpyHeader> {
+export async function readNpyHeader(
+  src: ByteSource,
+  base = 0,
+  length = src.size - base,
+  opts: ReadNpyOptions = {},
+): Promise<NpyHeader> {
   const label = opts.label ?? src.name;
   checkSignal(opts.signal);
   const avail = Math.max(0, Math.min(length, src.size - base));
@@ -109,7 +119,9 @@ function headerLength(pre: Uint8Array, label: string): { start: number; len: num
     throw new FileFormatError(`${label}: .npy format version ${major}.${minor} is not supported (only 1.0, 2.0, 3.0)`);
   }
   if (len > MAX_NPY_HEADER) {
-    throw new FileFormatError(`${label}: .npy header claims ${len} bytes (more than ${MAX_NPY_HEADER}); the file is damaged`);
+    throw new FileFormatError(
+      `${label}: .npy header claims ${len} bytes (more than ${MAX_NPY_HEADER}); the file is damaged`,
+    );
   }
   return { start, len, major, minor };
 }
@@ -127,7 +139,8 @@ export function parseNpyHeader(bytes: Uint8Array, label = 'array'): NpyHeader {
 function byteCount(shape: number[], itemsize: number, label: string): number {
   let n = itemsize;
   for (const d of shape) n *= d;
-  if (!Number.isSafeInteger(n)) throw new FileFormatError(`${label}: shape (${shape.join(', ')}) is impossibly large; the file is damaged`);
+  if (!Number.isSafeInteger(n))
+    throw new FileFormatError(`${label}: shape (${shape.join(', ')}) is impossibly large; the file is damaged`);
   return n;
 }
 
@@ -135,17 +148,30 @@ function byteCount(shape: number[], itemsize: number, label: string): number {
  * numpy writes an object array as `pickle.dump(array)` right after the header. The safe pickle
  * reader turns that into an NdArray of dtype O whose data is the item list.
  */
-async function readObjectArray(src: ByteSource, base: number, avail: number, header: NpyHeader, label: string, opts: ReadNpyOptions): Promise<NdArray> {
+async function readObjectArray(
+  src: ByteSource,
+  base: number,
+  avail: number,
+  header: NpyHeader,
+  label: string,
+  opts: ReadNpyOptions,
+): Promise<NdArray> {
   const payload = subSource(src, base + header.headerEnd, avail - header.headerEnd, src.name);
   const value = await readPickle(payload, {
     signal: opts.signal,
     onProgress: opts.onProgress ? (n: number) => opts.onProgress!(header.headerEnd + n) : undefined,
   });
-  const isArray = typeof value === 'object' && value !== null && !Array.isArray(value) && (value as { kind?: string }).kind === 'ndarray';
+  const isArray =
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    (value as { kind?: string }).kind === 'ndarray';
   if (!isArray) throw new FileFormatError(`${label}: the object array's pickle does not hold a numpy array`);
   const arr = value as NdArray;
   if (arr.shape.length !== header.shape.length || arr.shape.some((d, i) => d !== header.shape[i])) {
-    throw new FileFormatError(`${label}: header says shape (${header.shape.join(', ')}) but the pickled array has shape (${arr.shape.join(', ')})`);
+    throw new FileFormatError(
+      `${label}: header says shape (${header.shape.join(', ')}) but the pickled array has shape (${arr.shape.join(', ')})`,
+    );
   }
   return arr;
 }
@@ -172,24 +198,33 @@ function parseHeaderText(text: string, label: string): { dtype: NpDType; shape: 
   try {
     value = new LiteralParser(text).parseAll();
   } catch (e) {
-    if (e instanceof LiteralError) throw new FileFormatError(`${label}: .npy header is not a valid dict literal (${e.message}): ${clip(text)}`);
+    if (e instanceof LiteralError)
+      throw new FileFormatError(`${label}: .npy header is not a valid dict literal (${e.message}): ${clip(text)}`);
     throw e;
   }
   if (!(value instanceof Map)) throw new FileFormatError(`${label}: .npy header is not a dict: ${clip(text)}`);
   const keys = [...value.keys()].sort();
   // numpy refuses headers with missing or extra keys; so do we (an extra key is not something we understand).
   if (keys.join() !== 'descr,fortran_order,shape') {
-    throw new FileFormatError(`${label}: .npy header must have exactly the keys 'descr', 'fortran_order', 'shape' (has ${keys.map((k) => `'${k}'`).join(', ')})`);
+    throw new FileFormatError(
+      `${label}: .npy header must have exactly the keys 'descr', 'fortran_order', 'shape' (has ${keys.map((k) => `'${k}'`).join(', ')})`,
+    );
   }
   const descr = value.get('descr')!;
   const fortran = value.get('fortran_order')!;
   const shape = value.get('shape')!;
-  if (typeof fortran !== 'boolean') throw new FileFormatError(`${label}: .npy header 'fortran_order' is not True/False: ${clip(text)}`);
-  if (!(shape instanceof Tuple) || !shape.items.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+  if (typeof fortran !== 'boolean')
+    throw new FileFormatError(`${label}: .npy header 'fortran_order' is not True/False: ${clip(text)}`);
+  if (
+    !(shape instanceof Tuple) ||
+    !shape.items.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
+  ) {
     throw new FileFormatError(`${label}: .npy header 'shape' is not a tuple of non-negative integers: ${clip(text)}`);
   }
-  if (Array.isArray(descr) || descr instanceof Tuple) throw new FileFormatError(`${label}: structured dtypes are not supported`);
-  if (typeof descr !== 'string') throw new FileFormatError(`${label}: .npy header 'descr' is not a dtype string: ${clip(text)}`);
+  if (Array.isArray(descr) || descr instanceof Tuple)
+    throw new FileFormatError(`${label}: structured dtypes are not supported`);
+  if (typeof descr !== 'string')
+    throw new FileFormatError(`${label}: .npy header 'descr' is not a dtype string: ${clip(text)}`);
   return { dtype: parseDescr(descr, label), shape: shape.items as number[], fortran };
 }
 
@@ -204,7 +239,12 @@ export function parseDescr(descr: string, label = 'array'): NpDType {
   const n = digits === '' ? NaN : Number(digits);
   // '=' is the writer's native order; numpy never writes it, and every machine that matters is little-endian.
   const little = order !== '>';
-  const make = (k: NpDType['kind'], itemsize: number, str: string): NpDType => ({ kind: k, itemsize, littleEndian: little || str.startsWith('|'), str });
+  const make = (k: NpDType['kind'], itemsize: number, str: string): NpDType => ({
+    kind: k,
+    itemsize,
+    littleEndian: little || str.startsWith('|'),
+    str,
+  });
   const ord = little ? '<' : '>';
   switch (kind) {
     case 'f':
@@ -284,7 +324,11 @@ class LiteralParser {
     }
     if (c === "'" || c === '"') return this.string();
     if (c === '-' || (c >= '0' && c <= '9')) return this.integer();
-    for (const [word, v] of [['True', true], ['False', false], ['None', null]] as const) {
+    for (const [word, v] of [
+      ['True', true],
+      ['False', false],
+      ['None', null],
+    ] as const) {
       if (this.s.startsWith(word, this.pos) && !/\w/.test(this.s[this.pos + word.length] ?? '')) {
         this.pos += word.length;
         return v;

@@ -1,7 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { countingSource, dataBytes, elementAt, expectMatches, fixtureBytes, fixtureSource, flatIndex, formatError, manifest, sha256 } from './__fixtures__/npzFixtures.ts';
+import {
+  countingSource,
+  dataBytes,
+  elementAt,
+  expectMatches,
+  fixtureBytes,
+  fixtureSource,
+  flatIndex,
+  formatError,
+  manifest,
+  sha256,
+} from './__fixtures__/npzFixtures.ts';
 import { crc32, isNpy, isZip, openNpz } from './npz.ts';
 import type { NdArray } from './pyvalue.ts';
 import { bytesSource, FileFormatError, ReadCancelled, type ByteSource } from './source.ts';
@@ -51,7 +62,10 @@ function u64(n: number): number[] {
   return [...u32(n % 2 ** 32), ...u32(Math.floor(n / 2 ** 32))];
 }
 
-function buildZip(entries: ZipEntry[], opts: { zip64Cd?: boolean; zip64Eocd?: boolean; comment?: string } = {}): Uint8Array {
+function buildZip(
+  entries: ZipEntry[],
+  opts: { zip64Cd?: boolean; zip64Eocd?: boolean; comment?: string } = {},
+): Uint8Array {
   const out: number[] = [];
   const central: number[] = [];
   for (const e of entries) {
@@ -61,26 +75,69 @@ function buildZip(entries: ZipEntry[], opts: { zip64Cd?: boolean; zip64Eocd?: bo
     const lho = out.length;
     const extra = [...(e.localExtra ?? [])];
     const common = [...u16(e.flags ?? 0x800), ...u16(e.method ?? 0), ...u16(0), ...u16(0x21), ...u32(crc)];
-    out.push(...u32(0x04034b50), ...u16(45), ...common, ...u32(body.length), ...u32(e.data.length), ...u16(name.length), ...u16(extra.length), ...name, ...extra, ...body);
+    out.push(
+      ...u32(0x04034b50),
+      ...u16(45),
+      ...common,
+      ...u32(body.length),
+      ...u32(e.data.length),
+      ...u16(name.length),
+      ...u16(extra.length),
+      ...name,
+      ...extra,
+      ...body,
+    );
     const big = opts.zip64Cd;
     const cdExtra = big ? [...u16(1), ...u16(24), ...u64(e.data.length), ...u64(body.length), ...u64(lho)] : [];
     central.push(
-      ...u32(0x02014b50), ...u16(45), ...u16(45), ...common,
-      ...u32(big ? 0xffffffff : body.length), ...u32(big ? 0xffffffff : e.data.length),
-      ...u16(name.length), ...u16(cdExtra.length), ...u16(0), ...u16(0), ...u16(0), ...u32(0),
-      ...u32(big ? 0xffffffff : lho), ...name, ...cdExtra,
+      ...u32(0x02014b50),
+      ...u16(45),
+      ...u16(45),
+      ...common,
+      ...u32(big ? 0xffffffff : body.length),
+      ...u32(big ? 0xffffffff : e.data.length),
+      ...u16(name.length),
+      ...u16(cdExtra.length),
+      ...u16(0),
+      ...u16(0),
+      ...u16(0),
+      ...u32(0),
+      ...u32(big ? 0xffffffff : lho),
+      ...name,
+      ...cdExtra,
     );
   }
   const cdOffset = out.length;
   out.push(...central);
   if (opts.zip64Eocd) {
     const rec = out.length;
-    out.push(...u32(0x06064b50), ...u64(44), ...u16(45), ...u16(45), ...u32(0), ...u32(0), ...u64(entries.length), ...u64(entries.length), ...u64(central.length), ...u64(cdOffset));
+    out.push(
+      ...u32(0x06064b50),
+      ...u64(44),
+      ...u16(45),
+      ...u16(45),
+      ...u32(0),
+      ...u32(0),
+      ...u64(entries.length),
+      ...u64(entries.length),
+      ...u64(central.length),
+      ...u64(cdOffset),
+    );
     out.push(...u32(0x07064b50), ...u32(0), ...u64(rec), ...u32(1));
   }
   const comment = [...new TextEncoder().encode(opts.comment ?? '')];
   const z = opts.zip64Eocd;
-  out.push(...u32(0x06054b50), ...u16(0), ...u16(0), ...u16(z ? 0xffff : entries.length), ...u16(z ? 0xffff : entries.length), ...u32(z ? 0xffffffff : central.length), ...u32(z ? 0xffffffff : cdOffset), ...u16(comment.length), ...comment);
+  out.push(
+    ...u32(0x06054b50),
+    ...u16(0),
+    ...u16(0),
+    ...u16(z ? 0xffff : entries.length),
+    ...u16(z ? 0xffff : entries.length),
+    ...u32(z ? 0xffffffff : central.length),
+    ...u32(z ? 0xffffffff : cdOffset),
+    ...u16(comment.length),
+    ...comment,
+  );
   return Uint8Array.from(out);
 }
 
@@ -100,7 +157,11 @@ function centralEntries(b: Uint8Array): number[] {
 
 /** A source that claims the whole size but whose reads stop at `cut`, as when a file is cut short underneath. */
 function shortSource(bytes: Uint8Array, cut: number, name = 'short.npz'): ByteSource {
-  return { name, size: bytes.length, read: async (o, l) => bytes.subarray(Math.min(o, cut), Math.max(Math.min(o, cut), Math.min(o + l, cut))) };
+  return {
+    name,
+    size: bytes.length,
+    read: async (o, l) => bytes.subarray(Math.min(o, cut), Math.max(Math.min(o, cut), Math.min(o + l, cut))),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,12 +192,17 @@ describe('openNpz on archives numpy wrote', () => {
     const z = await openNpz(fixtureSource('mmsa_slash.npz'));
     expect((await z.array('train/text.npy')).shape).toEqual([6, 5, 8]);
     expect((await z.array('train/text')).shape).toEqual([6, 5, 8]);
-    expect(await formatError(z.array('train/nope'))).toMatch(/no array 'train\/nope' in the archive \(it has 'train\/text', /);
+    expect(await formatError(z.array('train/nope'))).toMatch(
+      /no array 'train\/nope' in the archive \(it has 'train\/text', /,
+    );
   });
 
   it('keeps both key styles as they are ({split}/{field} and {split}_{field})', async () => {
     expect((await openNpz(fixtureSource('mmsa_slash.npz'))).names.slice(0, 2)).toEqual(['train/text', 'train/audio']);
-    expect((await openNpz(fixtureSource('mmsa_underscore.npz'))).names.slice(0, 2)).toEqual(['train_text', 'train_audio']);
+    expect((await openNpz(fixtureSource('mmsa_underscore.npz'))).names.slice(0, 2)).toEqual([
+      'train_text',
+      'train_audio',
+    ]);
   });
 
   it('stored and deflated archives of the same arrays give the same bytes', async () => {
@@ -183,13 +249,19 @@ describe('openNpz on archives numpy wrote', () => {
     const ac = new AbortController();
     ac.abort();
     await expect(z.array('train/text', { signal: ac.signal })).rejects.toBeInstanceOf(ReadCancelled);
-    await expect(openNpz(fixtureSource('mmsa_compressed.npz'), { signal: ac.signal })).rejects.toBeInstanceOf(ReadCancelled);
+    await expect(openNpz(fixtureSource('mmsa_compressed.npz'), { signal: ac.signal })).rejects.toBeInstanceOf(
+      ReadCancelled,
+    );
   });
 
   it('an abort during inflation stops it with ReadCancelled', async () => {
     const ac = new AbortController();
     const bytes = buildZip([{ name: 'x.npy', data: fixtureBytes('v2.npy'), method: 8 }]);
-    const src: ByteSource = { name: 'x.npz', size: bytes.length, read: async (o, l) => (o > 30 && ac.abort(), bytes.subarray(o, o + l)) };
+    const src: ByteSource = {
+      name: 'x.npz',
+      size: bytes.length,
+      read: async (o, l) => (o > 30 && ac.abort(), bytes.subarray(o, o + l)),
+    };
     const z = await openNpz(src);
     await expect(z.array('x', { signal: ac.signal })).rejects.toBeInstanceOf(ReadCancelled);
   });
@@ -204,7 +276,9 @@ describe.skipIf(!hasPickle)('object arrays in an archive', () => {
   });
 
   it('reads an object array from a deflated entry too', async () => {
-    const z = await openNpz(bytesSource(buildZip([{ name: 'raw_text.npy', data: fixtureBytes('object.npy'), method: 8 }])));
+    const z = await openNpz(
+      bytesSource(buildZip([{ name: 'raw_text.npy', data: fixtureBytes('object.npy'), method: 8 }])),
+    );
     expect((await z.array('raw_text')).data).toEqual(['p', 'q']);
   });
 
@@ -250,28 +324,71 @@ describe('zip structures numpy does not write', () => {
   });
 
   it('lists entries that are not .npy but leaves them out of names; reading one is a clear error', async () => {
-    const z = await openNpz(bytesSource(buildZip([{ name: 'README.txt', data: new TextEncoder().encode('hi') }, { name: 'dir/', data: new Uint8Array(0) }, { name: 'x.npy', data: a }]), 'mixed.npz'));
-    expect(z.entries.map((e) => [e.fileName, e.arrayName])).toEqual([['README.txt', null], ['dir/', null], ['x.npy', 'x']]);
+    const z = await openNpz(
+      bytesSource(
+        buildZip([
+          { name: 'README.txt', data: new TextEncoder().encode('hi') },
+          { name: 'dir/', data: new Uint8Array(0) },
+          { name: 'x.npy', data: a },
+        ]),
+        'mixed.npz',
+      ),
+    );
+    expect(z.entries.map((e) => [e.fileName, e.arrayName])).toEqual([
+      ['README.txt', null],
+      ['dir/', null],
+      ['x.npy', 'x'],
+    ]);
     expect(z.names).toEqual(['x']);
     expect(await formatError(z.array('README.txt'))).toMatch(/entry 'README\.txt' is not a \.npy array/);
   });
 
   it('a .npy-named entry that is not a .npy is a FileFormatError', async () => {
-    const z = await openNpz(bytesSource(buildZip([{ name: 'x.npy', data: new TextEncoder().encode('not numpy') }, { name: 'y.npy', data: new TextEncoder().encode('not numpy'), method: 8 }])));
+    const z = await openNpz(
+      bytesSource(
+        buildZip([
+          { name: 'x.npy', data: new TextEncoder().encode('not numpy') },
+          { name: 'y.npy', data: new TextEncoder().encode('not numpy'), method: 8 },
+        ]),
+      ),
+    );
     expect(await formatError(z.array('x'))).toMatch(/not a \.npy array/);
     expect(await formatError(z.array('y'))).toMatch(/not a \.npy array/);
   });
 
   it('names other compression methods and refuses encryption', async () => {
-    const z = await openNpz(bytesSource(buildZip([{ name: 'bz.npy', data: a, method: 12 }, { name: 'lz.npy', data: a, method: 14 }, { name: 'm77.npy', data: a, method: 77 }, { name: 'enc.npy', data: a, flags: 1 }]), 'odd.npz'));
-    expect(await formatError(z.array('bz'))).toMatch(/odd\.npz: 'bz' is compressed with bzip2 \(method 12\); only stored/);
+    const z = await openNpz(
+      bytesSource(
+        buildZip([
+          { name: 'bz.npy', data: a, method: 12 },
+          { name: 'lz.npy', data: a, method: 14 },
+          { name: 'm77.npy', data: a, method: 77 },
+          { name: 'enc.npy', data: a, flags: 1 },
+        ]),
+        'odd.npz',
+      ),
+    );
+    expect(await formatError(z.array('bz'))).toMatch(
+      /odd\.npz: 'bz' is compressed with bzip2 \(method 12\); only stored/,
+    );
     expect(await formatError(z.array('lz'))).toMatch(/LZMA \(method 14\)/);
     expect(await formatError(z.array('m77'))).toMatch(/method 77/);
     expect(await formatError(z.header('enc'))).toMatch(/encrypted/);
   });
 
   it('refuses two entries with the same name', async () => {
-    expect(await formatError(openNpz(bytesSource(buildZip([{ name: 'x.npy', data: a }, { name: 'x.npy', data: b }]))))).toMatch(/two entries named 'x\.npy'/);
+    expect(
+      await formatError(
+        openNpz(
+          bytesSource(
+            buildZip([
+              { name: 'x.npy', data: a },
+              { name: 'x.npy', data: b },
+            ]),
+          ),
+        ),
+      ),
+    ).toMatch(/two entries named 'x\.npy'/);
   });
 
   it('decodes code page 437 names when the UTF-8 flag is off', async () => {
@@ -289,7 +406,12 @@ describe('zip structures numpy does not write', () => {
 
 describe('damaged and forged archives', () => {
   it('non-zip input is "not a .npz (zip) archive"', async () => {
-    for (const bytes of [new Uint8Array(0), new TextEncoder().encode('hello world, not a zip'), fixtureBytes('single.npy'), new Uint8Array([0x50, 0x4b])]) {
+    for (const bytes of [
+      new Uint8Array(0),
+      new TextEncoder().encode('hello world, not a zip'),
+      fixtureBytes('single.npy'),
+      new Uint8Array([0x50, 0x4b]),
+    ]) {
       expect(await formatError(openNpz(bytesSource(bytes, 'x.npz')))).toMatch(/x\.npz: not a \.npz \(zip\) archive/);
     }
   });
@@ -302,33 +424,41 @@ describe('damaged and forged archives', () => {
     expect(isZip(new Uint8Array([0x50, 0x4b, 3]))).toBe(false);
   });
 
-  it.each(['mmsa_slash.npz', 'mmsa_compressed.npz'])('%s truncated at many points: always FileFormatError', async (file) => {
-    const bytes = fixtureBytes(file);
-    const cuts = new Set<number>();
-    for (let c = 0; c < bytes.length; c += 29) cuts.add(c);
-    for (let c = Math.max(0, bytes.length - 200); c < bytes.length; c++) cuts.add(c); // every cut through the directory
-    for (const cut of cuts) {
-      // A file that really is shorter…
-      expect(await outcome(readAll(bytesSource(bytes.slice(0, cut), file))), `cut at ${cut}`).toBe('format');
-      // …and one whose reads come up short (the directory is intact, the data is not).
-      const r = await outcome(readAll(shortSource(bytes, cut, file)));
-      if (file === 'mmsa_compressed.npz') expect(r, `short reads from ${cut}`).toBe('format');
-    }
-  }, 60_000);
-
-  it.each(['mmsa_slash.npz', 'mmsa_compressed.npz', 'dtypes.npz'])('%s with a byte changed at many points: works or FileFormatError', async (file) => {
-    const bytes = fixtureBytes(file);
-    const step = Math.max(1, Math.floor(bytes.length / 300));
-    let failures = 0;
-    for (let p = 0; p < bytes.length; p += step) {
-      for (const x of [0xff, 0x01]) {
-        const b = bytes.slice();
-        b[p] ^= x;
-        if ((await outcome(readAll(bytesSource(b, file)))) === 'format') failures++;
+  it.each(['mmsa_slash.npz', 'mmsa_compressed.npz'])(
+    '%s truncated at many points: always FileFormatError',
+    async (file) => {
+      const bytes = fixtureBytes(file);
+      const cuts = new Set<number>();
+      for (let c = 0; c < bytes.length; c += 29) cuts.add(c);
+      for (let c = Math.max(0, bytes.length - 200); c < bytes.length; c++) cuts.add(c); // every cut through the directory
+      for (const cut of cuts) {
+        // A file that really is shorter…
+        expect(await outcome(readAll(bytesSource(bytes.slice(0, cut), file))), `cut at ${cut}`).toBe('format');
+        // …and one whose reads come up short (the directory is intact, the data is not).
+        const r = await outcome(readAll(shortSource(bytes, cut, file)));
+        if (file === 'mmsa_compressed.npz') expect(r, `short reads from ${cut}`).toBe('format');
       }
-    }
-    expect(failures).toBeGreaterThan(0);
-  }, 60_000);
+    },
+    60_000,
+  );
+
+  it.each(['mmsa_slash.npz', 'mmsa_compressed.npz', 'dtypes.npz'])(
+    '%s with a byte changed at many points: works or FileFormatError',
+    async (file) => {
+      const bytes = fixtureBytes(file);
+      const step = Math.max(1, Math.floor(bytes.length / 300));
+      let failures = 0;
+      for (let p = 0; p < bytes.length; p += step) {
+        for (const x of [0xff, 0x01]) {
+          const b = bytes.slice();
+          b[p] ^= x;
+          if ((await outcome(readAll(bytesSource(b, file)))) === 'format') failures++;
+        }
+      }
+      expect(failures).toBeGreaterThan(0);
+    },
+    60_000,
+  );
 
   it('a forged uncompressed size is refused before allocating (deflate cannot expand that much)', async () => {
     const bytes = fixtureBytes('mmsa_compressed.npz');
@@ -337,7 +467,9 @@ describe('damaged and forged archives', () => {
     v.setUint32(cd + 24, 0xfffffff0, true);
     const t0 = performance.now();
     const z = await openNpz(bytesSource(bytes, 'forged.npz'));
-    expect(await formatError(z.array('train/text'))).toMatch(/declares 4294967280 bytes uncompressed from only \d+ compressed bytes/);
+    expect(await formatError(z.array('train/text'))).toMatch(
+      /declares 4294967280 bytes uncompressed from only \d+ compressed bytes/,
+    );
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 
@@ -364,13 +496,17 @@ describe('damaged and forged archives', () => {
     let v = new DataView(bytes.buffer, bytes.byteOffset);
     v.setUint32(cd + 20, 0x7ffffff0, true);
     v.setUint32(cd + 24, 0x7ffffff0, true);
-    expect(await formatError((await openNpz(bytesSource(bytes))).array('train/text'))).toMatch(/needs 2147483632 bytes but the file has \d+/);
+    expect(await formatError((await openNpz(bytesSource(bytes))).array('train/text'))).toMatch(
+      /needs 2147483632 bytes but the file has \d+/,
+    );
 
     bytes = fixtureBytes('mmsa_slash.npz');
     cd = centralEntries(bytes)[1];
     v = new DataView(bytes.buffer, bytes.byteOffset);
     v.setUint32(cd + 42, 3, true); // local header offset points into the middle of an entry
-    expect(await formatError((await openNpz(bytesSource(bytes))).array('train/audio'))).toMatch(/no local file header at offset 3/);
+    expect(await formatError((await openNpz(bytesSource(bytes))).array('train/audio'))).toMatch(
+      /no local file header at offset 3/,
+    );
 
     bytes = fixtureBytes('mmsa_slash.npz');
     v = new DataView(bytes.buffer, bytes.byteOffset);
@@ -384,16 +520,27 @@ describe('damaged and forged archives', () => {
     const at = text.indexOf("'shape': (6, 5, 8)");
     expect(at).toBeGreaterThan(0);
     bytes.set(new TextEncoder().encode("'shape': (9, 5, 8)"), at);
-    expect(await formatError((await openNpz(bytesSource(bytes, 'f.npz'))).array('train/text'))).toMatch(/'train\/text': shape \(9, 5, 8\) of <f4 needs 1440 bytes of data but only 960 bytes follow/);
+    expect(await formatError((await openNpz(bytesSource(bytes, 'f.npz'))).array('train/text'))).toMatch(
+      /'train\/text': shape \(9, 5, 8\) of <f4 needs 1440 bytes of data but only 960 bytes follow/,
+    );
   });
 });
 
 describe.skipIf(!hasMosi)('the real MOSI features (../shared/data)', () => {
-  it('reads every entry of mosi_declare_features.npz with numpy\'s values', async () => {
+  it("reads every entry of mosi_declare_features.npz with numpy's values", async () => {
     const bytes = new Uint8Array(readFileSync(MOSI));
     const src = bytesSource(bytes, 'mosi_declare_features.npz');
     const z = await openNpz(src);
-    expect(z.names).toEqual(['segment_id', 'text', 'audio', 'video', 'sentiment', 'binary', 'std_split', 'declare_split']);
+    expect(z.names).toEqual([
+      'segment_id',
+      'text',
+      'audio',
+      'video',
+      'sentiment',
+      'binary',
+      'std_split',
+      'declare_split',
+    ]);
     expect(z.entries.every((e) => e.method === 8)).toBe(true);
     const shapes: Record<string, [string, number[]]> = {
       segment_id: ['<U14', [2199]],
@@ -420,7 +567,7 @@ describe.skipIf(!hasMosi)('the real MOSI features (../shared/data)', () => {
     expect(at('text', 0, 0)).toBe(-0.5717840194702148);
     expect(at('text', 1000, 50)).toBe(-0.10933800041675568);
     expect(at('text', 2198, 99)).toBe(0.012288900092244148);
-    expect(at('audio', 0, 0)).toBe(Math.fround(211.09)) // 211.08999633789062, float32;
+    expect(at('audio', 0, 0)).toBe(Math.fround(211.09)); // 211.08999633789062, float32;
     expect(at('audio', 2198, 72)).toBe(-0.010879999957978725);
     expect(at('video', 0, 1)).toBe(1.3862799406051636);
     expect(at('sentiment', 0)).toBe(2.4000000953674316);
@@ -428,7 +575,8 @@ describe.skipIf(!hasMosi)('the real MOSI features (../shared/data)', () => {
     expect([0, 1, 2, 3, 4].map((i) => at('binary', i))).toEqual([1, 0, 0, 0, 1]);
     expect(at('segment_id', 0)).toBe('03bSnISJMiM_1');
     expect(at('segment_id', 2198)).toBe('zhpQhgha_KU_35');
-    const count = (name: string, value: string) => Array.from({ length: 2199 }, (_, i) => at(name, i)).filter((x) => x === value).length;
+    const count = (name: string, value: string) =>
+      Array.from({ length: 2199 }, (_, i) => at(name, i)).filter((x) => x === value).length;
     expect(count('std_split', 'train')).toBe(1284);
     expect(count('declare_split', 'train')).toBe(1447);
     expect(Array.from({ length: 2199 }, (_, i) => at('binary', i) as number).reduce((s, x) => s + x, 0)).toBe(1176);

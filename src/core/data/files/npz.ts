@@ -127,7 +127,8 @@ export async function openNpz(src: ByteSource, opts: { signal?: AbortSignal } = 
   for (const e of entries) {
     if (e.arrayName === null) continue;
     // Python's zipfile would silently keep the last of two equal names; which array was meant is unclear.
-    if (byName.has(e.arrayName)) throw new FileFormatError(`${file}: the archive holds two entries named '${e.fileName}'`);
+    if (byName.has(e.arrayName))
+      throw new FileFormatError(`${file}: the archive holds two entries named '${e.fileName}'`);
     byName.set(e.arrayName, e);
   }
 
@@ -135,8 +136,11 @@ export async function openNpz(src: ByteSource, opts: { signal?: AbortSignal } = 
     const key = name.endsWith('.npy') ? name.slice(0, -4) : name;
     const entry = byName.get(key);
     if (entry) return entry;
-    if (entries.some((e) => e.fileName === name)) throw new FileFormatError(`${file}: entry '${name}' is not a .npy array`);
-    throw new FileFormatError(`${file}: no array '${key}' in the archive (it has ${[...byName.keys()].map((n) => `'${n}'`).join(', ') || 'none'})`);
+    if (entries.some((e) => e.fileName === name))
+      throw new FileFormatError(`${file}: entry '${name}' is not a .npy array`);
+    throw new FileFormatError(
+      `${file}: no array '${key}' in the archive (it has ${[...byName.keys()].map((n) => `'${n}'`).join(', ') || 'none'})`,
+    );
   };
   return {
     entries,
@@ -165,7 +169,10 @@ async function findEocd(src: ByteSource): Promise<Eocd> {
   const tailLen = Math.min(src.size, MAX_COMMENT + EOCD_SIZE);
   const tailStart = src.size - tailLen;
   const tail = await src.read(tailStart, tailLen);
-  if (tail.length < tailLen) throw new FileFormatError(`${file}: could not read the end of the file (expected ${tailLen} bytes, found ${tail.length})`);
+  if (tail.length < tailLen)
+    throw new FileFormatError(
+      `${file}: could not read the end of the file (expected ${tailLen} bytes, found ${tail.length})`,
+    );
   const v = view(tail);
   for (let i = tail.length - EOCD_SIZE; i >= 0; i--) {
     if (v.getUint32(i, true) !== SIG_EOCD) continue;
@@ -181,7 +188,9 @@ async function findEocd(src: ByteSource): Promise<Eocd> {
       cdOffset: v.getUint32(i + 16, true),
     };
   }
-  throw new FileFormatError(`${file}: not a complete .npz (zip) archive: its end-of-central-directory record is missing (file truncated?)`);
+  throw new FileFormatError(
+    `${file}: not a complete .npz (zip) archive: its end-of-central-directory record is missing (file truncated?)`,
+  );
 }
 
 interface DirLocation {
@@ -206,10 +215,14 @@ async function readDirectoryLocation(src: ByteSource, eocd: Eocd): Promise<DirLo
     if (loc.length === ZIP64_LOCATOR_SIZE && lv.getUint32(0, true) === SIG_ZIP64_LOCATOR) {
       const recOffset = u64(lv, 8, file);
       const recLimit = eocd.pos - ZIP64_LOCATOR_SIZE;
-      if (recOffset + ZIP64_EOCD_MIN > recLimit) throw new FileFormatError(`${file}: damaged zip64 locator (record offset ${recOffset} is past the end of the archive)`);
+      if (recOffset + ZIP64_EOCD_MIN > recLimit)
+        throw new FileFormatError(
+          `${file}: damaged zip64 locator (record offset ${recOffset} is past the end of the archive)`,
+        );
       const rec = await src.read(recOffset, ZIP64_EOCD_MIN);
       const rv = view(rec);
-      if (rec.length < ZIP64_EOCD_MIN || rv.getUint32(0, true) !== SIG_ZIP64_EOCD) throw new FileFormatError(`${file}: damaged zip64 end-of-central-directory record at offset ${recOffset}`);
+      if (rec.length < ZIP64_EOCD_MIN || rv.getUint32(0, true) !== SIG_ZIP64_EOCD)
+        throw new FileFormatError(`${file}: damaged zip64 end-of-central-directory record at offset ${recOffset}`);
       disk = rv.getUint32(16, true);
       cdDisk = rv.getUint32(20, true);
       entriesOnDisk = u64(rv, 24, file);
@@ -219,11 +232,17 @@ async function readDirectoryLocation(src: ByteSource, eocd: Eocd): Promise<DirLo
       limit = recOffset;
     }
   }
-  if (disk !== 0 || cdDisk !== 0 || entriesOnDisk !== entries) throw new FileFormatError(`${file}: multi-part (spanned) zip archives are not supported`);
+  if (disk !== 0 || cdDisk !== 0 || entriesOnDisk !== entries)
+    throw new FileFormatError(`${file}: multi-part (spanned) zip archives are not supported`);
   if (cdOffset + cdSize > limit) {
-    throw new FileFormatError(`${file}: central directory (offset ${cdOffset}, ${cdSize} bytes) runs past its end at ${limit} (file truncated or damaged)`);
+    throw new FileFormatError(
+      `${file}: central directory (offset ${cdOffset}, ${cdSize} bytes) runs past its end at ${limit} (file truncated or damaged)`,
+    );
   }
-  if (entries * CENTRAL_MIN > cdSize) throw new FileFormatError(`${file}: central directory of ${cdSize} bytes cannot hold ${entries} entries (damaged archive)`);
+  if (entries * CENTRAL_MIN > cdSize)
+    throw new FileFormatError(
+      `${file}: central directory of ${cdSize} bytes cannot hold ${entries} entries (damaged archive)`,
+    );
   return { entries, cdOffset, cdSize, limit };
 }
 
@@ -231,12 +250,16 @@ async function readDirectoryLocation(src: ByteSource, eocd: Eocd): Promise<DirLo
 async function readCentralDirectory(src: ByteSource, dir: DirLocation): Promise<NpzEntry[]> {
   const file = src.name;
   const cd = await src.read(dir.cdOffset, dir.cdSize);
-  if (cd.length < dir.cdSize) throw new FileFormatError(`${file}: central directory is cut short (expected ${dir.cdSize} bytes, found ${cd.length})`);
+  if (cd.length < dir.cdSize)
+    throw new FileFormatError(
+      `${file}: central directory is cut short (expected ${dir.cdSize} bytes, found ${cd.length})`,
+    );
   const v = view(cd);
   const entries: NpzEntry[] = [];
   let p = 0;
   for (let k = 0; k < dir.entries; k++) {
-    const bad = (why: string) => new FileFormatError(`${file}: damaged central directory entry ${k + 1} of ${dir.entries} (${why})`);
+    const bad = (why: string) =>
+      new FileFormatError(`${file}: damaged central directory entry ${k + 1} of ${dir.entries} (${why})`);
     if (p + CENTRAL_MIN > cd.length) throw bad('runs past the directory');
     if (v.getUint32(p, true) !== SIG_CENTRAL) throw bad('bad signature');
     const flags = v.getUint16(p + 8, true);
@@ -256,7 +279,7 @@ async function readCentralDirectory(src: ByteSource, dir: DirLocation): Promise<
     const fileName = decodeName(cd.subarray(nameStart, extraStart), (flags & 0x800) !== 0);
 
     // Zip64 extra field: the 64-bit values, in this order, of exactly the fields saturated above.
-    for (let q = extraStart; q + 4 <= extraStart + extraLen; ) {
+    for (let q = extraStart; q + 4 <= extraStart + extraLen;) {
       const id = v.getUint16(q, true);
       const size = v.getUint16(q + 2, true);
       const body = q + 4;
@@ -280,7 +303,8 @@ async function readCentralDirectory(src: ByteSource, dir: DirLocation): Promise<
       q = body + size;
     }
     if (diskStart !== 0) throw new FileFormatError(`${file}: multi-part (spanned) zip archives are not supported`);
-    if (localHeaderOffset + LOCAL_MIN > dir.cdOffset) throw bad(`'${fileName}' starts at ${localHeaderOffset}, inside or after the directory`);
+    if (localHeaderOffset + LOCAL_MIN > dir.cdOffset)
+      throw bad(`'${fileName}' starts at ${localHeaderOffset}, inside or after the directory`);
 
     const isDir = fileName.endsWith('/');
     const arrayName = !isDir && fileName.endsWith('.npy') ? fileName.slice(0, -4) : null;
@@ -297,11 +321,17 @@ async function readCentralDirectory(src: ByteSource, dir: DirLocation): Promise<
 async function locateEntry(src: ByteSource, entry: NpzEntry, label: string): Promise<number> {
   if (entry.flags & 0x41) throw new FileFormatError(`${label} is encrypted; encrypted archives are not supported`);
   if (entry.method !== 0 && entry.method !== 8) {
-    const what = METHOD_NAMES[entry.method] ? `${METHOD_NAMES[entry.method]} (method ${entry.method})` : `method ${entry.method}`;
-    throw new FileFormatError(`${label} is compressed with ${what}; only stored (np.savez) and deflate (np.savez_compressed) are supported`);
+    const what = METHOD_NAMES[entry.method]
+      ? `${METHOD_NAMES[entry.method]} (method ${entry.method})`
+      : `method ${entry.method}`;
+    throw new FileFormatError(
+      `${label} is compressed with ${what}; only stored (np.savez) and deflate (np.savez_compressed) are supported`,
+    );
   }
   if (entry.method === 0 && entry.compressedSize !== entry.uncompressedSize) {
-    throw new FileFormatError(`${label}: stored entry with different sizes (${entry.compressedSize} vs ${entry.uncompressedSize}); damaged archive`);
+    throw new FileFormatError(
+      `${label}: stored entry with different sizes (${entry.compressedSize} vs ${entry.uncompressedSize}); damaged archive`,
+    );
   }
   // The local header repeats name and extra field with lengths of its own; they decide where the data starts.
   const lh = await src.read(entry.localHeaderOffset, LOCAL_MIN);
@@ -312,12 +342,19 @@ async function locateEntry(src: ByteSource, entry: NpzEntry, label: string): Pro
   const dataOffset = entry.localHeaderOffset + LOCAL_MIN + lv.getUint16(26, true) + lv.getUint16(28, true);
   const found = Math.max(0, src.size - dataOffset);
   if (entry.compressedSize > found) {
-    throw new FileFormatError(`${label}: entry data needs ${entry.compressedSize} bytes but the file has ${found} after offset ${dataOffset} (file truncated or damaged)`);
+    throw new FileFormatError(
+      `${label}: entry data needs ${entry.compressedSize} bytes but the file has ${found} after offset ${dataOffset} (file truncated or damaged)`,
+    );
   }
   return dataOffset;
 }
 
-async function readEntry(src: ByteSource, entry: NpzEntry, signal?: AbortSignal, onProgress?: (n: number) => void): Promise<NdArray> {
+async function readEntry(
+  src: ByteSource,
+  entry: NpzEntry,
+  signal?: AbortSignal,
+  onProgress?: (n: number) => void,
+): Promise<NdArray> {
   checkSignal(signal);
   const label = `${src.name}: '${entry.arrayName}'`;
   const dataOffset = await locateEntry(src, entry, label);
@@ -361,21 +398,35 @@ function headerSpan(b: Uint8Array): number {
  * Inflates one deflated entry into a buffer of exactly its declared size, checking its CRC-32; or,
  * with take < the declared size, just its first `take` bytes (no CRC then: the rest is never seen).
  */
-async function inflateEntry(src: ByteSource, entry: NpzEntry, dataOffset: number, label: string, take: number, signal?: AbortSignal, onProgress?: (n: number) => void): Promise<Uint8Array> {
+async function inflateEntry(
+  src: ByteSource,
+  entry: NpzEntry,
+  dataOffset: number,
+  label: string,
+  take: number,
+  signal?: AbortSignal,
+  onProgress?: (n: number) => void,
+): Promise<Uint8Array> {
   const want = entry.uncompressedSize;
   const whole = take >= want;
   const have = entry.compressedSize;
   if (want > MAX_INFLATED_BYTES) {
-    throw new FileFormatError(`${label}: ${want} bytes uncompressed is too big to inflate in memory (limit ${MAX_INFLATED_BYTES}); save it with np.savez (uncompressed) instead`);
+    throw new FileFormatError(
+      `${label}: ${want} bytes uncompressed is too big to inflate in memory (limit ${MAX_INFLATED_BYTES}); save it with np.savez (uncompressed) instead`,
+    );
   }
   if (want > have * MAX_DEFLATE_RATIO + 1024) {
-    throw new FileFormatError(`${label}: declares ${want} bytes uncompressed from only ${have} compressed bytes, which deflate cannot produce (damaged archive)`);
+    throw new FileFormatError(
+      `${label}: declares ${want} bytes uncompressed from only ${have} compressed bytes, which deflate cannot produce (damaged archive)`,
+    );
   }
   let out: Uint8Array;
   try {
     out = new Uint8Array(whole ? want : take);
   } catch {
-    throw new FileFormatError(`${label}: not enough memory to inflate ${want} bytes; save it with np.savez (uncompressed) instead`);
+    throw new FileFormatError(
+      `${label}: not enough memory to inflate ${want} bytes; save it with np.savez (uncompressed) instead`,
+    );
   }
 
   // The compressed bytes, fed one chunk at a time; errors raised here travel down the pipe to the reader.
@@ -390,7 +441,10 @@ async function inflateEntry(src: ByteSource, entry: NpzEntry, dataOffset: number
         }
         const n = Math.min(INFLATE_CHUNK, have - pos);
         const chunk = await src.read(dataOffset + pos, n);
-        if (chunk.length < n) throw new FileFormatError(`${label}: file ends inside the compressed data (expected ${have} bytes, found ${pos + chunk.length})`);
+        if (chunk.length < n)
+          throw new FileFormatError(
+            `${label}: file ends inside the compressed data (expected ${have} bytes, found ${pos + chunk.length})`,
+          );
         // Copy: a source may reuse its buffer, while the decompressor holds the chunk a while.
         ctrl.enqueue(chunk.slice());
         pos += n;
@@ -405,7 +459,10 @@ async function inflateEntry(src: ByteSource, entry: NpzEntry, dataOffset: number
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (filled + value.length > want) throw new FileFormatError(`${label}: inflates to more than the ${want} bytes its header declares (damaged archive)`);
+      if (filled + value.length > want)
+        throw new FileFormatError(
+          `${label}: inflates to more than the ${want} bytes its header declares (damaged archive)`,
+        );
       if (!whole) {
         out.set(value.subarray(0, take - filled), filled);
         filled = Math.min(take, filled + value.length);
@@ -425,7 +482,10 @@ async function inflateEntry(src: ByteSource, entry: NpzEntry, dataOffset: number
     // The decompressor's own errors (TypeError in browsers and Node) mean bad deflate data.
     throw new FileFormatError(`${label}: compressed data is damaged (${e instanceof Error ? e.message : String(e)})`);
   }
-  if (filled !== out.length) throw new FileFormatError(`${label}: inflates to ${filled} bytes, but its header declares ${want} (damaged archive)`);
+  if (filled !== out.length)
+    throw new FileFormatError(
+      `${label}: inflates to ${filled} bytes, but its header declares ${want} (damaged archive)`,
+    );
   const crc = crc32(out);
   if (crc !== entry.crc32) throw new FileFormatError(`${label}: CRC-32 mismatch after inflating (damaged archive)`);
   return out;

@@ -12,7 +12,8 @@ describe('readPickle fuzz', () => {
     const counts = new Map<Outcome, number>();
     const mem0 = process.memoryUsage();
     let slowest = 0;
-    let peakRss = 0, peakAb = 0;
+    let peakRss = 0,
+      peakAb = 0;
     for (let i = 0; i < 1500; i++) {
       const src = corpus[Math.floor(rnd() * corpus.length)];
       const { bytes, how } = mutate(src.bytes, rnd);
@@ -39,7 +40,8 @@ describe('readPickle fuzz', () => {
   });
 
   it('the PRNG and mutator are deterministic', () => {
-    const a = mulberry32(5), b = mulberry32(5);
+    const a = mulberry32(5),
+      b = mulberry32(5);
     const x = Uint8Array.from({ length: 100 }, (_, i) => i);
     expect(mutate(x, a)).toEqual(mutate(x, b));
     expect(mulberry32(1)()).not.toBe(mulberry32(2)());

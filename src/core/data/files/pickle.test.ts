@@ -89,15 +89,26 @@ function elements(bytes: Uint8Array, a: NdArray, count: number): unknown[] {
       if (itemsize === 8) out.push(jsonNum(v.getFloat64(o, le)));
       else if (itemsize === 4) out.push(jsonNum(v.getFloat32(o, le)));
       else {
-        const h = v.getUint16(o, le), e = (h >> 10) & 31, f = h & 1023, s = h >> 15 ? -1 : 1;
-        out.push(jsonNum(e === 0 ? s * f * 2 ** -24 : e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * 2 ** (e - 15)));
+        const h = v.getUint16(o, le),
+          e = (h >> 10) & 31,
+          f = h & 1023,
+          s = h >> 15 ? -1 : 1;
+        out.push(
+          jsonNum(
+            e === 0 ? s * f * 2 ** -24 : e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * 2 ** (e - 15),
+          ),
+        );
       }
     } else if (kind === 'i' || kind === 'u') {
       const big = kind === 'i' ? v.getBigInt64.bind(v) : v.getBigUint64.bind(v);
-      const x = itemsize === 8 ? big(o, le)
-        : itemsize === 4 ? BigInt(kind === 'i' ? v.getInt32(o, le) : v.getUint32(o, le))
-          : itemsize === 2 ? BigInt(kind === 'i' ? v.getInt16(o, le) : v.getUint16(o, le))
-            : BigInt(kind === 'i' ? v.getInt8(o) : v.getUint8(o));
+      const x =
+        itemsize === 8
+          ? big(o, le)
+          : itemsize === 4
+            ? BigInt(kind === 'i' ? v.getInt32(o, le) : v.getUint32(o, le))
+            : itemsize === 2
+              ? BigInt(kind === 'i' ? v.getInt16(o, le) : v.getUint16(o, le))
+              : BigInt(kind === 'i' ? v.getInt8(o) : v.getUint8(o));
       out.push(jsonNum(x));
     } else if (kind === 'b') out.push(bytes[o] !== 0);
     else if (kind === 'U') {
@@ -113,12 +124,12 @@ function elements(bytes: Uint8Array, a: NdArray, count: number): unknown[] {
   return out;
 }
 
-
 /** Compares a value read by the reader with the tagged JSON Python wrote (see manifest 'about'). */
 function match(file: Uint8Array, actual: PyValue, exp: unknown, path: string): void {
   const at = `at ${path || '<top>'}`;
   if (exp === null || typeof exp === 'boolean' || typeof exp === 'string') return void expect(actual, at).toBe(exp);
-  if (typeof exp === 'number') return void expect(Object.is(actual, exp), `${at}: ${String(actual)} vs ${exp}`).toBe(true);
+  if (typeof exp === 'number')
+    return void expect(Object.is(actual, exp), `${at}: ${String(actual)} vs ${exp}`).toBe(true);
   if (Array.isArray(exp)) {
     expect(Array.isArray(actual), `${at} is a list`).toBe(true);
     const a = actual as PyValue[];
@@ -150,13 +161,26 @@ function match(file: Uint8Array, actual: PyValue, exp: unknown, path: string): v
     return void expect([...(actual as Set<unknown>)].sort(), at).toEqual([...(e.set as unknown[])].sort());
   }
   if ('npscalar' in e) {
-    const s = actual as NpScalar, x = e.npscalar as { dtype: string; value: unknown };
+    const s = actual as NpScalar,
+      x = e.npscalar as { dtype: string; value: unknown };
     expect(s.kind, at).toBe('npscalar');
     expect(s.dtype.str, at).toBe(x.dtype);
-    return void expect(typeof s.value === 'number' || typeof s.value === 'bigint' ? jsonNum(s.value) : s.value, at).toEqual(x.value);
+    return void expect(
+      typeof s.value === 'number' || typeof s.value === 'bigint' ? jsonNum(s.value) : s.value,
+      at,
+    ).toEqual(x.value);
   }
   if ('ndarray' in e) {
-    const a = actual as NdArray, x = e.ndarray as { dtype: string; shape: number[]; fortran: boolean; nbytes?: number; sha256?: string; values?: unknown[]; head?: unknown[] };
+    const a = actual as NdArray,
+      x = e.ndarray as {
+        dtype: string;
+        shape: number[];
+        fortran: boolean;
+        nbytes?: number;
+        sha256?: string;
+        values?: unknown[];
+        head?: unknown[];
+      };
     expect(a.kind, at).toBe('ndarray');
     expect(a.dtype.str, `${at} dtype`).toBe(x.dtype);
     expect(a.shape, `${at} shape`).toEqual(x.shape);
@@ -172,10 +196,13 @@ function match(file: Uint8Array, actual: PyValue, exp: unknown, path: string): v
   throw new Error(`unknown expectation ${JSON.stringify(exp).slice(0, 80)} ${at}`);
 }
 
-const get = (v: PyValue, ...keys: string[]): PyValue => keys.reduce((x, k) => (x as Map<string, PyValue>).get(k) as PyValue, v);
+const get = (v: PyValue, ...keys: string[]): PyValue =>
+  keys.reduce((x, k) => (x as Map<string, PyValue>).get(k) as PyValue, v);
 /** The manifest expectation under dict keys. */
 function expected(exp: unknown, ...keys: string[]): { ndarray: { sha256: string } } {
-  return keys.reduce((x, k) => (x as { dict: [string, unknown][] }).dict.find(([key]) => key === k)![1], exp) as { ndarray: { sha256: string } };
+  return keys.reduce((x, k) => (x as { dict: [string, unknown][] }).dict.find(([key]) => key === k)![1], exp) as {
+    ndarray: { sha256: string };
+  };
 }
 const keyJson = (k: unknown): unknown => (typeof k === 'number' || typeof k === 'bigint' ? jsonNum(k) : k);
 
@@ -183,7 +210,12 @@ describe('readPickle: fixtures written by Python', () => {
   const good = entries.filter((e) => e.expect !== undefined);
   it('the manifest lists the fixtures (both numpy majors, protocols 0/2/4/5)', () => {
     expect(good.length).toBeGreaterThanOrEqual(25);
-    for (const tag of ['np1', 'np2']) for (const p of [0, 2, 4, 5]) expect(good.some((e) => e.name.includes(tag) && e.protocol === p), `${tag} p${p}`).toBe(true);
+    for (const tag of ['np1', 'np2'])
+      for (const p of [0, 2, 4, 5])
+        expect(
+          good.some((e) => e.name.includes(tag) && e.protocol === p),
+          `${tag} p${p}`,
+        ).toBe(true);
   });
 
   it.each(good.map((e) => [e.name, e] as const))('%s reads as Python loads it', async (name, e) => {
@@ -192,10 +224,12 @@ describe('readPickle: fixtures written by Python', () => {
   });
 
   it('numpy 1.x and 2.x spellings read to the same arrays', async () => {
-    const one = await load('mmsa_aligned_p4_np1.pkl'), two = await load('mmsa_aligned_p4_np2.pkl');
+    const one = await load('mmsa_aligned_p4_np1.pkl'),
+      two = await load('mmsa_aligned_p4_np2.pkl');
     expect(Buffer.from(one.bytes).includes('numpy.core.multiarray')).toBe(true);
     expect(Buffer.from(two.bytes).includes('numpy._core.multiarray')).toBe(true);
-    const a = get(one.value, 'valid', 'vision') as NdArray, b = get(two.value, 'valid', 'vision') as NdArray;
+    const a = get(one.value, 'valid', 'vision') as NdArray,
+      b = get(two.value, 'valid', 'vision') as NdArray;
     expect(a.shape).toEqual([4, 5, 5]);
     expect(hex(a.data as Uint8Array)).toBe(hex(b.data as Uint8Array));
   });
@@ -219,11 +253,14 @@ describe('readPickle: fixtures written by Python', () => {
   });
 
   it('protocol 2 array bytes come through _codecs.encode and equal the protocol 4 ones', async () => {
-    const p2 = await load('mmsa_aligned_p2_np2.pkl'), p4 = await load('mmsa_aligned_p4_np2.pkl');
+    const p2 = await load('mmsa_aligned_p2_np2.pkl'),
+      p4 = await load('mmsa_aligned_p4_np2.pkl');
     expect(Buffer.from(p2.bytes).includes('_codecs')).toBe(true);
     for (const split of ['train', 'valid', 'test']) {
       for (const f of ['text', 'audio', 'vision', 'regression_labels']) {
-        expect(hex((get(p2.value, split, f) as NdArray).data as Uint8Array), `${split}/${f}`).toBe(hex((get(p4.value, split, f) as NdArray).data as Uint8Array));
+        expect(hex((get(p2.value, split, f) as NdArray).data as Uint8Array), `${split}/${f}`).toBe(
+          hex((get(p4.value, split, f) as NdArray).data as Uint8Array),
+        );
       }
     }
   });
@@ -237,7 +274,12 @@ describe('readPickle: fixtures written by Python', () => {
   });
 
   it('big payloads stay in the file as ByteRegions whose bytes are the array', async () => {
-    for (const [name, encoding] of [['large_p4_np2.pkl', 'raw'], ['large_p4_np1.pkl', 'raw'], ['large_p2_np1.pkl', 'latin1-utf8'], ['large_p2_np2.pkl', 'latin1-utf8']] as const) {
+    for (const [name, encoding] of [
+      ['large_p4_np2.pkl', 'raw'],
+      ['large_p4_np1.pkl', 'raw'],
+      ['large_p2_np1.pkl', 'latin1-utf8'],
+      ['large_p2_np2.pkl', 'latin1-utf8'],
+    ] as const) {
       const { value, bytes } = await load(name);
       const a = get(value, 'train', 'text') as NdArray;
       const r = a.data as ByteRegion;
@@ -282,10 +324,47 @@ describe('readPickle: fixtures written by Python', () => {
       expect(s('f16').value).toBeCloseTo(0.1, 3);
     }
     // numpy.str_ of dtype U3 holding 'a': the trailing NULs are padding, as numpy strips them
-    const u3 = pk(PROTO4, ...sbu('numpy.core.multiarray'), ...sbu('scalar'), 0x93, ...sbu('numpy'), ...sbu('dtype'), 0x93, ...sbu('U3'),
-      0x89, 0x88, 0x87, 0x52, 0x28, 0x4b, 3, ...sbu('<'), 0x4e, 0x4e, 0x4e, 0x4b, 12, 0x4b, 4, 0x4b, 8, 0x74, 0x62,
-      0x43, 12, 'a', Array(11).fill(0), 0x86, 0x52, 0x2e);
-    expect(await readPickle(bytesSource(u3))).toEqual({ kind: 'npscalar', dtype: { kind: 'U', itemsize: 12, littleEndian: true, str: '<U3' }, value: 'a' });
+    const u3 = pk(
+      PROTO4,
+      ...sbu('numpy.core.multiarray'),
+      ...sbu('scalar'),
+      0x93,
+      ...sbu('numpy'),
+      ...sbu('dtype'),
+      0x93,
+      ...sbu('U3'),
+      0x89,
+      0x88,
+      0x87,
+      0x52,
+      0x28,
+      0x4b,
+      3,
+      ...sbu('<'),
+      0x4e,
+      0x4e,
+      0x4e,
+      0x4b,
+      12,
+      0x4b,
+      4,
+      0x4b,
+      8,
+      0x74,
+      0x62,
+      0x43,
+      12,
+      'a',
+      Array(11).fill(0),
+      0x86,
+      0x52,
+      0x2e,
+    );
+    expect(await readPickle(bytesSource(u3))).toEqual({
+      kind: 'npscalar',
+      dtype: { kind: 'U', itemsize: 12, littleEndian: true, str: '<U3' },
+      value: 'a',
+    });
   });
 
   it('a list shared through the memo is one object; a self-containing list does not loop', async () => {
@@ -305,7 +384,9 @@ describe('readPickle: fixtures written by Python', () => {
     expect(seen[seen.length - 1]).toBe(src.source.size);
     const ac = new AbortController();
     ac.abort();
-    await expect(readPickle(bytesSource(fixture('misc_p2.pkl')), { signal: ac.signal })).rejects.toBeInstanceOf(ReadCancelled);
+    await expect(readPickle(bytesSource(fixture('misc_p2.pkl')), { signal: ac.signal })).rejects.toBeInstanceOf(
+      ReadCancelled,
+    );
   });
 
   it('a MOSI-sized structure parses without reading its arrays', async () => {
@@ -328,11 +409,56 @@ describe('readPickle: fixtures written by Python', () => {
 function virtualBig(total: number): { source: ByteSource; bytesRead: () => number } {
   const parts: (Uint8Array | number)[] = [pk(PROTO4, 0x7d, 0x28)]; // {  MARK
   const arr = (shape: number[], bytes: number): void => {
-    parts.push(pk(...sbu('numpy._core.multiarray'), ...sbu('_reconstruct'), 0x93, ...sbu('numpy'), ...sbu('ndarray'), 0x93,
-      0x4b, 0, 0x85, 0x43, 1, 'b', 0x87, 0x52, 0x28, 0x4b, 1, 0x28, ...shape.flatMap((s) => [0x4a, ...u32(s)]), 0x74,
-      ...sbu('numpy'), ...sbu('dtype'), 0x93, ...sbu('f4'), 0x89, 0x88, 0x87, 0x52,
-      0x28, 0x4b, 3, ...sbu('<'), 0x4e, 0x4e, 0x4e, 0x4a, ...u32(-1 >>> 0), 0x4a, ...u32(-1 >>> 0), 0x4b, 0, 0x74, 0x62,
-      0x89, 0x8e, ...u64(BigInt(bytes))));
+    parts.push(
+      pk(
+        ...sbu('numpy._core.multiarray'),
+        ...sbu('_reconstruct'),
+        0x93,
+        ...sbu('numpy'),
+        ...sbu('ndarray'),
+        0x93,
+        0x4b,
+        0,
+        0x85,
+        0x43,
+        1,
+        'b',
+        0x87,
+        0x52,
+        0x28,
+        0x4b,
+        1,
+        0x28,
+        ...shape.flatMap((s) => [0x4a, ...u32(s)]),
+        0x74,
+        ...sbu('numpy'),
+        ...sbu('dtype'),
+        0x93,
+        ...sbu('f4'),
+        0x89,
+        0x88,
+        0x87,
+        0x52,
+        0x28,
+        0x4b,
+        3,
+        ...sbu('<'),
+        0x4e,
+        0x4e,
+        0x4e,
+        0x4a,
+        ...u32(-1 >>> 0),
+        0x4a,
+        ...u32(-1 >>> 0),
+        0x4b,
+        0,
+        0x74,
+        0x62,
+        0x89,
+        0x8e,
+        ...u64(BigInt(bytes)),
+      ),
+    );
     parts.push(bytes); // the payload: virtual
     parts.push(pk(0x74, 0x62));
   };
@@ -342,7 +468,11 @@ function virtualBig(total: number): { source: ByteSource; bytesRead: () => numbe
   for (const [split, n0] of Object.entries(sizes)) {
     const n = split === 'train' ? n0 : Math.max(1, Math.floor(n0 * scale));
     parts.push(pk(...sbu(split), 0x7d, 0x28));
-    for (const [f, d] of [['text', 768], ['audio', 5], ['vision', 20]] as const) {
+    for (const [f, d] of [
+      ['text', 768],
+      ['audio', 5],
+      ['vision', 20],
+    ] as const) {
       parts.push(pk(...sbu(f)));
       arr([n, 50, d], n * 50 * d * 4);
     }
@@ -365,7 +495,8 @@ function virtualBig(total: number): { source: ByteSource; bytesRead: () => numbe
       read += out.length;
       parts.forEach((p, i) => {
         if (typeof p === 'number') return;
-        const s = starts[i], e = s + p.length;
+        const s = starts[i],
+          e = s + p.length;
         if (e <= offset || s >= end) return;
         const from = Math.max(s, offset);
         out.set(p.subarray(from - s, Math.min(e, end) - s), from - offset);
@@ -379,39 +510,69 @@ function virtualBig(total: number): { source: ByteSource; bytesRead: () => numbe
 describe('readPickle: hostile pickles are refused and nothing runs', () => {
   const hostile = entries.filter((e) => e.refused);
   it('the manifest has the hostile fixtures', () => {
-    expect(hostile.map((e) => e.refused)).toEqual(expect.arrayContaining(['posix.system', 'builtins.eval', 'subprocess.Popen', 'subprocess.check_output', '__builtin__.getattr']));
+    expect(hostile.map((e) => e.refused)).toEqual(
+      expect.arrayContaining([
+        'posix.system',
+        'builtins.eval',
+        'subprocess.Popen',
+        'subprocess.check_output',
+        '__builtin__.getattr',
+      ]),
+    );
   });
 
   it.each(hostile.map((e) => [e.name, e] as const))('%s', async (name, e) => {
     if (e.creates) rmSync(e.creates, { force: true });
     const err = await failure(fixture(name), name);
     expect(err).toBeInstanceOf(FileFormatError);
-    expect(err.message).toBe(`${name}: refused global ${e.refused} — the reader only rebuilds numpy arrays, dtypes, scalars and builtin containers; nothing in the file was run`);
+    expect(err.message).toBe(
+      `${name}: refused global ${e.refused} — the reader only rebuilds numpy arrays, dtypes, scalars and builtin containers; nothing in the file was run`,
+    );
     if (e.creates) expect(existsSync(e.creates), `${e.creates} must not exist`).toBe(false);
   });
 
   it('refuses a global even when nothing calls it, and names STACK_GLOBAL / INST / protocol 0 globals exactly', async () => {
-    expect((await failure(pk(PROTO4, ...sbu('os'), ...sbu('system'), 0x93, 0x2e))).message).toContain('refused global os.system —');
+    expect((await failure(pk(PROTO4, ...sbu('os'), ...sbu('system'), 0x93, 0x2e))).message).toContain(
+      'refused global os.system —',
+    );
     expect((await failure(pk('cnt\nsystem\n.'))).message).toContain('refused global nt.system —');
-    expect((await failure(pk('(S\'ls\'\nisubprocess\ncall\n.'))).message).toContain('refused global subprocess.call —');
-    expect((await failure(pk(PROTO4, ...sbu('numpy'), ...sbu('load'), 0x93, 0x2e))).message).toContain('refused global numpy.load —');
+    expect((await failure(pk("(S'ls'\nisubprocess\ncall\n."))).message).toContain('refused global subprocess.call —');
+    expect((await failure(pk(PROTO4, ...sbu('numpy'), ...sbu('load'), 0x93, 0x2e))).message).toContain(
+      'refused global numpy.load —',
+    );
   });
 
   it('copyreg._reconstructor only for builtin containers; numpy classes never via NEWOBJ / OBJ', async () => {
-    const rc = (cls: string, base: string): Uint8Array => pk(0x80, 2, 'ccopy_reg\n_reconstructor\n(', cls, base, 'NtR.');
+    const rc = (cls: string, base: string): Uint8Array =>
+      pk(0x80, 2, 'ccopy_reg\n_reconstructor\n(', cls, base, 'NtR.');
     expect(await readPickle(bytesSource(rc('ccollections\nOrderedDict\n', 'c__builtin__\ndict\n')))).toEqual(new Map());
     const e1 = await failure(rc('c__builtin__\nlist\n', 'c__builtin__\ndict\n'));
     expect(e1.message).toContain('refused copy_reg._reconstructor(__builtin__.list, __builtin__.dict)');
-    expect((await failure(rc('cnumpy\nndarray\n', 'cnumpy\nndarray\n'))).message).toContain('refused copy_reg._reconstructor(numpy.ndarray');
-    expect((await failure(pk(0x80, 2, 'cnumpy\nndarray\n)\x81.'))).message).toMatch(/NEWOBJ of numpy\.ndarray is not supported/);
+    expect((await failure(rc('cnumpy\nndarray\n', 'cnumpy\nndarray\n'))).message).toContain(
+      'refused copy_reg._reconstructor(numpy.ndarray',
+    );
+    expect((await failure(pk(0x80, 2, 'cnumpy\nndarray\n)\x81.'))).message).toMatch(
+      /NEWOBJ of numpy\.ndarray is not supported/,
+    );
     expect((await failure(pk(0x80, 2, '(cnumpy\ndtype\no.'))).message).toMatch(/OBJ of numpy\.dtype is not supported/);
-    expect((await failure(pk(0x80, 2, 'cnumpy\nndarray\n.'))).message).toMatch(/holds numpy\.ndarray itself as a value/);
+    expect((await failure(pk(0x80, 2, 'cnumpy\nndarray\n.'))).message).toMatch(
+      /holds numpy\.ndarray itself as a value/,
+    );
   });
 });
 
 describe('readPickle: broken and forged files', () => {
   it('every cut of small fixtures throws FileFormatError "ends early"', async () => {
-    for (const name of ['misc_p0.pkl', 'misc_p2.pkl', 'misc_p4.pkl', 'misc_p5.pkl', 'scalars_p2_np1.pkl', 'dtypes_p5_np2.pkl', 'dtypes_p4_np1.pkl', 'hostile_nested_p4.pkl']) {
+    for (const name of [
+      'misc_p0.pkl',
+      'misc_p2.pkl',
+      'misc_p4.pkl',
+      'misc_p5.pkl',
+      'scalars_p2_np1.pkl',
+      'dtypes_p5_np2.pkl',
+      'dtypes_p4_np1.pkl',
+      'hostile_nested_p4.pkl',
+    ]) {
       const b = fixture(name);
       for (let cut = 1; cut < b.length; cut++) {
         const e = await failure(b.subarray(0, cut), name);
@@ -437,13 +598,20 @@ describe('readPickle: broken and forged files', () => {
     const { offset, length } = r.data as ByteRegion;
     const e = await failure(b.subarray(0, 5000), 'large.pkl');
     const [op, hdr] = b[offset - 5] === 0x42 ? ['BINBYTES', 5] : ['BINBYTES8', 9]; // numpy 2.4 writes BINBYTES below 4 GB
-    expect(e.message).toBe(`large.pkl: file ends early (truncated?): ${op} at byte ${offset - hdr} needs the file up to byte ${offset + length}, but it ends at byte 5000`);
-    expect((await failure(b.subarray(0, b.length - 1), 'large.pkl')).message).toBe(`large.pkl: file ends early at byte ${b.length - 1} without the pickle's STOP opcode (truncated?)`);
+    expect(e.message).toBe(
+      `large.pkl: file ends early (truncated?): ${op} at byte ${offset - hdr} needs the file up to byte ${offset + length}, but it ends at byte 5000`,
+    );
+    expect((await failure(b.subarray(0, b.length - 1), 'large.pkl')).message).toBe(
+      `large.pkl: file ends early at byte ${b.length - 1} without the pickle's STOP opcode (truncated?)`,
+    );
   });
 
   it('files that are not pickles say what they start with', async () => {
     const cases: [Uint8Array, RegExp][] = [
-      [pk(0x89, 'PNG\r\n\x1a\n', 0, 0, 0, 13), /^a\.pkl: not a Python pickle \(starts with b'\\x89PNG\\r\\n\\x1a\\n': a PNG image\)$/],
+      [
+        pk(0x89, 'PNG\r\n\x1a\n', 0, 0, 0, 13),
+        /^a\.pkl: not a Python pickle \(starts with b'\\x89PNG\\r\\n\\x1a\\n': a PNG image\)$/,
+      ],
       [pk('PK\x03\x04\x14\0\0\0\0\0'), /not a Python pickle \(starts with b'PK\\x03\\x04.*zip archive/],
       [pk(0x93, 'NUMPY\x01\0v\0{"descr"'), /not a Python pickle .*\.npy/],
       [pk('hello world\n'), /^a\.pkl: not a Python pickle \(starts with b'hello wo'\)$/],
@@ -479,25 +647,80 @@ describe('readPickle: broken and forged files', () => {
     }
     expect(performance.now() - t).toBeLessThan(500);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(50 * 2 ** 20);
-    expect((await failure(pk(PROTO4, 0x8e, ...u64(2n ** 60n)), 'f.pkl')).message).toBe(`f.pkl: file ends early (truncated?): BINBYTES8 at byte 2 needs the file up to byte ${2 ** 60 + 11}, but it ends at byte 11`);
+    expect((await failure(pk(PROTO4, 0x8e, ...u64(2n ** 60n)), 'f.pkl')).message).toBe(
+      `f.pkl: file ends early (truncated?): BINBYTES8 at byte 2 needs the file up to byte ${2 ** 60 + 11}, but it ends at byte 11`,
+    );
   });
 
   it('forged array shapes are checked against the data', async () => {
     // _reconstruct + BUILD with shape (1000, 1000) but 8 bytes of float32 data
-    const arr = (shape: number[], dtype: string, data: Part[], version = true): Uint8Array => pk(PROTO4,
-      ...sbu('numpy.core.multiarray'), ...sbu('_reconstruct'), 0x93, ...sbu('numpy'), ...sbu('ndarray'), 0x93, 0x4b, 0, 0x85, 0x43, 1, 'b', 0x87, 0x52,
-      0x28, ...(version ? [0x4b, 1] : []), 0x28, ...shape.flatMap((s) => [0x4a, ...u32(s)]), 0x74,
-      ...sbu('numpy'), ...sbu('dtype'), 0x93, ...sbu(dtype), 0x89, 0x88, 0x87, 0x52,
-      0x28, 0x4b, 3, ...sbu('<'), 0x4e, 0x4e, 0x4e, 0x4a, ...u32(0xffffffff), 0x4a, ...u32(0xffffffff), 0x4b, 0, 0x74, 0x62,
-      0x89, ...data, 0x74, 0x62, 0x2e);
+    const arr = (shape: number[], dtype: string, data: Part[], version = true): Uint8Array =>
+      pk(
+        PROTO4,
+        ...sbu('numpy.core.multiarray'),
+        ...sbu('_reconstruct'),
+        0x93,
+        ...sbu('numpy'),
+        ...sbu('ndarray'),
+        0x93,
+        0x4b,
+        0,
+        0x85,
+        0x43,
+        1,
+        'b',
+        0x87,
+        0x52,
+        0x28,
+        ...(version ? [0x4b, 1] : []),
+        0x28,
+        ...shape.flatMap((s) => [0x4a, ...u32(s)]),
+        0x74,
+        ...sbu('numpy'),
+        ...sbu('dtype'),
+        0x93,
+        ...sbu(dtype),
+        0x89,
+        0x88,
+        0x87,
+        0x52,
+        0x28,
+        0x4b,
+        3,
+        ...sbu('<'),
+        0x4e,
+        0x4e,
+        0x4e,
+        0x4a,
+        ...u32(0xffffffff),
+        0x4a,
+        ...u32(0xffffffff),
+        0x4b,
+        0,
+        0x74,
+        0x62,
+        0x89,
+        ...data,
+        0x74,
+        0x62,
+        0x2e,
+      );
     const ok = (await readPickle(bytesSource(arr([2], 'f4', [0x43, 8, 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40])))) as NdArray;
     expect(new Float32Array((ok.data as Uint8Array).slice().buffer)).toEqual(new Float32Array([1, 2]));
-    const old = (await readPickle(bytesSource(arr([2], 'f4', [0x43, 8, 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40], false)))) as NdArray;
+    const old = (await readPickle(
+      bytesSource(arr([2], 'f4', [0x43, 8, 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40], false)),
+    )) as NdArray;
     expect(old.shape).toEqual([2]);
-    expect((await failure(arr([1000, 1000], 'f4', [0x43, 8, 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]))).message).toMatch(/array of shape \[1000, 1000\] <f4: data is 8 bytes, expected 1000000 × 4 = 4000000/);
-    expect((await failure(arr([0xffffffff, 0xffffffff, 0xffffffff], 'f4', [0x43, 0]))).message).toMatch(/shape entry|too many elements/);
+    expect((await failure(arr([1000, 1000], 'f4', [0x43, 8, 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]))).message).toMatch(
+      /array of shape \[1000, 1000\] <f4: data is 8 bytes, expected 1000000 × 4 = 4000000/,
+    );
+    expect((await failure(arr([0xffffffff, 0xffffffff, 0xffffffff], 'f4', [0x43, 0]))).message).toMatch(
+      /shape entry|too many elements/,
+    );
     expect((await failure(arr([3], 'O8', [0x5d, 0x4b, 1, 0x61]))).message).toMatch(/found 1 items, expected 3/);
-    expect((await failure(arr([3], 'V8', [0x43, 0]))).message).toMatch(/structured \(record\) dtypes are not supported/);
+    expect((await failure(arr([3], 'V8', [0x43, 0]))).message).toMatch(
+      /structured \(record\) dtypes are not supported/,
+    );
     expect((await failure(arr([3], 'M8', [0x43, 0]))).message).toMatch(/datetime dtypes are not supported/);
     expect((await failure(arr([3], 'c16', [0x43, 0]))).message).toMatch(/complex dtypes are not supported/);
   });
@@ -508,14 +731,35 @@ describe('readPickle: broken and forged files', () => {
       [pk(PROTO4, 0x61, 0x2e), 'x.pkl: bad pickle at byte 2 (APPEND): stack underflow (nothing to take here)'],
       [pk(PROTO4, 0x5d, 0x65, 0x2e), 'x.pkl: bad pickle at byte 3 (APPENDS): no MARK before this opcode'],
       [pk(PROTO4, 0x68, 7, 0x2e), 'x.pkl: bad pickle at byte 2 (BINGET): memo key 7 was never stored'],
-      [pk(PROTO4, 0x7d, 0x5d, 0x4b, 1, 0x73, 0x2e), 'x.pkl: bad pickle at byte 6 (SETITEM): unsupported dict key or set item of type list (str, bytes, int, float, bool and None are supported)'],
-      [pk(PROTO4, 0x4b, 1, 0x4b, 2, 0x61, 0x2e), 'x.pkl: bad pickle at byte 6 (APPEND): APPEND needs a list, found int'],
+      [
+        pk(PROTO4, 0x7d, 0x5d, 0x4b, 1, 0x73, 0x2e),
+        'x.pkl: bad pickle at byte 6 (SETITEM): unsupported dict key or set item of type list (str, bytes, int, float, bool and None are supported)',
+      ],
+      [
+        pk(PROTO4, 0x4b, 1, 0x4b, 2, 0x61, 0x2e),
+        'x.pkl: bad pickle at byte 6 (APPEND): APPEND needs a list, found int',
+      ],
       [pk(PROTO4, 0x2e), 'x.pkl: bad pickle at byte 2 (STOP): stack underflow (nothing to take here)'],
-      [pk(PROTO4, 0x97, 0x2e), 'x.pkl: bad pickle at byte 2 (NEXT_BUFFER): out-of-band buffers (pickle protocol 5 buffer_callback) are not supported: write the file with plain pickle.dump so array data is inside it'],
-      [pk(PROTO4, 0x4e, 0x51, 0x2e), 'x.pkl: bad pickle at byte 3 (BINPERSID): persistent IDs (references to objects outside the file) are not supported'],
-      [pk(PROTO4, 0x82, 1, 0x2e), 'x.pkl: bad pickle at byte 2 (EXT1): extension-registry codes (copyreg.add_extension) are not supported'],
-      [pk(PROTO4, 0x4b, 1, 0x4b, 2, 0x52, 0x2e), 'x.pkl: bad pickle at byte 6 (REDUCE): REDUCE arguments must be a tuple, found int'],
-      [pk(PROTO4, 0x8c, 2, 0xc3, 0x28, 0x2e), 'x.pkl: bad pickle at byte 2 (SHORT_BINUNICODE): str payload is not valid UTF-8'],
+      [
+        pk(PROTO4, 0x97, 0x2e),
+        'x.pkl: bad pickle at byte 2 (NEXT_BUFFER): out-of-band buffers (pickle protocol 5 buffer_callback) are not supported: write the file with plain pickle.dump so array data is inside it',
+      ],
+      [
+        pk(PROTO4, 0x4e, 0x51, 0x2e),
+        'x.pkl: bad pickle at byte 3 (BINPERSID): persistent IDs (references to objects outside the file) are not supported',
+      ],
+      [
+        pk(PROTO4, 0x82, 1, 0x2e),
+        'x.pkl: bad pickle at byte 2 (EXT1): extension-registry codes (copyreg.add_extension) are not supported',
+      ],
+      [
+        pk(PROTO4, 0x4b, 1, 0x4b, 2, 0x52, 0x2e),
+        'x.pkl: bad pickle at byte 6 (REDUCE): REDUCE arguments must be a tuple, found int',
+      ],
+      [
+        pk(PROTO4, 0x8c, 2, 0xc3, 0x28, 0x2e),
+        'x.pkl: bad pickle at byte 2 (SHORT_BINUNICODE): str payload is not valid UTF-8',
+      ],
     ];
     for (const [b, msg] of cases) {
       const e = await failure(b);
@@ -528,7 +772,19 @@ describe('readPickle: broken and forged files', () => {
     // _codecs.encode(s, 'latin1') of a 60 KB str memoised once, then called 50 000 times through BINGET
     const s = 'x'.repeat(60000);
     const call = [0x68, 0, 0x68, 1, 0x68, 2, 0x86, 0x52, 0x30]; // encode(s, 'latin1'); POP
-    const parts: Part[] = [PROTO4, ...sbu('_codecs'), ...sbu('encode'), 0x93, 0x94, 0x58, ...u32(s.length), s, 0x94, ...sbu('latin1'), 0x94];
+    const parts: Part[] = [
+      PROTO4,
+      ...sbu('_codecs'),
+      ...sbu('encode'),
+      0x93,
+      0x94,
+      0x58,
+      ...u32(s.length),
+      s,
+      0x94,
+      ...sbu('latin1'),
+      0x94,
+    ];
     const b = pk(...parts, Array.from({ length: 50000 }, () => call).flat(), 0x4e, 0x2e);
     const t = performance.now();
     const e = await failure(b);

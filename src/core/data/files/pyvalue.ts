@@ -70,5 +70,13 @@ export interface NpDTypeValue {
 }
 
 export function isNdArray(v: PyValue | undefined): v is NdArray {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Map) && !(v instanceof Set) && (v as { kind?: string }).kind === 'ndarray';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Uint8Array) &&
+    !(v instanceof Map) &&
+    !(v instanceof Set) &&
+    (v as { kind?: string }).kind === 'ndarray'
+  );
 }

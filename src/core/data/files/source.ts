@@ -20,7 +20,8 @@ export function bytesSource(bytes: Uint8Array, name = 'bytes'): ByteSource {
   return {
     name,
     size: bytes.length,
-    read: async (offset, length) => bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + length, bytes.length)),
+    read: async (offset, length) =>
+      bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + length, bytes.length)),
   };
 }
 

@@ -3,7 +3,7 @@
  * Pure (no tfjs, no reader): the page imports it.
  */
 import { SPLITS } from '../types.ts';
-import type { FileSummary } from './mmsa.ts';
+import type { FileSummary } from './fileSummary.ts';
 
 const CLASSES = ['-3', '-2', '-1', '0', '+1', '+2', '+3'];
 const MODALITY_NAMES = ['text', 'audio', 'vision'];
@@ -16,7 +16,10 @@ export function formatBytes(bytes: number): string {
 
 /** Where each modality's lengths came from: 'text from text_bert', 'audio from the file', 'vision full length'. */
 export function lengthSources(s: FileSummary): string[] {
-  return MODALITY_NAMES.map((m, i) => `${m} ${s.hasLengths[i] ? (i === 0 && s.textIsBert ? 'from text_bert' : 'from the file') : 'full length'}`);
+  return MODALITY_NAMES.map(
+    (m, i) =>
+      `${m} ${s.hasLengths[i] ? (i === 0 && s.textIsBert ? 'from text_bert' : 'from the file') : 'full length'}`,
+  );
 }
 
 /** One field's non-finite counts: '117 -inf (read as 0, as MMSA does), 2 NaN'. */
@@ -47,7 +50,9 @@ export function scaleIsLarge(s: FileSummary): boolean {
 export function formatFileSummary(s: FileSummary): string {
   const out: string[] = [];
   out.push(`${s.file}: ${s.format === 'pickle' ? 'Python pickle' : 'numpy .npz'}, ${formatBytes(s.bytes)}`);
-  out.push(`layout: ${s.aligned ? 'aligned' : 'unaligned'} (L text/audio/vision ${s.lens.join(' / ')}; D ${s.dims.join(' / ')})`);
+  out.push(
+    `layout: ${s.aligned ? 'aligned' : 'unaligned'} (L text/audio/vision ${s.lens.join(' / ')}; D ${s.dims.join(' / ')})`,
+  );
   const counts = SPLITS.map((k) => {
     const sp = s.splits[k];
     return `${k} ${sp.n.toLocaleString('en-US')}${sp.loaded !== sp.n ? ` (first ${sp.loaded.toLocaleString('en-US')} loaded)` : ''}`;
@@ -55,15 +60,21 @@ export function formatFileSummary(s: FileSummary): string {
   out.push(`samples: ${counts.join(', ')}`);
   out.push(`lengths: ${lengthSources(s).join(', ')}`);
   out.push(`dtypes: ${s.dtypes.join(', ')}`);
-  out.push(`features as float32: ${formatBytes(s.featureBytes)}${s.subset !== null ? ` (whole file: ${formatBytes(s.fullFeatureBytes)})` : ''}` +
-    (s.maxAbs ? `; largest |value| ${MODALITY_NAMES.map((m, i) => `${m} ${s.maxAbs![i].toPrecision(3)}`).join(', ')}` : '') +
-    (s.standardized ? '; standardised with the train split\'s mean and sigma' : ''));
-  if (scaleIsLarge(s)) out.push('hint: raw values this large swamp the reconstruction loss of a small model; consider --standardize');
+  out.push(
+    `features as float32: ${formatBytes(s.featureBytes)}${s.subset !== null ? ` (whole file: ${formatBytes(s.fullFeatureBytes)})` : ''}` +
+      (s.maxAbs
+        ? `; largest |value| ${MODALITY_NAMES.map((m, i) => `${m} ${s.maxAbs![i].toPrecision(3)}`).join(', ')}`
+        : '') +
+      (s.standardized ? "; standardised with the train split's mean and sigma" : ''),
+  );
+  if (scaleIsLarge(s))
+    out.push('hint: raw values this large swamp the reconstruction loss of a small model; consider --standardize');
   out.push(`text masking: ${textMaskingText(s)}`);
   out.push('');
   out.push('fields (train split):');
   const w = Math.max(...s.splits.train.fields.map((f) => f.name.length));
-  for (const f of s.splits.train.fields) out.push(`  ${f.name.padEnd(w)}  ${f.dtype.padEnd(8)} ${f.shape.length ? `[${f.shape.join(', ')}]` : ''}`);
+  for (const f of s.splits.train.fields)
+    out.push(`  ${f.name.padEnd(w)}  ${f.dtype.padEnd(8)} ${f.shape.length ? `[${f.shape.join(', ')}]` : ''}`);
   if (s.labelHistogram) {
     out.push('');
     out.push(`train labels rounded to -3..3: ${s.labelHistogram.map((c, i) => `${CLASSES[i]}: ${c}`).join('  ')}`);
@@ -74,6 +85,9 @@ export function formatFileSummary(s: FileSummary): string {
   } else if (s.labelHistogram) {
     out.push('non-finite values: none');
   }
-  if (s.seconds) out.push(`read in ${(s.seconds.structure + s.seconds.read).toFixed(2)} s (structure ${s.seconds.structure.toFixed(2)} s, arrays ${s.seconds.read.toFixed(2)} s)`);
+  if (s.seconds)
+    out.push(
+      `read in ${(s.seconds.structure + s.seconds.read).toFixed(2)} s (structure ${s.seconds.structure.toFixed(2)} s, arrays ${s.seconds.read.toFixed(2)} s)`,
+    );
   return out.join('\n');
 }

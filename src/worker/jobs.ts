@@ -1,0 +1,174 @@
+/**
+ * Training jobs ('start', 'pause', 'resume', 'stop') and 'describe': one job at a time, run by the
+ * core's experiment runner; its events become progress messages, its trained weights go to
+ * weights.ts, and whatever finished is reported even when the job fails.
+ */
+import { table5Settings, type RunConfig } from '../core/config/config.ts';
+import { modelConfigFor, runExperiment, type ExperimentEvent } from '../core/eval/experiment.ts';
+import {
+  datasetBlockOf,
+  makeResultsFile,
+  type DatasetInfo,
+  type ResultsFile,
+  type RunResult,
+} from '../core/eval/results.ts';
+import { buildModel } from '../core/model/build.ts';
+import { errorText } from './backend.ts';
+import { datasetFor, summarize } from './datasets.ts';
+import { ensureBackend } from './device.ts';
+import { StepRate, StepThrottle } from './pacing.ts';
+import { post, postError, yieldToEventLoop } from './port.ts';
+import type { BackendName, ToWorker } from './protocol.ts';
+import { TOOL_VERSION } from './version.ts';
+import { recordWeights } from './weights.ts';
+
+export interface Job {
+  id: string;
+  abort: AbortController;
+  gate: { promise: Promise<void>; release(): void } | null; // set while paused
+  rate: StepRate;
+  stopMessage?: string;
+}
+
+let job: Job | null = null;
+
+export function runningJob(): Job | null {
+  return job;
+}
+
+export function stopJob(j: Job, message?: string): void {
+  if (message && !j.stopMessage) j.stopMessage = message;
+  j.abort.abort();
+  j.gate?.release();
+  j.gate = null;
+}
+
+export async function startJob(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  if (job) {
+    postError(`a job (${job.id}) is already running in the worker; stop it first`, { jobId: msg.jobId });
+    return;
+  }
+  const j: Job = { id: msg.jobId, abort: new AbortController(), gate: null, rate: new StepRate() };
+  job = j;
+  const runs: RunResult[] = [];
+  let backend: BackendName = 'cpu';
+  let info: DatasetInfo | null = null;
+  const config: RunConfig = msg.config;
+  try {
+    if (!msg.settings.length) throw new Error('nothing to run: the job has no model settings');
+    backend = await ensureBackend();
+    const ds = datasetFor(config.data);
+    info = datasetBlockOf(ds);
+    const throttle = new StepThrottle(50);
+
+    const onEvent = (e: ExperimentEvent): void => {
+      const index = e.run.index;
+      if (e.kind === 'run-start') {
+        j.rate.reset();
+        throttle.reset();
+        post({
+          type: 'run-start',
+          jobId: j.id,
+          index,
+          total: e.run.total,
+          setting: e.run.setting,
+          seed: e.run.seed,
+          trainRate: e.run.trainRate,
+          params: e.params,
+        });
+      } else if (e.kind === 'step') {
+        const s = e.step;
+        const sps = j.rate.tick(s.step);
+        const last = s.step === s.stepsPerEpoch;
+        if (throttle.shouldSend(last)) {
+          post({
+            type: 'step',
+            jobId: j.id,
+            index,
+            epoch: s.epoch,
+            step: s.step,
+            stepsPerEpoch: s.stepsPerEpoch,
+            loss: s.loss,
+            stepsPerSecond: sps,
+          });
+        }
+      } else if (e.kind === 'epoch') {
+        post({ type: 'epoch', jobId: j.id, index, record: e.record });
+      } else {
+        runs.push(e.result);
+        post({ type: 'run-end', jobId: j.id, index, result: e.result });
+      }
+    };
+
+    const beforeStep = async (): Promise<void> => {
+      await yieldToEventLoop();
+      let waited = false;
+      while (j.gate) {
+        waited = true;
+        await j.gate.promise;
+      }
+      if (waited) j.rate.reset();
+    };
+
+    let result = await runExperiment({
+      config,
+      dataset: ds,
+      settings: msg.settings,
+      signal: j.abort.signal,
+      onEvent,
+      beforeStep,
+      onTrained: recordWeights(j.id),
+    });
+    // The trainer words every abort as the user's; say so when the worker stopped the job itself.
+    if (j.stopMessage) result = result.map((r) => (r.stopReason === 'aborted' ? { ...r, message: j.stopMessage } : r));
+    const file = makeResultsFile({ backend, dataset: info, config, runs: result, toolVersion: TOOL_VERSION });
+    const aborted = j.abort.signal.aborted;
+    post({ type: 'done', jobId: j.id, results: file, aborted });
+  } catch (e) {
+    let partial: ResultsFile | undefined;
+    if (info && runs.length) {
+      try {
+        partial = makeResultsFile({ backend, dataset: info, config, runs, toolVersion: TOOL_VERSION });
+      } catch {
+        partial = undefined;
+      }
+    }
+    postError(`training failed: ${errorText(e)}`, { jobId: j.id, recoverable: true, results: partial });
+  } finally {
+    if (job === j) job = null;
+  }
+}
+
+export function pauseJob(): void {
+  if (!job) return postError('nothing to pause: no job is running');
+  if (!job.gate) {
+    let release!: () => void;
+    const promise = new Promise<void>((r) => (release = r));
+    job.gate = { promise, release };
+  }
+  post({ type: 'paused', jobId: job.id });
+}
+
+export function resumeJob(): void {
+  if (!job) return postError('nothing to resume: no job is running');
+  const g = job.gate;
+  job.gate = null;
+  g?.release();
+  post({ type: 'resumed', jobId: job.id });
+}
+
+/** The data's summary and the parameter counts of the four Table-5 settings, for the panels. */
+export async function describe(config: RunConfig): Promise<void> {
+  await ensureBackend();
+  const ds = datasetFor(config.data);
+  const params = table5Settings().map((setting) => {
+    const model = buildModel(modelConfigFor(config.model, setting, ds), 111);
+    try {
+      const c = model.params.count();
+      return { branches: setting.branches, total: c.total, byBlock: c.byBlock };
+    } finally {
+      model.params.dispose();
+    }
+  });
+  post({ type: 'described', dataset: summarize(ds), params });
+}
