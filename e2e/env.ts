@@ -1,8 +1,9 @@
 /**
- * What the e2e runner and the measure script share: finding Debian's Chromium, serving the app
- * (one `vite build`, then `vite preview` on a free port; or the dev server), and launching a
- * guarded browser context (every request must stay on the app's origin; long main-thread tasks are
- * recorded from the first script on).
+ * What playwright.config.ts, the test fixtures (fixtures.ts) and the measure scripts share: finding
+ * Debian's Chromium and its flags, serving the app for the measure scripts (one `vite build`, then
+ * `vite preview` on a free port; or the dev server), and guarding a browser context (every request
+ * must stay on the app's origin; long main-thread tasks and the worker's steps are recorded from
+ * the first script on).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
@@ -10,15 +11,24 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import type { BrowserKind } from './harness.ts';
+
+export type BrowserKind =
+  | 'webgpu' // Chromium with --enable-unsafe-webgpu: a SwiftShader (CPU) WebGPU adapter
+  | 'no-webgpu'; // the same Chromium without it: navigator.gpu.requestAdapter() returns null
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 // ----------------------------------------------------------------------------- Chromium
 
+export const CHROMIUM_HINT =
+  "Install Debian's Chromium to run the browser tests:  sudo apt-get update && sudo apt-get install -y chromium " +
+  '(another path through CHROMIUM_PATH; never `npx playwright install`: it downloads a browser, which these machines cannot).';
+
 export function chromiumPath(): string | null {
   // CHROMIUM_PATH, when set, is the only candidate (so a wrong one is reported, not papered over).
-  const candidates = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  const candidates = process.env.CHROMIUM_PATH
+    ? [process.env.CHROMIUM_PATH]
+    : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
   return candidates.find((p) => existsSync(p)) ?? null;
 }
 
@@ -65,7 +75,11 @@ export interface AppServer {
  * free port — what users get from a static host. `dev`: the dev server (faster start, no build;
  * its HMR socket stays on the origin).
  */
-export async function serveApp(opts: { mode: 'preview' | 'dev'; build: boolean; log: (s: string) => void }): Promise<AppServer> {
+export async function serveApp(opts: {
+  mode: 'preview' | 'dev';
+  build: boolean;
+  log: (s: string) => void;
+}): Promise<AppServer> {
   const vite = await import('vite');
   const port = await freePort();
   const host = '127.0.0.1';
@@ -83,7 +97,12 @@ export async function serveApp(opts: { mode: 'preview' | 'dev'; build: boolean; 
   } else {
     opts.log('reusing dist/ (--no-build)');
   }
-  const server = await vite.preview({ root: ROOT, base: './', logLevel: 'warn', preview: { host, port, strictPort: true, open: false } });
+  const server = await vite.preview({
+    root: ROOT,
+    base: './',
+    logLevel: 'warn',
+    preview: { host, port, strictPort: true, open: false },
+  });
   const origin = `http://${host}:${port}`;
   return {
     origin,
@@ -96,7 +115,7 @@ export async function serveApp(opts: { mode: 'preview' | 'dev'; build: boolean; 
 // ----------------------------------------------------------------------------- guarded contexts
 
 /** Records every main-thread long task (> 50 ms) from the first script on, in window.__e2eLongTasks. */
-const LONGTASK_INIT = `(() => {
+export const LONGTASK_INIT = `(() => {
   const tasks = [];
   Object.defineProperty(window, '__e2eLongTasks', { value: tasks, configurable: true });
   try {
@@ -112,7 +131,7 @@ const LONGTASK_INIT = `(() => {
  * losses are real numbers (a backend that reads back zeros would otherwise draw a flat, plausible
  * chart) and e2e/measure.ts times the steps.
  */
-const STEP_LOG_INIT = `(() => {
+export const STEP_LOG_INIT = `(() => {
   const steps = [];
   Object.defineProperty(window, '__e2eSteps', { value: steps, configurable: true });
   const Native = window.Worker;
@@ -128,18 +147,7 @@ const STEP_LOG_INIT = `(() => {
   };
 })();`;
 
-export interface GuardedContext {
-  context: BrowserContext;
-  page: Page;
-  /** URLs requested off the app's origin (any scheme but data:/blob:). Must stay empty. */
-  offOrigin: string[];
-  /** Console errors, page errors and failed requests, for the failure report. */
-  problems: string[];
-  guard(page: Page): void;
-  close(): Promise<void>;
-}
-
-function sameOrigin(url: string, origin: string): boolean {
+export function sameOrigin(url: string, origin: string): boolean {
   if (url.startsWith('data:') || url.startsWith('blob:') || url === 'about:blank') return true;
   try {
     const u = new URL(url);
@@ -151,21 +159,23 @@ function sameOrigin(url: string, origin: string): boolean {
   }
 }
 
-export async function launchGuarded(opts: { kind: BrowserKind; origin: string; downloadsPath?: string; logSteps?: boolean }): Promise<GuardedContext> {
-  const { chromium } = await import('playwright-core');
-  const executablePath = chromiumPath();
-  if (!executablePath) throw new Error('chromium not found');
-  const userDataDir = mkdtempSync(join(tmpdir(), 'mfmb-e2e-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    headless: true,
-    args: chromiumFlags(opts.kind),
-    acceptDownloads: true,
-    downloadsPath: opts.downloadsPath,
-    viewport: { width: 1400, height: 1000 },
-    timeout: 60_000,
-  });
-  context.setDefaultTimeout(30_000);
+export interface ContextGuards {
+  /** URLs requested off the app's origin (any scheme but data:/blob:). Must stay empty. */
+  offOrigin: string[];
+  /** Console errors, page errors and failed requests, for the failure report. */
+  problems: string[];
+}
+
+/**
+ * Installs the init scripts (long tasks; the worker's step messages unless `logSteps` is false) and
+ * the request guards on `context`: every page of the context (present and future) and its workers
+ * are watched. Call before the context's first page is created.
+ */
+export async function guardContext(
+  context: BrowserContext,
+  origin: string,
+  opts: { logSteps?: boolean } = {},
+): Promise<ContextGuards> {
   const offOrigin: string[] = [];
   const problems: string[] = [];
   await context.addInitScript(LONGTASK_INIT);
@@ -173,18 +183,19 @@ export async function launchGuarded(opts: { kind: BrowserKind; origin: string; d
   // Context-level: covers every page and dedicated worker of the context.
   context.on('request', (req) => {
     const url = req.url();
-    if (!sameOrigin(url, opts.origin)) offOrigin.push(url);
+    if (!sameOrigin(url, origin)) offOrigin.push(url);
   });
   context.on('requestfailed', (req) => {
-    if (sameOrigin(req.url(), opts.origin)) problems.push(`request failed: ${req.url()} (${req.failure()?.errorText ?? '?'})`);
+    if (sameOrigin(req.url(), origin))
+      problems.push(`request failed: ${req.url()} (${req.failure()?.errorText ?? '?'})`);
   });
   const guard = (page: Page): void => {
     page.on('request', (req) => {
       const url = req.url();
-      if (!sameOrigin(url, opts.origin) && !offOrigin.includes(url)) offOrigin.push(url);
+      if (!sameOrigin(url, origin) && !offOrigin.includes(url)) offOrigin.push(url);
     });
     page.on('websocket', (ws) => {
-      if (!sameOrigin(ws.url(), opts.origin)) offOrigin.push(ws.url());
+      if (!sameOrigin(ws.url(), origin)) offOrigin.push(ws.url());
     });
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
@@ -196,17 +207,44 @@ export async function launchGuarded(opts: { kind: BrowserKind; origin: string; d
       });
     });
   };
-  const page = context.pages()[0] ?? (await context.newPage());
-  guard(page);
-  context.on('page', (p) => {
-    if (p !== page) guard(p);
+  for (const p of context.pages()) guard(p);
+  context.on('page', guard);
+  return { offOrigin, problems };
+}
+
+export interface GuardedContext extends ContextGuards {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** A fresh persistent Chromium context (own profile), guarded; for the measure scripts. */
+export async function launchGuarded(opts: {
+  kind: BrowserKind;
+  origin: string;
+  downloadsPath?: string;
+  logSteps?: boolean;
+}): Promise<GuardedContext> {
+  const { chromium } = await import('playwright-core');
+  const executablePath = chromiumPath();
+  if (!executablePath) throw new Error(`Chromium not found. ${CHROMIUM_HINT}`);
+  const userDataDir = mkdtempSync(join(tmpdir(), 'mfmb-e2e-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: chromiumFlags(opts.kind),
+    acceptDownloads: true,
+    downloadsPath: opts.downloadsPath,
+    viewport: { width: 1400, height: 1000 },
+    timeout: 60_000,
   });
+  context.setDefaultTimeout(30_000);
+  const guards = await guardContext(context, opts.origin, { logSteps: opts.logSteps });
+  const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,
     page,
-    offOrigin,
-    problems,
-    guard,
+    ...guards,
     async close() {
       await context.close().catch(() => {});
       rmSync(userDataDir, { recursive: true, force: true });
@@ -217,7 +255,8 @@ export async function launchGuarded(opts: { kind: BrowserKind; origin: string; d
 /** The longest main-thread task recorded so far on `page` (ms; 0 when none). */
 export async function longestTask(page: Page, sinceMs = 0): Promise<number> {
   return page.evaluate((since) => {
-    const tasks = ((window as unknown as { __e2eLongTasks?: { start: number; duration: number }[] }).__e2eLongTasks ?? []);
+    const tasks =
+      (window as unknown as { __e2eLongTasks?: { start: number; duration: number }[] }).__e2eLongTasks ?? [];
     return tasks.filter((t) => t.start >= since).reduce((m, t) => Math.max(m, t.duration), 0);
   }, sinceMs);
 }

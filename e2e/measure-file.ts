@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { chromiumPath, launchGuarded, longestTask, serveApp } from './env.ts';
-import { byId, ID, openApp, startJob, exportResults, tinyConfig, urlWith, waitStatus } from './app.ts';
+import { byId, openApp, startJob, exportResults, tinyConfig, urlWith, waitStatus } from './app.ts';
 import type { BackendName } from '../src/worker/protocol.ts';
 
 const argv = process.argv.slice(2);
@@ -18,7 +18,9 @@ const valueOf = (name: string): string | null => {
 };
 const backend = (valueOf('--backend') ?? 'wasm') as BackendName;
 if (!file) {
-  console.log('usage: npm run measure:file -- FILE [--train] [--accept-subset] [--screenshot PNG] [--progress-screenshot PNG] [--backend wasm] [--no-build] [--dev]');
+  console.log(
+    'usage: npm run measure:file -- FILE [--train] [--accept-subset] [--screenshot PNG] [--progress-screenshot PNG] [--backend wasm] [--no-build] [--dev]',
+  );
   process.exit(2);
 }
 if (!chromiumPath()) {
@@ -43,12 +45,20 @@ function chromiumRss(): number {
   return total;
 }
 
-const server = await serveApp({ mode: argv.includes('--dev') ? 'dev' : 'preview', build: !argv.includes('--no-build') && !argv.includes('--dev'), log: (s) => console.log(`measure:file: ${s}`) });
+const server = await serveApp({
+  mode: argv.includes('--dev') ? 'dev' : 'preview',
+  build: !argv.includes('--no-build') && !argv.includes('--dev'),
+  log: (s) => console.log(`measure:file: ${s}`),
+});
 const g = await launchGuarded({ kind: 'webgpu', origin: server.origin, logSteps: false });
 let code = 0;
 try {
   const page = g.page;
-  const active = await openApp(page, urlWith(server.appUrl, tinyConfig({ epochs: 1, testRates: [0, 0.5] }), backend), 120_000);
+  const active = await openApp(
+    page,
+    urlWith(server.appUrl, tinyConfig({ epochs: 1, testRates: [0, 0.5] }), backend),
+    120_000,
+  );
   await page.waitForTimeout(1000);
   const base = chromiumRss();
   let peak = base;
@@ -59,20 +69,32 @@ try {
   const progressShot = valueOf('--progress-screenshot');
   if (progressShot) {
     // The progress bar while reading (bytes, split/field, Cancel), once it shows a field being read.
-    await page.waitForFunction(() => /train\/|valid\/|test\//.test(document.querySelector('[data-testid="file-progress"]')?.textContent ?? ''), null, { timeout: 60_000, polling: 20 });
+    await page.waitForFunction(
+      () => /train\/|valid\/|test\//.test(document.querySelector('[data-testid="file-progress"]')?.textContent ?? ''),
+      null,
+      { timeout: 60_000, polling: 20 },
+    );
     await byId(page, 'file-loader').screenshot({ path: progressShot });
   }
   const outcome = await Promise.race([
-    byId(page, 'file-summary').waitFor({ state: 'visible', timeout: 600_000 }).then(() => 'loaded'),
-    byId(page, 'file-error').waitFor({ state: 'visible', timeout: 600_000 }).then(() => 'refused'),
+    byId(page, 'file-summary')
+      .waitFor({ state: 'visible', timeout: 600_000 })
+      .then(() => 'loaded'),
+    byId(page, 'file-error')
+      .waitFor({ state: 'visible', timeout: 600_000 })
+      .then(() => 'refused'),
   ]);
   const seconds = (Date.now() - t0) / 1000;
   clearInterval(sampler);
   const after = chromiumRss();
   const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
   console.log(`measure:file: ${file} (${mb(statSync(file).size)}) on ${active}: ${outcome} in ${seconds.toFixed(1)} s`);
-  console.log(`measure:file: Chromium RSS before ${mb(base)}, peak while reading ${mb(peak)} (+${mb(peak - base)}), after ${mb(after)} (+${mb(after - base)})`);
-  console.log(`measure:file: longest main-thread task while reading: ${(await longestTask(page, since)).toFixed(0)} ms`);
+  console.log(
+    `measure:file: Chromium RSS before ${mb(base)}, peak while reading ${mb(peak)} (+${mb(peak - base)}), after ${mb(after)} (+${mb(after - base)})`,
+  );
+  console.log(
+    `measure:file: longest main-thread task while reading: ${(await longestTask(page, since)).toFixed(0)} ms`,
+  );
   if (outcome === 'refused') {
     console.log(`measure:file: ${(await byId(page, 'file-error').innerText()).replace(/\s+/g, ' ')}`);
     const offer = byId(page, 'file-subset');
@@ -84,11 +106,24 @@ try {
       await offer.click();
       await byId(page, 'file-summary').waitFor({ state: 'visible', timeout: 600_000 });
       clearInterval(s3);
-      console.log(`measure:file: subset loaded in ${((Date.now() - t2) / 1000).toFixed(1)} s; Chromium RSS peak ${mb(peak)} (+${mb(peak - base)} over the page before the first try)`);
-      console.log((await byId(page, 'file-summary').innerText()).split('\n').slice(0, 3).map((l) => `  ${l}`).join('\n'));
+      console.log(
+        `measure:file: subset loaded in ${((Date.now() - t2) / 1000).toFixed(1)} s; Chromium RSS peak ${mb(peak)} (+${mb(peak - base)} over the page before the first try)`,
+      );
+      console.log(
+        (await byId(page, 'file-summary').innerText())
+          .split('\n')
+          .slice(0, 3)
+          .map((l) => `  ${l}`)
+          .join('\n'),
+      );
     }
   } else {
-    console.log((await byId(page, 'file-summary').innerText()).split('\n').map((l) => `  ${l}`).join('\n'));
+    console.log(
+      (await byId(page, 'file-summary').innerText())
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
     const shot = valueOf('--screenshot');
     if (shot) {
       await byId(page, 'panel-data').screenshot({ path: shot });
@@ -103,8 +138,10 @@ try {
       clearInterval(s2);
       const doc = await exportResults(page);
       const run = doc.runs[0]!;
-      console.log(`measure:file: trained tiny for ${run.epochs.length} epoch(s) on ${doc.dataset.source} (${doc.dataset.sizes.train} train samples) in ${((Date.now() - t1) / 1000).toFixed(0)} s; ` +
-        `epoch ${run.epochs.map((e) => e.seconds.toFixed(1)).join('/')} s; test MAE at r=0 ${run.test[0]?.metrics.mae?.toFixed(3)}; Chromium RSS peak while training ${mb(trainPeak)}`);
+      console.log(
+        `measure:file: trained tiny for ${run.epochs.length} epoch(s) on ${doc.dataset.source} (${doc.dataset.sizes.train} train samples) in ${((Date.now() - t1) / 1000).toFixed(0)} s; ` +
+          `epoch ${run.epochs.map((e) => e.seconds.toFixed(1)).join('/')} s; test MAE at r=0 ${run.test[0]?.metrics.mae?.toFixed(3)}; Chromium RSS peak while training ${mb(trainPeak)}`,
+      );
     }
   }
   if (g.offOrigin.length) {

@@ -52,17 +52,34 @@ interface StepLog {
   sps: number;
 }
 
-const server = await serveApp({ mode: argv.includes('--dev') ? 'dev' : 'preview', build: !argv.includes('--no-build'), log: (s) => console.log(`measure: ${s}`) });
+const server = await serveApp({
+  mode: argv.includes('--dev') ? 'dev' : 'preview',
+  build: !argv.includes('--no-build'),
+  log: (s) => console.log(`measure: ${s}`),
+});
 console.log(`measure: serving ${server.appUrl}; tiny model, synthetic:tiny, ${epochs} epoch(s) per backend`);
 const rows: Row[] = [];
 
 for (const backend of backends) {
   const g = await launchGuarded({ kind: 'webgpu', origin: server.origin, logSteps: true });
-  const row: Row = { backend, active: '?', firstStepS: null, firstPointS: null, stepsPerSecond: null, workerEstimate: null, epochSeconds: [], pageLoadS: 0 };
+  const row: Row = {
+    backend,
+    active: '?',
+    firstStepS: null,
+    firstPointS: null,
+    stepsPerSecond: null,
+    workerEstimate: null,
+    epochSeconds: [],
+    pageLoadS: 0,
+  };
   const t0 = Date.now();
   try {
     const page = g.page;
-    row.active = await openApp(page, urlWith(server.appUrl, tinyConfig({ epochs, testRates: [0, 1], patience: epochs }), backend), 120_000);
+    row.active = await openApp(
+      page,
+      urlWith(server.appUrl, tinyConfig({ epochs, testRates: [0, 1], patience: epochs }), backend),
+      120_000,
+    );
     row.pageLoadS = (Date.now() - t0) / 1000;
     const clicked = await startJob(page, 'train');
     const first = await waitFirstLossPoint(page, perBackendTimeoutMs);
@@ -106,11 +123,19 @@ for (const backend of backends) {
 await server.close();
 
 console.log('');
-console.log('| requested | ran on | Start → first step | Start → first loss point | steps/s (epochs ≥ 2) | s per epoch (incl. validation) |');
+console.log(
+  '| requested | ran on | Start → first step | Start → first loss point | steps/s (epochs ≥ 2) | s per epoch (incl. validation) |',
+);
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) {
   const f = (v: number | null, d = 2) => (v === null ? '—' : v.toFixed(d));
-  console.log(`| ${r.backend} | ${r.active} | ${f(r.firstStepS)} s | ${f(r.firstPointS)} s | ${f(r.stepsPerSecond)} | ${r.epochSeconds.map((s) => s.toFixed(1)).join(' / ') || '—'} |${r.error ? ` ${r.error}` : ''}`);
+  console.log(
+    `| ${r.backend} | ${r.active} | ${f(r.firstStepS)} s | ${f(r.firstPointS)} s | ${f(r.stepsPerSecond)} | ${r.epochSeconds.map((s) => s.toFixed(1)).join(' / ') || '—'} |${r.error ? ` ${r.error}` : ''}`,
+  );
 }
-if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ createdAt: new Date().toISOString(), epochs, model: 'tiny', data: 'synthetic:tiny', rows }, null, 2)}\n`);
+if (jsonOut)
+  writeFileSync(
+    jsonOut,
+    `${JSON.stringify({ createdAt: new Date().toISOString(), epochs, model: 'tiny', data: 'synthetic:tiny', rows }, null, 2)}\n`,
+  );
 process.exit(rows.some((r) => r.error) ? 1 : 0);

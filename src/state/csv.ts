@@ -24,31 +24,84 @@ const branchCells = (b: Branches): Cell[] => [b.macro, b.micro, b.recon];
 const trainRateCell = (r: number | 'random' | null | SummaryTrainRate): Cell => (r === null ? 'per-rate' : r);
 
 export function runsCsv(file: ResultsFile): string {
-  const header = ['run', 'arch', 'macro', 'micro', 'recon', 'seed', 'trainRate', 'params', 'epochs', 'bestEpoch', 'stopReason', 'rate', ...METRIC_KEYS];
+  const header = [
+    'run',
+    'arch',
+    'macro',
+    'micro',
+    'recon',
+    'seed',
+    'trainRate',
+    'params',
+    'epochs',
+    'bestEpoch',
+    'stopReason',
+    'rate',
+    ...METRIC_KEYS,
+  ];
   const rows: Cell[][] = [];
   file.runs.forEach((run, i) => {
     for (const t of run.test) {
-      rows.push([i + 1, run.arch, ...branchCells(run.branches), run.seed, trainRateCell(run.trainRate), run.params, run.epochs.length, run.bestEpoch, run.stopReason, t.rate, ...METRIC_KEYS.map((k) => t.metrics[k])]);
+      rows.push([
+        i + 1,
+        run.arch,
+        ...branchCells(run.branches),
+        run.seed,
+        trainRateCell(run.trainRate),
+        run.params,
+        run.epochs.length,
+        run.bestEpoch,
+        run.stopReason,
+        t.rate,
+        ...METRIC_KEYS.map((k) => t.metrics[k]),
+      ]);
     }
   });
   return toCsv(header, rows);
 }
 
 export function summaryCsv(file: ResultsFile): string {
-  const header = ['arch', 'macro', 'micro', 'recon', 'trainRate', 'seeds', 'rate', ...METRIC_KEYS.flatMap((k) => [`${k}_mean`, `${k}_std`])];
+  const header = [
+    'arch',
+    'macro',
+    'micro',
+    'recon',
+    'trainRate',
+    'seeds',
+    'rate',
+    ...METRIC_KEYS.flatMap((k) => [`${k}_mean`, `${k}_std`]),
+  ];
   const rows: Cell[][] = [];
   for (const row of file.summary) {
     for (const p of row.perRate) {
-      rows.push([row.arch, ...branchCells(row.branches), trainRateCell(row.trainRate), row.seeds.join(' '), p.rate, ...METRIC_KEYS.flatMap((k) => [p.mean[k], p.std[k]])]);
+      rows.push([
+        row.arch,
+        ...branchCells(row.branches),
+        trainRateCell(row.trainRate),
+        row.seeds.join(' '),
+        p.rate,
+        ...METRIC_KEYS.flatMap((k) => [p.mean[k], p.std[k]]),
+      ]);
     }
   }
   return toCsv(header, rows);
 }
 
 export function auilcCsv(file: ResultsFile): string {
-  const header = ['arch', 'macro', 'micro', 'recon', 'trainRate', 'seeds', ...METRIC_KEYS.flatMap((k) => [`${k}_auilc_mean`, `${k}_auilc_std`])];
+  const header = [
+    'arch',
+    'macro',
+    'micro',
+    'recon',
+    'trainRate',
+    'seeds',
+    ...METRIC_KEYS.flatMap((k) => [`${k}_auilc_mean`, `${k}_auilc_std`]),
+  ];
   const rows: Cell[][] = file.summary.map((row) => [
-    row.arch, ...branchCells(row.branches), trainRateCell(row.trainRate), row.seeds.join(' '),
+    row.arch,
+    ...branchCells(row.branches),
+    trainRateCell(row.trainRate),
+    row.seeds.join(' '),
     ...METRIC_KEYS.flatMap((k) => [row.auilc[k].mean, row.auilc[k].std]),
   ]);
   return toCsv(header, rows);
@@ -56,11 +109,35 @@ export function auilcCsv(file: ResultsFile): string {
 
 /** Per-epoch history (for plotting elsewhere): one row per run × epoch. */
 export function epochsCsv(file: ResultsFile): string {
-  const header = ['run', 'arch', 'macro', 'micro', 'recon', 'seed', 'epoch', 'trainLoss', 'validLoss', 'lr', 'seconds', ...METRIC_KEYS.map((k) => `valid_${k}`)];
+  const header = [
+    'run',
+    'arch',
+    'macro',
+    'micro',
+    'recon',
+    'seed',
+    'epoch',
+    'trainLoss',
+    'validLoss',
+    'lr',
+    'seconds',
+    ...METRIC_KEYS.map((k) => `valid_${k}`),
+  ];
   const rows: Cell[][] = [];
   file.runs.forEach((run, i) => {
     for (const e of run.epochs) {
-      rows.push([i + 1, run.arch, ...branchCells(run.branches), run.seed, e.epoch, e.trainLoss, e.validLoss, e.lr, e.seconds, ...METRIC_KEYS.map((k) => e.valid[k])]);
+      rows.push([
+        i + 1,
+        run.arch,
+        ...branchCells(run.branches),
+        run.seed,
+        e.epoch,
+        e.trainLoss,
+        e.validLoss,
+        e.lr,
+        e.seconds,
+        ...METRIC_KEYS.map((k) => e.valid[k]),
+      ]);
     }
   });
   return toCsv(header, rows);

@@ -86,10 +86,21 @@ describe('loading a feature file through the store', () => {
     expect(msg.maxBytes).toBeGreaterThan(0);
     expect(store.getState().fileLoad.status).toBe('reading');
 
-    worker().emit({ type: 'load-progress', requestId: msg.requestId, bytesRead: 400, totalBytes: 1000, stage: 'train/text' });
+    worker().emit({
+      type: 'load-progress',
+      requestId: msg.requestId,
+      bytesRead: 400,
+      totalBytes: 1000,
+      stage: 'train/text',
+    });
     expect(store.getState().fileLoad.progress).toEqual({ bytesRead: 400, totalBytes: 1000, stage: 'train/text' });
 
-    worker().emit({ type: 'file-loaded', requestId: msg.requestId, summary: summary('a.pkl'), dataset: datasetSummary('a.pkl') });
+    worker().emit({
+      type: 'file-loaded',
+      requestId: msg.requestId,
+      summary: summary('a.pkl'),
+      dataset: datasetSummary('a.pkl'),
+    });
     const s = store.getState();
     expect(s.fileLoad.status).toBe('loaded');
     expect(s.config.data.source).toBe('file:a.pkl');
@@ -104,14 +115,25 @@ describe('loading a feature file through the store', () => {
     const goodBlob = new Blob([new Uint8Array(10)]);
     store.getState().loadFile(goodBlob, 'good.pkl');
     const first = worker().last('load-file');
-    worker().emit({ type: 'file-loaded', requestId: first.requestId, summary: summary('good.pkl'), dataset: datasetSummary('good.pkl') });
+    worker().emit({
+      type: 'file-loaded',
+      requestId: first.requestId,
+      summary: summary('good.pkl'),
+      dataset: datasetSummary('good.pkl'),
+    });
     const before = structuredClone(store.getState().config);
 
     store.getState().loadFile(new Blob([new Uint8Array(10)]), 'evil.pkl');
     const second = worker().last('load-file');
     store.getState().cancelFileLoad();
     expect(worker().last('cancel-load').requestId).toBe(second.requestId);
-    worker().emit({ type: 'file-error', requestId: second.requestId, message: 'evil.pkl: refused global posix.system', kind: 'format', maxSubset: null });
+    worker().emit({
+      type: 'file-error',
+      requestId: second.requestId,
+      message: 'evil.pkl: refused global posix.system',
+      kind: 'format',
+      maxSubset: null,
+    });
     const s = store.getState();
     expect(s.fileLoad.status).toBe('failed');
     expect(s.fileLoad.error?.message).toContain('refused global posix.system');
@@ -126,7 +148,12 @@ describe('loading a feature file through the store', () => {
     store.getState().loadFile(new Blob([new Uint8Array(10)]), 'old.pkl');
     const old = worker().last('load-file');
     store.getState().loadFile(new Blob([new Uint8Array(10)]), 'new.pkl');
-    worker().emit({ type: 'file-loaded', requestId: old.requestId, summary: summary('old.pkl'), dataset: datasetSummary('old.pkl') });
+    worker().emit({
+      type: 'file-loaded',
+      requestId: old.requestId,
+      summary: summary('old.pkl'),
+      dataset: datasetSummary('old.pkl'),
+    });
     expect(store.getState().fileLoad.status).toBe('reading');
     expect(store.getState().config.data.source).toBe('synthetic:small');
   });
@@ -147,11 +174,25 @@ describe('loading a feature file through the store', () => {
     await store.getState().init({ url: 'http://localhost/' });
     store.getState().loadFile(new Blob([new Uint8Array(10)]), 'a.pkl');
     const msg = worker().last('load-file');
-    worker().emit({ type: 'file-loaded', requestId: msg.requestId, summary: summary('a.pkl'), dataset: datasetSummary('a.pkl') });
+    worker().emit({
+      type: 'file-loaded',
+      requestId: msg.requestId,
+      summary: summary('a.pkl'),
+      dataset: datasetSummary('a.pkl'),
+    });
     store.getState().startJob('train');
     const job = store.getState().jobs[0];
-    expect(job.dataset).toEqual({ source: 'file:a.pkl', sizes: { train: 6, valid: 4, test: 5 }, dims: { text: 16, audio: 5, vision: 20 }, lengths: { text: 8, audio: 30, vision: 40 } });
-    const interrupted = { ...job, status: 'interrupted' as const, runs: [run({ seed: 111, test: [[0, metricsOf(0.5)]] })] };
+    expect(job.dataset).toEqual({
+      source: 'file:a.pkl',
+      sizes: { train: 6, valid: 4, test: 5 },
+      dims: { text: 16, audio: 5, vision: 20 },
+      lengths: { text: 8, audio: 30, vision: 40 },
+    });
+    const interrupted = {
+      ...job,
+      status: 'interrupted' as const,
+      runs: [run({ seed: 111, test: [[0, metricsOf(0.5)]] })],
+    };
     expect(jobResults(interrupted)?.dataset.source).toBe('file:a.pkl');
   });
 });

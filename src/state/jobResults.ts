@@ -24,7 +24,14 @@ export function jobResults(job: StoredJob): ResultsFile | null {
   const dataset = job.dataset ?? datasetInfoFor(job.config.data.source);
   if (!dataset) return null;
   try {
-    return makeResultsFile({ backend: job.backend ?? 'unknown', dataset, config: job.config, runs: job.runs, toolVersion: TOOL_VERSION, createdAt: job.createdAt });
+    return makeResultsFile({
+      backend: job.backend ?? 'unknown',
+      dataset,
+      config: job.config,
+      runs: job.runs,
+      toolVersion: TOOL_VERSION,
+      createdAt: job.createdAt,
+    });
   } catch {
     return null;
   }
@@ -32,6 +39,10 @@ export function jobResults(job: StoredJob): ResultsFile | null {
 
 /** A file name for downloads: the job's name made safe, plus a suffix. */
 export function exportFileName(job: Pick<StoredJob, 'name' | 'createdAt'>, suffix: string): string {
-  const base = job.name.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'mfmb-run';
+  const base =
+    job.name
+      .replace(/[^\w.-]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 80) || 'mfmb-run';
   return `${base}${suffix}`;
 }

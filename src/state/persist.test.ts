@@ -9,10 +9,28 @@ const freshName = () => `mfmb-test-${++dbCount}-${Math.random()}`;
 
 function job(id: string, status: StoredJob['status'], createdAt: string): StoredJob {
   return {
-    id, name: `job ${id}`, kind: 'train', createdAt, status, config: defaultRunConfig(),
+    id,
+    name: `job ${id}`,
+    kind: 'train',
+    createdAt,
+    status,
+    config: defaultRunConfig(),
     settings: [{ arch: 'mfmb', branches: { macro: true, micro: true, recon: true } }],
-    epochs: [{ index: 0, record: { epoch: 1, trainLoss: 1, validLoss: 1, lr: 0.002, seconds: 1, valid: { mae: 1, corr: null, acc7: 0, acc5: 0, acc2_has0: 0, acc2_non0: 0, f1_has0: 0, f1_non0: 0 } } }],
-    runs: [], results: null,
+    epochs: [
+      {
+        index: 0,
+        record: {
+          epoch: 1,
+          trainLoss: 1,
+          validLoss: 1,
+          lr: 0.002,
+          seconds: 1,
+          valid: { mae: 1, corr: null, acc7: 0, acc5: 0, acc2_has0: 0, acc2_non0: 0, f1_has0: 0, f1_non0: 0 },
+        },
+      },
+    ],
+    runs: [],
+    results: null,
   };
 }
 

@@ -76,7 +76,10 @@ export function openJobDb(factory: IDBFactory | undefined = globalThis.indexedDB
       await done(tx);
     },
     close() {
-      void db?.then((d) => d.close(), () => undefined);
+      void db?.then(
+        (d) => d.close(),
+        () => undefined,
+      );
       db = null;
     },
   };
@@ -128,6 +131,13 @@ export async function loadJobs(db: JobDb): Promise<StoredJob[]> {
 function isStoredJob(v: unknown): v is StoredJob {
   if (typeof v !== 'object' || v === null) return false;
   const j = v as Partial<StoredJob>;
-  return typeof j.id === 'string' && typeof j.name === 'string' && typeof j.createdAt === 'string' &&
-    typeof j.status === 'string' && Array.isArray(j.epochs) && Array.isArray(j.runs) && typeof j.config === 'object';
+  return (
+    typeof j.id === 'string' &&
+    typeof j.name === 'string' &&
+    typeof j.createdAt === 'string' &&
+    typeof j.status === 'string' &&
+    Array.isArray(j.epochs) &&
+    Array.isArray(j.runs) &&
+    typeof j.config === 'object'
+  );
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TABLE5_SETTINGS } from '../core/config/config.ts';
 import { PRESETS, ablationPreset, quickDemoPreset, robustnessPreset } from './presets.ts';
-import { runConfigProblems } from './validateConfig.ts';
+import { runConfigProblems } from '../core/config/validateConfig.ts';
 
 describe('teaching presets', () => {
   it('each builds a valid config', () => {

@@ -3,10 +3,10 @@
  * model settings to run, so a button can do `loadConfig(p.config); startJob(p.kind, p.settings)`
  * (or the store's `applyPreset(id, true)`).
  */
-import { DEFAULT_TEST_RATES, TABLE5_SETTINGS, defaultRunConfig, type RunConfig } from '../core/config/config.ts';
+import { DEFAULT_TEST_RATES, defaultRunConfig, table5Settings, type RunConfig } from '../core/config/config.ts';
 import type { ModelSetting } from '../core/eval/experiment.ts';
 import type { JobKind } from '../worker/protocol.ts';
-import { normalizeConfig, withModelPreset } from './validateConfig.ts';
+import { normalizeConfig, withModelPreset } from '../core/config/validateConfig.ts';
 
 export interface PresetRun {
   config: RunConfig;
@@ -61,7 +61,7 @@ export function ablationPreset(): PresetRun {
   return {
     config: normalizeConfig(c),
     kind: 'ablation',
-    settings: TABLE5_SETTINGS.map((t) => ({ arch: 'mfmb' as const, branches: { ...t.branches } })),
+    settings: table5Settings(),
   };
 }
 
@@ -84,19 +84,22 @@ export const PRESETS: readonly PresetInfo[] = [
   {
     id: 'quick-demo',
     label: 'Quick demo',
-    description: 'Tiny model on tiny synthetic data, 8 epochs, tested at 0 / 50 / 100 % missing: a first curve in seconds.',
+    description:
+      'Tiny model on tiny synthetic data, 8 epochs, tested at 0 / 50 / 100 % missing: a first curve in seconds.',
     build: quickDemoPreset,
   },
   {
     id: 'ablation',
     label: 'Ablation (Table 5)',
-    description: 'The four Table-5 settings (all, w/o macro, w/o micro, w/o recon), tiny model, synthetic:small, full rate grid.',
+    description:
+      'The four Table-5 settings (all, w/o macro, w/o micro, w/o recon), tiny model, synthetic:small, full rate grid.',
     build: ablationPreset,
   },
   {
     id: 'robustness',
     label: 'Robustness sweep (Table 4)',
-    description: 'Full model trained once at 30 % missing, tested at 0–100 % in steps of 10 %, 3 seeds: AUILC with bands.',
+    description:
+      'Full model trained once at 30 % missing, tested at 0–100 % in steps of 10 %, 3 seeds: AUILC with bands.',
     build: robustnessPreset,
   },
 ];

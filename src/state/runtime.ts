@@ -45,7 +45,10 @@ export class Runtime {
   private describedKey: string | null = null;
   private saveErrorShown = false;
   private nextRequestId = 1;
-  private weightRequests = new Map<number, { resolve(m: WeightsMsg | null): void; timer: ReturnType<typeof setTimeout> }>();
+  private weightRequests = new Map<
+    number,
+    { resolve(m: WeightsMsg | null): void; timer: ReturnType<typeof setTimeout> }
+  >();
   onMessage: (msg: FromWorker) => void = () => undefined;
   onCrash: (message: string) => void = () => undefined;
 
@@ -69,7 +72,12 @@ export class Runtime {
     try {
       w = this.deps.makeWorker();
     } catch (e) {
-      this.set({ notice: { kind: 'error', text: `The training worker could not be started: ${(e as Error)?.message ?? String(e)}` } });
+      this.set({
+        notice: {
+          kind: 'error',
+          text: `The training worker could not be started: ${(e as Error)?.message ?? String(e)}`,
+        },
+      });
       return null;
     }
     this.worker = w;
@@ -141,7 +149,11 @@ export class Runtime {
       this.writeJob(id);
       return;
     }
-    if (!this.saveTimers.has(id)) this.saveTimers.set(id, setTimeout(() => this.writeJob(id), interval - since));
+    if (!this.saveTimers.has(id))
+      this.saveTimers.set(
+        id,
+        setTimeout(() => this.writeJob(id), interval - since),
+      );
   }
 
   private writeJob(id: string): void {
@@ -166,7 +178,12 @@ export class Runtime {
     const w = p.catch((e: unknown) => {
       if (this.saveErrorShown) return;
       this.saveErrorShown = true;
-      this.set({ notice: { kind: 'error', text: `Runs could not be saved in this browser's storage (${(e as Error)?.message ?? String(e)}); they stay available until the page is closed.` } });
+      this.set({
+        notice: {
+          kind: 'error',
+          text: `Runs could not be saved in this browser's storage (${(e as Error)?.message ?? String(e)}); they stay available until the page is closed.`,
+        },
+      });
     });
     this.writes.add(w);
     void w.finally(() => this.writes.delete(w));
@@ -184,7 +201,12 @@ export class Runtime {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.weightRequests.delete(requestId);
-        this.set({ notice: { kind: 'error', text: 'The worker did not hand over the weights in time; try again when training is idle.' } });
+        this.set({
+          notice: {
+            kind: 'error',
+            text: 'The worker did not hand over the weights in time; try again when training is idle.',
+          },
+        });
         resolve(null);
       }, this.deps.weightsTimeoutMs ?? 60_000);
       this.weightRequests.set(requestId, { resolve, timer });

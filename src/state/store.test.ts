@@ -58,7 +58,14 @@ function resultsFor(store: AppStore, runs: RunResult[]): ResultsFile {
   return makeResultsFile({ backend: 'cpu', dataset, config: store.getState().config, runs, toolVersion: '0.1.0' });
 }
 
-const epochRecord = (epoch: number) => ({ epoch, trainLoss: 1 / epoch, validLoss: 1.1 / epoch, lr: 0.002, seconds: 0.1, valid: metricsOf(0.5) });
+const epochRecord = (epoch: number) => ({
+  epoch,
+  trainLoss: 1 / epoch,
+  validLoss: 1.1 / epoch,
+  lr: 0.002,
+  seconds: 0.1,
+  valid: metricsOf(0.5),
+});
 
 describe('app store with a fake worker', () => {
   it('creates the worker lazily and initialises it with the requested backend', async () => {
@@ -70,7 +77,11 @@ describe('app store with a fake worker', () => {
     expect(worker().types()).toContain('describe');
     expect(store.getState().jobsLoaded).toBe(true);
     worker().emit({ type: 'backend', name: 'wasm', tried: [{ name: 'wasm', ok: true }] });
-    expect(store.getState().backend).toEqual({ requested: 'wasm', active: 'wasm', tried: [{ name: 'wasm', ok: true }] });
+    expect(store.getState().backend).toEqual({
+      requested: 'wasm',
+      active: 'wasm',
+      tried: [{ name: 'wasm', ok: true }],
+    });
     // init is idempotent
     await store.getState().init();
     expect(workers).toHaveLength(1);
@@ -94,8 +105,26 @@ describe('app store with a fake worker', () => {
     expect(s.progress).toMatchObject({ runIndex: 0, runTotal: 1, epoch: 0, maxEpochs: 8 });
 
     const setting = start.settings[0];
-    worker().emit({ type: 'run-start', jobId: id, index: 0, total: 1, setting, seed: 111, trainRate: 0.3, params: 5000 });
-    worker().emit({ type: 'step', jobId: id, index: 0, epoch: 1, step: 3, stepsPerEpoch: 5, loss: 1.5, stepsPerSecond: 10 });
+    worker().emit({
+      type: 'run-start',
+      jobId: id,
+      index: 0,
+      total: 1,
+      setting,
+      seed: 111,
+      trainRate: 0.3,
+      params: 5000,
+    });
+    worker().emit({
+      type: 'step',
+      jobId: id,
+      index: 0,
+      epoch: 1,
+      step: 3,
+      stepsPerEpoch: 5,
+      loss: 1.5,
+      stepsPerSecond: 10,
+    });
     s = store.getState();
     expect(s.progress).toMatchObject({ epoch: 1, step: 3, stepsPerEpoch: 5, stepsPerSecond: 10, seed: 111 });
     expect(s.progress!.losses).toEqual([{ step: 3, loss: 1.5 }]);
@@ -106,7 +135,14 @@ describe('app store with a fake worker', () => {
     await store.getState().flush();
     expect(db.jobs.get(id)!.epochs).toHaveLength(1);
 
-    const result = run({ seed: 111, test: [[0, metricsOf(0.5)], [0.5, metricsOf(0.4)], [1, metricsOf(0.3)]] });
+    const result = run({
+      seed: 111,
+      test: [
+        [0, metricsOf(0.5)],
+        [0.5, metricsOf(0.4)],
+        [1, metricsOf(0.3)],
+      ],
+    });
     worker().emit({ type: 'run-end', jobId: id, index: 0, result });
     expect(store.getState().jobs[0].runs).toHaveLength(1);
     const file = resultsFor(store, [result]);
@@ -119,7 +155,16 @@ describe('app store with a fake worker', () => {
     await store.getState().flush();
     expect(db.jobs.get(id)!.status).toBe('done');
     // messages about other jobs are ignored
-    worker().emit({ type: 'step', jobId: 'someone-else', index: 0, epoch: 9, step: 9, stepsPerEpoch: 9, loss: 9, stepsPerSecond: 9 });
+    worker().emit({
+      type: 'step',
+      jobId: 'someone-else',
+      index: 0,
+      epoch: 9,
+      step: 9,
+      stepsPerEpoch: 9,
+      loss: 9,
+      stepsPerSecond: 9,
+    });
     expect(store.getState().progress!.epoch).toBe(1);
   });
 
@@ -136,7 +181,11 @@ describe('app store with a fake worker', () => {
     worker().emit({ type: 'paused', jobId: id });
     expect(store.getState().status).toBe('paused');
     store.getState().pause(); // already paused: nothing sent
-    expect(worker().types().filter((t) => t === 'pause')).toHaveLength(1);
+    expect(
+      worker()
+        .types()
+        .filter((t) => t === 'pause'),
+    ).toHaveLength(1);
 
     store.getState().resume();
     expect(worker().types().at(-1)).toBe('resume');
@@ -147,7 +196,11 @@ describe('app store with a fake worker', () => {
     expect(worker().types().at(-1)).toBe('stop');
     expect(store.getState().status).toBe('stopping');
     store.getState().startJob('train'); // refused while one runs
-    expect(worker().types().filter((t) => t === 'start')).toHaveLength(1);
+    expect(
+      worker()
+        .types()
+        .filter((t) => t === 'start'),
+    ).toHaveLength(1);
     expect(store.getState().notice?.kind).toBe('error');
 
     const finished = run({ seed: 111, test: [[0, metricsOf(0.5)]] });
@@ -165,8 +218,26 @@ describe('app store with a fake worker', () => {
     const { store, worker } = setup();
     store.getState().startJob('train');
     const id = worker().last('start').jobId;
-    worker().emit({ type: 'run-start', jobId: id, index: 0, total: 1, setting: worker().last('start').settings[0], seed: 111, trainRate: 0.3, params: 10 });
-    worker().emit({ type: 'step', jobId: id, index: 0, epoch: 1, step: 2, stepsPerEpoch: 25, loss: 0.9, stepsPerSecond: 4 });
+    worker().emit({
+      type: 'run-start',
+      jobId: id,
+      index: 0,
+      total: 1,
+      setting: worker().last('start').settings[0],
+      seed: 111,
+      trainRate: 0.3,
+      params: 10,
+    });
+    worker().emit({
+      type: 'step',
+      jobId: id,
+      index: 0,
+      epoch: 1,
+      step: 2,
+      stepsPerEpoch: 25,
+      loss: 0.9,
+      stepsPerSecond: 4,
+    });
     worker().emit({ type: 'epoch', jobId: id, index: 0, record: epochRecord(1) });
     const before = store.getState();
 
@@ -214,10 +285,19 @@ describe('app store with a fake worker', () => {
     store.getState().startJob('train');
     const id = worker().last('start').jobId;
     worker().emit({ type: 'backend', name: 'webgpu', tried: [{ name: 'webgpu', ok: true }] });
-    worker().emit({ type: 'error', jobId: id, message: 'WebGPU device lost (destroyed)', recoverable: true, backendLost: 'webgpu' });
+    worker().emit({
+      type: 'error',
+      jobId: id,
+      message: 'WebGPU device lost (destroyed)',
+      recoverable: true,
+      backendLost: 'webgpu',
+    });
     expect(store.getState().backend.active).toBeNull();
     expect(store.getState().status).toBe('running'); // the worker stops it and reports 'done'
-    const inits = () => worker().types().filter((t) => t === 'init').length;
+    const inits = () =>
+      worker()
+        .types()
+        .filter((t) => t === 'init').length;
     expect(inits()).toBe(1);
     worker().emit({ type: 'done', jobId: id, results: resultsFor(store, []), aborted: true });
     expect(inits()).toBe(2);
@@ -251,7 +331,17 @@ describe('app store with a fake worker', () => {
       c.data.source = 'synthetic:tiny';
     });
     expect(store.getState().config.model.dims).toEqual([32, 5, 20]);
-    worker().emit({ type: 'described', dataset: { source: 'synthetic:tiny', sizes: { train: 120, valid: 30, test: 60 }, dims: [32, 5, 20], lens: [8, 12, 10], labelHistogram: [1, 2, 3, 4, 3, 2, 1] }, params: [] });
+    worker().emit({
+      type: 'described',
+      dataset: {
+        source: 'synthetic:tiny',
+        sizes: { train: 120, valid: 30, test: 60 },
+        dims: [32, 5, 20],
+        lens: [8, 12, 10],
+        labelHistogram: [1, 2, 3, 4, 3, 2, 1],
+      },
+      params: [],
+    });
     expect(store.getState().dataset?.labelHistogram).toEqual([1, 2, 3, 4, 3, 2, 1]);
   });
 
@@ -259,9 +349,15 @@ describe('app store with a fake worker', () => {
     const { store, db } = setup();
     store.getState().importResults({ schema: 'nope' } as unknown as ResultsFile);
     expect(store.getState().jobs).toHaveLength(0);
-    expect(store.getState().notice).toEqual({ kind: 'error', text: expect.stringMatching(/^Could not import the results: results file: schema: expected "mfmb-results\/1"/) });
+    expect(store.getState().notice).toEqual({
+      kind: 'error',
+      text: expect.stringMatching(/^Could not import the results: results file: schema: expected "mfmb-results\/1"/),
+    });
 
-    const file = resultsFor(store, [run({ seed: 111, test: [[0, metricsOf(0.5)]] }), run({ seed: 1111, test: [[0, metricsOf(0.6)]] })]);
+    const file = resultsFor(store, [
+      run({ seed: 111, test: [[0, metricsOf(0.5)]] }),
+      run({ seed: 1111, test: [[0, metricsOf(0.6)]] }),
+    ]);
     const broken = structuredClone(file) as unknown as { runs: { seed: unknown }[] };
     broken.runs[1].seed = 'x';
     store.getState().importResults(broken as unknown as ResultsFile);
@@ -276,7 +372,10 @@ describe('app store with a fake worker', () => {
     expect(s.jobs[0].epochs).toHaveLength(4);
     expect(s.selectedJobIds).toEqual([s.jobs[0].id]);
     expect(s.notice?.kind).toBe('info');
-    return store.getState().flush().then(() => expect(db.jobs.size).toBe(1));
+    return store
+      .getState()
+      .flush()
+      .then(() => expect(db.jobs.size).toBe(1));
   });
 
   it('rename, delete and select jobs', async () => {
@@ -313,14 +412,30 @@ describe('app store with a fake worker', () => {
     const req = worker().last('export-weights');
     expect(req).toMatchObject({ jobId: start.jobId, index: 0 });
     const data = Float32Array.from([1, 2, 3]);
-    worker().emit({ type: 'weights', requestId: req.requestId, jobId: start.jobId, index: 0, setting: start.settings[0], seed: 111, names: ['a', 'b'], shapes: [[2], [1]], data: data.buffer });
+    worker().emit({
+      type: 'weights',
+      requestId: req.requestId,
+      jobId: start.jobId,
+      index: 0,
+      setting: start.settings[0],
+      seed: 111,
+      names: ['a', 'b'],
+      shapes: [[2], [1]],
+      data: data.buffer,
+    });
     const blob = await pending;
     expect(blob).not.toBeNull();
     const bytes = new Uint8Array(await blob!.arrayBuffer());
 
     // unavailable weights: null and a notice
     const none = store.getState().exportWeights(start.jobId, 5);
-    worker().emit({ type: 'error', jobId: start.jobId, requestId: worker().last('export-weights').requestId, message: 'no trained weights for run 6', recoverable: true });
+    worker().emit({
+      type: 'error',
+      jobId: start.jobId,
+      requestId: worker().last('export-weights').requestId,
+      message: 'no trained weights for run 6',
+      recoverable: true,
+    });
     expect(await none).toBeNull();
     expect(store.getState().notice?.text).toMatch(/no trained weights/);
 

@@ -22,7 +22,7 @@ import { runsSlice } from './slices/runs.ts';
 import { fileSlice } from './slices/file.ts';
 import type { AppState } from './types.ts';
 import { readUrlState } from './urlCodec.ts';
-import { configError, mergeOntoDefaults, normalizeConfig } from './validateConfig.ts';
+import { configError, mergeOntoDefaults, normalizeConfig } from '../core/config/validateConfig.ts';
 import { decodeWeightsFile, encodeWeightsFile } from './weightsFile.ts';
 import { handleWorkerCrash, handleWorkerMessage } from './workerEvents.ts';
 
@@ -61,7 +61,12 @@ export function createAppStore(deps: StoreDeps) {
               // A shared link can name a file but never carry it: files stay in the browser that loaded them.
               const name = u.config.data.source.slice('file:'.length);
               u.config.data.source = 'synthetic:small';
-              set({ config: normalizeConfig(u.config), ...infoNotice(`This link was made with the file ${name}, which is not loaded here: showing synthetic: small. Load ${name} in the Data panel to use it.`) });
+              set({
+                config: normalizeConfig(u.config),
+                ...infoNotice(
+                  `This link was made with the file ${name}, which is not loaded here: showing synthetic: small. Load ${name} in the Data panel to use it.`,
+                ),
+              });
             } else if (u.config) set({ config: u.config });
             if (u.backend) set((s) => ({ backend: { ...s.backend, requested: u.backend! } }));
             if (u.error) set(errorNotice(u.error));
@@ -75,7 +80,12 @@ export function createAppStore(deps: StoreDeps) {
               return { jobs: sortJobs([...s.jobs, ...loaded.filter((j) => !mine.has(j.id))]), jobsLoaded: true };
             });
           } catch (e) {
-            set({ jobsLoaded: true, ...errorNotice(`Saved runs could not be loaded from this browser's storage: ${(e as Error)?.message ?? String(e)}`) });
+            set({
+              jobsLoaded: true,
+              ...errorNotice(
+                `Saved runs could not be loaded from this browser's storage: ${(e as Error)?.message ?? String(e)}`,
+              ),
+            });
           }
         })();
         return rt.initPromise;
@@ -146,11 +156,22 @@ export function createAppStore(deps: StoreDeps) {
           kind: 'train',
           config,
           settings: [setting],
-          name: name?.trim() || `Imported weights · ${config.model.preset} model · ${config.data.source.replace(/^synthetic:/, '')}`,
+          name:
+            name?.trim() ||
+            `Imported weights · ${config.model.preset} model · ${config.data.source.replace(/^synthetic:/, '')}`,
         });
         const data = w.data.buffer as ArrayBuffer;
         const sent = rt.post(
-          { type: 'evaluate-weights', jobId: job.id, config, setting, seed: w.seed, names: w.names, shapes: w.shapes, data },
+          {
+            type: 'evaluate-weights',
+            jobId: job.id,
+            config,
+            setting,
+            seed: w.seed,
+            names: w.names,
+            shapes: w.shapes,
+            data,
+          },
           [data],
         );
         if (!sent) failJob(set, rt, job.id, 'the training worker could not be started');

@@ -5,7 +5,14 @@
 import type { Branches, ModelPresetName, RunConfig } from '../core/config/config.ts';
 import type { ModelSetting } from '../core/eval/experiment.ts';
 import type { DatasetInfo, EpochRecord, ResultsFile, RunResult } from '../core/eval/results.ts';
-import type { BackendName, DatasetSummary, FileSummary, JobKind, LoadErrorKind, ParamCount } from '../worker/protocol.ts';
+import type {
+  BackendName,
+  DatasetSummary,
+  FileSummary,
+  JobKind,
+  LoadErrorKind,
+  ParamCount,
+} from '../worker/protocol.ts';
 import type { PresetId } from './presets.ts';
 
 export type JobStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'done' | 'error';

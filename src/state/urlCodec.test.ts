@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { defaultRunConfig } from '../core/config/config.ts';
 import { ablationPreset, quickDemoPreset, robustnessPreset } from './presets.ts';
-import { baseConfig, configDiff, configToHash, decodeConfig, encodeConfig, readUrlState, shareUrl } from './urlCodec.ts';
+import {
+  baseConfig,
+  configDiff,
+  configToHash,
+  decodeConfig,
+  encodeConfig,
+  readUrlState,
+  shareUrl,
+} from './urlCodec.ts';
 
 const b64 = (o: unknown) => '1.' + Buffer.from(JSON.stringify(o)).toString('base64url');
 
@@ -71,7 +79,11 @@ describe('URL codec', () => {
     ['unknown field', b64({ train: { epochz: 3 } }), /train\.epochz: unknown field/],
     ['unknown section', b64({ extra: 1 }), /extra: unknown field/],
     ['wrong type', b64({ train: { epochs: 'ten' } }), /train\.epochs: expected an integer/],
-    ['out of range', b64({ missing: { testRates: [0, 1.5] } }), /missing\.testRates\[1\]: expected a number ≥ 0 and ≤ 1/],
+    [
+      'out of range',
+      b64({ missing: { testRates: [0, 1.5] } }),
+      /missing\.testRates\[1\]: expected a number ≥ 0 and ≤ 1/,
+    ],
     ['not ascending', b64({ missing: { testRates: [0.5, 0.2] } }), /strictly ascending/],
     ['bad enum', b64({ model: { cell: 'rnn' } }), /model\.cell: expected one of gru \| lstm/],
     ['no fusion stream', b64({ model: { branches: { macro: false, micro: false } } }), /at least one fusion stream/],

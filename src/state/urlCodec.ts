@@ -7,7 +7,7 @@
  */
 import { defaultRunConfig, type RunConfig } from '../core/config/config.ts';
 import { BACKEND_ORDER, type BackendName } from '../worker/protocol.ts';
-import { configError, mergeOntoDefaults, normalizeConfig } from './validateConfig.ts';
+import { configError, mergeOntoDefaults, normalizeConfig } from '../core/config/validateConfig.ts';
 
 export const CONFIG_PARAM = 'config';
 export const BACKEND_PARAM = 'backend';
@@ -68,7 +68,11 @@ export type DecodeResult = { ok: true; config: RunConfig } | { ok: false; error:
 
 /** Token → config. Never throws: on any problem, ok=false, a message for a notice, and the defaults. */
 export function decodeConfig(token: string): DecodeResult {
-  const fail = (why: string): DecodeResult => ({ ok: false, error: `The shared link's config could not be used: ${why}. The defaults were loaded instead.`, config: baseConfig() });
+  const fail = (why: string): DecodeResult => ({
+    ok: false,
+    error: `The shared link's config could not be used: ${why}. The defaults were loaded instead.`,
+    config: baseConfig(),
+  });
   try {
     if (typeof token !== 'string' || token.length === 0) return fail('it is empty');
     if (token.length > MAX_ENCODED) return fail('it is too long');
@@ -89,7 +93,8 @@ export function decodeConfig(token: string): DecodeResult {
       return fail('it is not valid JSON');
     }
     const { config, errors } = mergeOntoDefaults(patch, baseConfig());
-    if (errors.length) return fail(errors.slice(0, 3).join('; ') + (errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''));
+    if (errors.length)
+      return fail(errors.slice(0, 3).join('; ') + (errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''));
     const problem = configError(config);
     if (problem) return fail(problem);
     return { ok: true, config: normalizeConfig(config) };
@@ -147,7 +152,10 @@ export function readUrlState(url: string): UrlState {
   const b = params.map((p) => p.get(BACKEND_PARAM)).find((v) => v !== null);
   if (b !== undefined && b !== null) {
     if (b === 'auto' || (BACKEND_ORDER as readonly string[]).includes(b)) state.backend = b as BackendName | 'auto';
-    else errors.push(`The link asks for backend "${b}", which does not exist (${BACKEND_ORDER.join(', ')} or auto); using auto.`);
+    else
+      errors.push(
+        `The link asks for backend "${b}", which does not exist (${BACKEND_ORDER.join(', ')} or auto); using auto.`,
+      );
   }
   state.error = errors.length ? errors.join(' ') : null;
   return state;

@@ -12,7 +12,10 @@ interface HistoryLike {
   replaceState(data: unknown, unused: string, url?: string): void;
 }
 
-export function startUrlSync(store: Pick<StoreApi<AppState>, 'subscribe'>, history: HistoryLike | undefined = globalThis.history): () => void {
+export function startUrlSync(
+  store: Pick<StoreApi<AppState>, 'subscribe'>,
+  history: HistoryLike | undefined = globalThis.history,
+): () => void {
   if (!history) return () => undefined;
   return store.subscribe((s, prev) => {
     if (s.config === prev.config && s.backend.requested === prev.backend.requested) return;

@@ -26,7 +26,9 @@ describe('weights file', () => {
   });
 
   it('rejects other files and truncated ones clearly', () => {
-    expect(() => decodeWeightsFile(new TextEncoder().encode('{"schema":"mfmb-results/1"}'))).toThrow(/not an MFMB weights file/);
+    expect(() => decodeWeightsFile(new TextEncoder().encode('{"schema":"mfmb-results/1"}'))).toThrow(
+      /not an MFMB weights file/,
+    );
     const bytes = encodeWeightsFile(sample());
     expect(() => decodeWeightsFile(bytes.slice(0, bytes.length - 4))).toThrow(/expected 7 float32 values/);
     expect(() => decodeWeightsFile(bytes.slice(0, 20))).toThrow(/header is truncated/);

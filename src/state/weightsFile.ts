@@ -45,7 +45,8 @@ export function encodeWeightsFile(w: Omit<WeightsFile, 'format'>): Uint8Array<Ar
 export function decodeWeightsFile(bytes: ArrayBuffer | Uint8Array): WeightsFile {
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const bad = (why: string) => new Error(`weights file: ${why}`);
-  if (u8.length < 12 || new TextDecoder().decode(u8.subarray(0, 8)) !== MAGIC) throw bad(`not an MFMB weights file (it must start with "${MAGIC}")`);
+  if (u8.length < 12 || new TextDecoder().decode(u8.subarray(0, 8)) !== MAGIC)
+    throw bad(`not an MFMB weights file (it must start with "${MAGIC}")`);
   const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
   const h = view.getUint32(8, true);
   if (12 + h > u8.length) throw bad('the header is truncated');
@@ -55,21 +56,28 @@ export function decodeWeightsFile(bytes: ArrayBuffer | Uint8Array): WeightsFile 
   } catch {
     throw bad('the header is not valid JSON');
   }
-  if (header.format !== WEIGHTS_FORMAT) throw bad(`format ${JSON.stringify(header.format)} is not supported (expected "${WEIGHTS_FORMAT}")`);
+  if (header.format !== WEIGHTS_FORMAT)
+    throw bad(`format ${JSON.stringify(header.format)} is not supported (expected "${WEIGHTS_FORMAT}")`);
   const names = header.names;
   const shapes = header.shapes;
-  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw bad('"names" must be a list of strings');
-  if (!Array.isArray(shapes) || shapes.length !== names.length ||
-      !shapes.every((s) => Array.isArray(s) && s.every((d) => Number.isInteger(d) && d >= 0))) {
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string'))
+    throw bad('"names" must be a list of strings');
+  if (
+    !Array.isArray(shapes) ||
+    shapes.length !== names.length ||
+    !shapes.every((s) => Array.isArray(s) && s.every((d) => Number.isInteger(d) && d >= 0))
+  ) {
     throw bad('"shapes" must hold one list of sizes per name');
   }
   const setting = header.setting as ModelSetting | undefined;
-  if (!setting || typeof setting.arch !== 'string' || typeof setting.branches !== 'object' || setting.branches === null) throw bad('"setting" is missing');
+  if (!setting || typeof setting.arch !== 'string' || typeof setting.branches !== 'object' || setting.branches === null)
+    throw bad('"setting" is missing');
   if (!Number.isInteger(header.seed)) throw bad('"seed" must be an integer');
   if (typeof header.config !== 'object' || header.config === null) throw bad('"config" is missing');
   const start = Math.ceil((12 + h) / 4) * 4;
   const total = (shapes as number[][]).reduce((s, shape) => s + sizeOf(shape), 0);
-  if (u8.length - start !== total * 4) throw bad(`expected ${total} float32 values after the header, found ${Math.max(0, (u8.length - start) / 4)}`);
+  if (u8.length - start !== total * 4)
+    throw bad(`expected ${total} float32 values after the header, found ${Math.max(0, (u8.length - start) / 4)}`);
   const values = new DataView(u8.buffer, u8.byteOffset + start, total * 4);
   const data = new Float32Array(total);
   for (let i = 0; i < total; i++) data[i] = values.getFloat32(i * 4, true);

@@ -17,8 +17,10 @@ const BACKEND_LABEL: Record<string, string> = { webgpu: 'WebGPU', webgl: 'WebGL'
 export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetState, rt: Runtime): void {
   if (typeof msg !== 'object' || msg === null || typeof (msg as { type?: unknown }).type !== 'string') return;
   const isCurrent = (jobId: string) => get().currentJobId === jobId;
-  const updateJob = (id: string, fn: (j: StoredJob) => StoredJob) => set((s) => ({ jobs: s.jobs.map((j) => (j.id === id ? fn(j) : j)) }));
-  const updateProgress = (fn: (p: LiveProgress) => LiveProgress) => set((s) => (s.progress ? { progress: fn(s.progress) } : {}));
+  const updateJob = (id: string, fn: (j: StoredJob) => StoredJob) =>
+    set((s) => ({ jobs: s.jobs.map((j) => (j.id === id ? fn(j) : j)) }));
+  const updateProgress = (fn: (p: LiveProgress) => LiveProgress) =>
+    set((s) => (s.progress ? { progress: fn(s.progress) } : {}));
 
   switch (msg.type) {
     case 'backend': {
@@ -26,7 +28,11 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
       set((s) => ({ backend: { ...s.backend, active: msg.name, tried: msg.tried } }));
       if (requested !== 'auto' && requested !== msg.name) {
         const why = msg.tried.find((t) => t.name === requested)?.reason ?? 'it failed';
-        set(infoNotice(`${BACKEND_LABEL[requested]} could not be used (${why}); running on ${BACKEND_LABEL[msg.name]} instead.`));
+        set(
+          infoNotice(
+            `${BACKEND_LABEL[requested]} could not be used (${why}); running on ${BACKEND_LABEL[msg.name]} instead.`,
+          ),
+        );
       }
       return;
     }
@@ -35,22 +41,45 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
       return;
     case 'load-progress':
       if (get().fileLoad.requestId !== msg.requestId || get().fileLoad.status !== 'reading') return;
-      set((s) => ({ fileLoad: { ...s.fileLoad, progress: { bytesRead: msg.bytesRead, totalBytes: msg.totalBytes, stage: msg.stage } } }));
+      set((s) => ({
+        fileLoad: {
+          ...s.fileLoad,
+          progress: { bytesRead: msg.bytesRead, totalBytes: msg.totalBytes, stage: msg.stage },
+        },
+      }));
       return;
     case 'file-loaded':
       if (get().fileLoad.requestId !== msg.requestId) return;
-      set((s) => ({ fileLoad: { ...s.fileLoad, status: 'loaded', progress: null, error: null, summary: msg.summary, activeFile: s.fileLoad.file }, dataset: msg.dataset }));
+      set((s) => ({
+        fileLoad: {
+          ...s.fileLoad,
+          status: 'loaded',
+          progress: null,
+          error: null,
+          summary: msg.summary,
+          activeFile: s.fileLoad.file,
+        },
+        dataset: msg.dataset,
+      }));
       get().selectLoadedFile();
       return;
     case 'file-error': {
       if (get().fileLoad.requestId !== msg.requestId) return;
       const cancelled = msg.kind === 'cancelled';
-      set((s) => ({ fileLoad: { ...s.fileLoad, status: cancelled ? 'cancelled' : 'failed', progress: null, error: { message: msg.message, kind: msg.kind, maxSubset: msg.maxSubset } } }));
+      set((s) => ({
+        fileLoad: {
+          ...s.fileLoad,
+          status: cancelled ? 'cancelled' : 'failed',
+          progress: null,
+          error: { message: msg.message, kind: msg.kind, maxSubset: msg.maxSubset },
+        },
+      }));
       return;
     }
     case 'run-start': {
       if (!isCurrent(msg.jobId)) return;
-      const maxEpochs = get().jobs.find((j) => j.id === msg.jobId)?.config.train.epochs ?? get().progress?.maxEpochs ?? 0;
+      const maxEpochs =
+        get().jobs.find((j) => j.id === msg.jobId)?.config.train.epochs ?? get().progress?.maxEpochs ?? 0;
       updateProgress((p) => {
         const next: LiveProgress = {
           ...p,
@@ -110,7 +139,7 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
         status: msg.aborted ? 'aborted' : 'done',
         runs: msg.results.runs,
         results: msg.results,
-        message: msg.aborted ? job.message ?? `stopped: ${summary}` : j.message,
+        message: msg.aborted ? (job.message ?? `stopped: ${summary}`) : j.message,
       }));
       if (isCurrent(msg.jobId)) {
         set({ status: 'done' });

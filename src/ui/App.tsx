@@ -42,8 +42,8 @@ export function App() {
         </div>
       </main>
       <footer className="footer">
-        MFMB Playground runs entirely in this browser: data, training and results never leave the page. Numbers from the paper appear only as
-        labelled reference rows.
+        MFMB Playground runs entirely in this browser: data, training and results never leave the page. Numbers from the
+        paper appear only as labelled reference rows.
       </footer>
     </div>
   );
@@ -63,9 +63,20 @@ function Notices({ initError, clearInitError }: { initError: string | null; clea
         </div>
       ) : null}
       {notice ? (
-        <div className={`notice notice-${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="notice" data-kind={notice.kind}>
+        <div
+          className={`notice notice-${notice.kind}`}
+          role={notice.kind === 'error' ? 'alert' : 'status'}
+          data-testid="notice"
+          data-kind={notice.kind}
+        >
           <span>{notice.text}</span>
-          <button type="button" className="notice-close" aria-label="Dismiss" data-testid="notice-dismiss" onClick={dismiss}>
+          <button
+            type="button"
+            className="notice-close"
+            aria-label="Dismiss"
+            data-testid="notice-dismiss"
+            onClick={dismiss}
+          >
             ×
           </button>
         </div>

@@ -16,12 +16,21 @@ export function Header() {
       <div className="brand">
         <svg className="brand-mark" viewBox="0 0 32 32" aria-hidden="true">
           <rect width="32" height="32" rx="7" fill="#2f5d8a" />
-          <path d="M6 22l6-10 6 6 8-12" stroke="#fff" strokeWidth="2.6" fill="none" strokeLinecap="round" strokeLinejoin="round" />
+          <path
+            d="M6 22l6-10 6 6 8-12"
+            stroke="#fff"
+            strokeWidth="2.6"
+            fill="none"
+            strokeLinecap="round"
+            strokeLinejoin="round"
+          />
           <circle cx="26" cy="6" r="2.4" fill="#f2b84b" />
         </svg>
         <div>
           <h1 className="brand-name">MFMB Playground</h1>
-          <p className="brand-tag">Multimodal sentiment under missing data — MFMB-Net (AAAI 2025), trained in your browser</p>
+          <p className="brand-tag">
+            Multimodal sentiment under missing data — MFMB-Net (AAAI 2025), trained in your browser
+          </p>
         </div>
       </div>
       <BackendBox />
@@ -35,12 +44,21 @@ function BackendBox() {
   const busy = useBusy();
   const webgpuFail = backend.tried.find((t) => t.name === 'webgpu' && !t.ok);
   const failures = backend.tried.filter((t) => !t.ok);
-  const fallback = backend.active && backend.active !== 'webgpu' && webgpuFail ? (webgpuFail.reason?.startsWith('WebGPU unavailable') ? webgpuFail.reason : `WebGPU unavailable: ${webgpuFail.reason ?? 'no reason given'}`) : null;
+  const fallback =
+    backend.active && backend.active !== 'webgpu' && webgpuFail
+      ? webgpuFail.reason?.startsWith('WebGPU unavailable')
+        ? webgpuFail.reason
+        : `WebGPU unavailable: ${webgpuFail.reason ?? 'no reason given'}`
+      : null;
   return (
-    <div className="backend" aria-label="Compute backend">
+    <div className="backend" role="group" aria-label="Compute backend">
       <div className="backend-row">
         <span className="backend-label">Backend</span>
-        <span className={`backend-name${backend.active ? '' : ' is-pending'}`} data-testid="backend-name" title={failures.map((f) => `${f.name}: ${f.reason ?? 'failed'}`).join('\n') || undefined}>
+        <span
+          className={`backend-name${backend.active ? '' : ' is-pending'}`}
+          data-testid="backend-name"
+          title={failures.map((f) => `${f.name}: ${f.reason ?? 'failed'}`).join('\n') || undefined}
+        >
           {backend.active ?? 'starting…'}
         </span>
         <label className="sr-only" htmlFor="backend-select">

@@ -3,7 +3,10 @@ import type { Architecture, Branches } from '../core/config/config.ts';
 /** Encoders → HPA → macro / micro streams → head, recon beside; what is switched off is greyed out. */
 export function ModelDiagram({ branches, arch }: { branches: Branches; arch: Architecture }) {
   if (arch !== 'mfmb') {
-    const what = arch === 'concat' ? 'features of all three modalities, concatenated' : `${{ 'fc-t': 'text', 'fc-a': 'audio', 'fc-v': 'vision' }[arch]} features only`;
+    const what =
+      arch === 'concat'
+        ? 'features of all three modalities, concatenated'
+        : `${{ 'fc-t': 'text', 'fc-a': 'audio', 'fc-v': 'vision' }[arch]} features only`;
     return (
       <div className="diagram-note" data-testid="model-diagram">
         Baseline: a small fully connected network on the {what} (Table 2). Branch toggles apply to MFMB-Net only.
@@ -15,7 +18,15 @@ export function ModelDiagram({ branches, arch }: { branches: Branches; arch: Arc
   return (
     <svg className="diagram" viewBox="0 0 440 170" role="img" aria-label="Model diagram" data-testid="model-diagram">
       <defs>
-        <marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+        <marker
+          id="arrow"
+          viewBox="0 0 8 8"
+          refX="7"
+          refY="4"
+          markerWidth="6"
+          markerHeight="6"
+          orient="auto-start-reverse"
+        >
           <path d="M0,0 L8,4 L0,8 z" className="d-arrow" />
         </marker>
       </defs>

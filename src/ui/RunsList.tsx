@@ -1,7 +1,16 @@
 import { useMemo, useRef, useState } from 'react';
 import type { ResultsFile } from '../core/eval/results.ts';
 import type { StoredJob } from '../state/types.ts';
-import { CSV_KINDS, exportFileName, jobResults, resultsToCsv, shareUrlFor, stateFromUrl, useAppStore, type CsvKind } from './bindings.ts';
+import {
+  CSV_KINDS,
+  exportFileName,
+  jobResults,
+  resultsToCsv,
+  shareUrlFor,
+  stateFromUrl,
+  useAppStore,
+  type CsvKind,
+} from './bindings.ts';
 import { useViewJob } from './derive.ts';
 import { useBusy } from './hooks.ts';
 import { downloadBlob, errorText, fmtDate } from './format.ts';
@@ -90,7 +99,13 @@ function RunRow({ job, selected, viewed }: { job: StoredJob; selected: boolean; 
             }}
           />
         ) : (
-          <button type="button" className="run-name link-btn" onClick={() => setViewJob(job.id)} title="Show this job in the charts" data-testid={`run-view-${job.id}`}>
+          <button
+            type="button"
+            className="run-name link-btn"
+            onClick={() => setViewJob(job.id)}
+            title="Show this job in the charts"
+            data-testid={`run-view-${job.id}`}
+          >
             {job.name}
           </button>
         )}
@@ -99,7 +114,9 @@ function RunRow({ job, selected, viewed }: { job: StoredJob; selected: boolean; 
             {job.status}
           </span>
           <span>{KIND_LABEL[job.kind]}</span>
-          <span>{job.runs.length} run{job.runs.length === 1 ? '' : 's'}</span>
+          <span>
+            {job.runs.length} run{job.runs.length === 1 ? '' : 's'}
+          </span>
           <span>{job.config.data.source.replace('synthetic:', 'synthetic ')}</span>
           <span>model {job.config.model.preset}</span>
           <span>{job.config.missing.protocol}</span>
@@ -109,13 +126,23 @@ function RunRow({ job, selected, viewed }: { job: StoredJob; selected: boolean; 
       </div>
       <div className="run-actions">
         {!editing ? (
-          <button type="button" className="btn btn-small btn-ghost" data-testid={`run-rename-${job.id}`} onClick={() => setEditing(true)}>
+          <button
+            type="button"
+            className="btn btn-small btn-ghost"
+            data-testid={`run-rename-${job.id}`}
+            onClick={() => setEditing(true)}
+          >
             Rename
           </button>
         ) : null}
         {confirmDelete ? (
           <>
-            <button type="button" className="btn btn-small btn-danger" data-testid={`run-delete-confirm-${job.id}`} onClick={() => deleteJob(job.id)}>
+            <button
+              type="button"
+              className="btn btn-small btn-danger"
+              data-testid={`run-delete-confirm-${job.id}`}
+              onClick={() => deleteJob(job.id)}
+            >
               Delete for good
             </button>
             <button type="button" className="btn btn-small btn-ghost" onClick={() => setConfirmDelete(false)}>
@@ -154,7 +181,11 @@ function ExportBar() {
   const [shareUrl, setShareUrl] = useState<string | null>(null);
   const results = useMemo(() => (job ? jobResults(job) : null), [job]);
   const file = (suffix: string) => (job ? exportFileName(job, suffix) : `mfmb${suffix}`);
-  const noResults = !job ? 'no job yet' : job.status === 'running' ? 'the job is still running' : 'this job has no finished runs';
+  const noResults = !job
+    ? 'no job yet'
+    : job.status === 'running'
+      ? 'the job is still running'
+      : 'this job has no finished runs';
 
   const act = async (f: () => void | Promise<void>) => {
     setMessage(null);
@@ -171,7 +202,7 @@ function ExportBar() {
     try {
       doc = JSON.parse(text);
     } catch (e) {
-      throw new Error(`${file.name} is not JSON (${errorText(e)})`);
+      throw new Error(`${file.name} is not JSON (${errorText(e)})`, { cause: e });
     }
     importResults(doc as ResultsFile, file.name.replace(/\.json$/i, ''));
   };
@@ -183,7 +214,10 @@ function ExportBar() {
     setShareUrl(url);
     try {
       await navigator.clipboard.writeText(url);
-      setMessage({ kind: 'info', text: 'Link copied to the clipboard. It restores the current settings (not the results).' });
+      setMessage({
+        kind: 'info',
+        text: 'Link copied to the clipboard. It restores the current settings (not the results).',
+      });
     } catch {
       setMessage({ kind: 'info', text: 'Copy the link below; it restores the current settings (not the results).' });
     }
@@ -201,7 +235,14 @@ function ExportBar() {
           data-testid="export-json"
           disabled={!results}
           title={results ? 'Results file (mfmb-results/1), readable by the CLI and outside tools' : noResults}
-          onClick={() => act(() => downloadBlob(file('.results.json'), new Blob([JSON.stringify(results, null, 2)], { type: 'application/json' })))}
+          onClick={() =>
+            act(() =>
+              downloadBlob(
+                file('.results.json'),
+                new Blob([JSON.stringify(results, null, 2)], { type: 'application/json' }),
+              ),
+            )
+          }
         >
           Results JSON
         </button>
@@ -211,11 +252,21 @@ function ExportBar() {
           data-testid="export-csv"
           disabled={!results}
           title={results ? 'Per-rate metrics as CSV' : noResults}
-          onClick={() => act(() => downloadBlob(file(`.${csvKind}.csv`), new Blob([resultsToCsv(results!, csvKind)], { type: 'text/csv' })))}
+          onClick={() =>
+            act(() =>
+              downloadBlob(file(`.${csvKind}.csv`), new Blob([resultsToCsv(results!, csvKind)], { type: 'text/csv' })),
+            )
+          }
         >
           CSV
         </button>
-        <select className="csv-kind" aria-label="CSV content" data-testid="export-csv-kind" value={csvKind} onChange={(e) => setCsvKind(e.target.value as CsvKind)}>
+        <select
+          className="csv-kind"
+          aria-label="CSV content"
+          data-testid="export-csv-kind"
+          value={csvKind}
+          onChange={(e) => setCsvKind(e.target.value as CsvKind)}
+        >
           {CSV_KINDS.map((k) => (
             <option key={k.value} value={k.value}>
               {k.label}
@@ -227,7 +278,11 @@ function ExportBar() {
           className="btn btn-small"
           data-testid="export-weights"
           disabled={!job || job.runs.length === 0}
-          title={job && job.runs.length ? 'Best-epoch weights of the last finished run (mfmb-weights/1); kept for the latest job trained since the page loaded' : 'no finished run in this job'}
+          title={
+            job && job.runs.length
+              ? 'Best-epoch weights of the last finished run (mfmb-weights/1); kept for the latest job trained since the page loaded'
+              : 'no finished run in this job'
+          }
           onClick={() =>
             act(async () => {
               const blob = await exportWeights(job!.id);
@@ -238,7 +293,12 @@ function ExportBar() {
           Weights
         </button>
         <span className="btn-sep" aria-hidden="true" />
-        <button type="button" className="btn btn-small" data-testid="import-results-button" onClick={() => fileInput.current?.click()}>
+        <button
+          type="button"
+          className="btn btn-small"
+          data-testid="import-results-button"
+          onClick={() => fileInput.current?.click()}
+        >
           Import results JSON…
         </button>
         <input
@@ -276,16 +336,34 @@ function ExportBar() {
             if (f) void act(async () => importWeights(await f.arrayBuffer(), f.name.replace(/\.[^.]*$/, '')));
           }}
         />
-        <button type="button" className="btn btn-small" data-testid="share-url" onClick={() => act(onShare)} title="A link that opens this page with the current settings">
+        <button
+          type="button"
+          className="btn btn-small"
+          data-testid="share-url"
+          onClick={() => act(onShare)}
+          title="A link that opens this page with the current settings"
+        >
           Share URL
         </button>
       </div>
       {message ? (
-        <div className={message.kind === 'error' ? 'inline-error' : 'inline-info'} role={message.kind === 'error' ? 'alert' : 'status'}>
+        <div
+          className={message.kind === 'error' ? 'inline-error' : 'inline-info'}
+          role={message.kind === 'error' ? 'alert' : 'status'}
+        >
           {message.text}
         </div>
       ) : null}
-      {shareUrl ? <input className="share-url" readOnly value={shareUrl} data-testid="share-url-text" onFocus={(e) => e.target.select()} aria-label="Share link" /> : null}
+      {shareUrl ? (
+        <input
+          className="share-url"
+          readOnly
+          value={shareUrl}
+          data-testid="share-url-text"
+          onFocus={(e) => e.target.select()}
+          aria-label="Share link"
+        />
+      ) : null}
     </div>
   );
 }

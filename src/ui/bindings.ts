@@ -19,12 +19,13 @@ export type { AppState };
 export type { PresetRun } from '../state/presets.ts';
 
 /** The header's one-click buttons; `testId` keeps the e2e names stable whatever the store calls them. */
-export const PRESET_BUTTONS: { id: presets.PresetId; testId: string; label: string; hint: string }[] = presets.PRESETS.map((p) => ({
-  id: p.id,
-  testId: p.id === 'robustness' ? 'sweep' : p.id,
-  label: p.label,
-  hint: p.description,
-}));
+export const PRESET_BUTTONS: { id: presets.PresetId; testId: string; label: string; hint: string }[] =
+  presets.PRESETS.map((p) => ({
+    id: p.id,
+    testId: p.id === 'robustness' ? 'sweep' : p.id,
+    label: p.label,
+    hint: p.description,
+  }));
 
 export type CsvKind = 'summary' | 'runs' | 'auilc' | 'epochs';
 export const CSV_KINDS: { value: CsvKind; label: string }[] = [

@@ -1,20 +1,44 @@
 /** Form controls that keep a local draft and commit only valid values to the store. */
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { formatNumberList, parseNumberList } from './format.ts';
+import { NUMBER_LIST_EXPECTED } from '../core/config/validateConfig.ts';
 
-export function Field(props: { label: ReactNode; htmlFor?: string; hint?: ReactNode; error?: string | null; children: ReactNode; wide?: boolean }) {
+/** Ids of a field's message and hint, for the input's aria-describedby (the error when there is one, else the hint). */
+export function describedBy(id: string, error: string | null | undefined, hint: ReactNode): string | undefined {
+  return error ? `${id}-error` : hint ? `${id}-hint` : undefined;
+}
+
+/**
+ * A labelled control with its hint or error below. The error's id is `${htmlFor}-error`, the hint's
+ * `${htmlFor}-hint`: the input names them in aria-describedby (see describedBy). The error sits in a
+ * polite live region that is always present, so a screen reader hears it when it appears or changes.
+ */
+export function Field(props: {
+  label: ReactNode;
+  htmlFor?: string;
+  hint?: ReactNode;
+  error?: string | null;
+  children: ReactNode;
+  wide?: boolean;
+}) {
+  const id = props.htmlFor;
   return (
     <div className={`field${props.wide ? ' field-wide' : ''}`}>
-      <label className="field-label" htmlFor={props.htmlFor}>
+      <label className="field-label" htmlFor={id}>
         {props.label}
       </label>
       <div className="field-control">{props.children}</div>
-      {props.error ? (
-        <div className="field-error" role="alert">
-          {props.error}
+      <div className="field-message" aria-live="polite">
+        {props.error ? (
+          <div className="field-error" id={id ? `${id}-error` : undefined}>
+            {props.error}
+          </div>
+        ) : null}
+      </div>
+      {!props.error && props.hint ? (
+        <div className="field-hint" id={id ? `${id}-hint` : undefined}>
+          {props.hint}
         </div>
-      ) : props.hint ? (
-        <div className="field-hint">{props.hint}</div>
       ) : null}
     </div>
   );
@@ -34,7 +58,18 @@ interface NumberFieldProps {
 }
 
 /** A number input that commits on blur / Enter, and only a value within [min, max]. */
-export function NumberField({ label, value, onCommit, min, max, step, integer, hint, testId, disabled }: NumberFieldProps) {
+export function NumberField({
+  label,
+  value,
+  onCommit,
+  min,
+  max,
+  step,
+  integer,
+  hint,
+  testId,
+  disabled,
+}: NumberFieldProps) {
   const id = useId();
   const check = (text: string): number | string => {
     if (text.trim() === '') return 'enter a number';
@@ -58,6 +93,7 @@ export function NumberField({ label, value, onCommit, min, max, step, integer, h
         step={step ?? (integer ? 1 : 'any')}
         disabled={disabled}
         data-testid={testId}
+        aria-describedby={describedBy(id, d.error, hint)}
         {...d.inputProps}
       />
     </Field>
@@ -82,9 +118,12 @@ export function Slider({ label, value, onCommit, min, max, step, hint, testId, d
   const [draft, setDraft] = useState(value);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => setDraft(value), [value]);
-  useEffect(() => () => {
-    if (timer.current) clearTimeout(timer.current);
-  }, []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
   const schedule = (v: number) => {
     setDraft(v);
     if (timer.current) clearTimeout(timer.current);
@@ -112,6 +151,7 @@ export function Slider({ label, value, onCommit, min, max, step, hint, testId, d
         value={draft}
         disabled={disabled}
         data-testid={testId}
+        aria-describedby={describedBy(id, null, hint)}
         onChange={(e) => schedule(Number(e.target.value))}
       />
     </Field>
@@ -130,7 +170,14 @@ export function Select<T extends string>(props: {
   const id = useId();
   return (
     <Field label={props.label} htmlFor={id} hint={props.hint}>
-      <select id={id} value={props.value} disabled={props.disabled} data-testid={props.testId} onChange={(e) => props.onChange(e.target.value as T)}>
+      <select
+        id={id}
+        value={props.value}
+        disabled={props.disabled}
+        data-testid={props.testId}
+        aria-describedby={describedBy(id, null, props.hint)}
+        onChange={(e) => props.onChange(e.target.value as T)}
+      >
         {props.options.map((o) => (
           <option key={o.value} value={o.value} disabled={o.disabled}>
             {o.label}
@@ -159,7 +206,11 @@ export function Segmented<T extends string>(props: {
       </span>
       <div className="segmented" role="radiogroup" aria-labelledby={`${name}-l`} data-testid={props.testId}>
         {props.options.map((o) => (
-          <label key={o.value} className={`seg${props.value === o.value ? ' seg-on' : ''}${props.disabled ? ' seg-disabled' : ''}`} title={o.title}>
+          <label
+            key={o.value}
+            className={`seg${props.value === o.value ? ' seg-on' : ''}${props.disabled ? ' seg-disabled' : ''}`}
+            title={o.title}
+          >
             <input
               type="radio"
               name={name}
@@ -178,10 +229,26 @@ export function Segmented<T extends string>(props: {
   );
 }
 
-export function Toggle(props: { label: ReactNode; checked: boolean; onChange(v: boolean): void; testId?: string; disabled?: boolean; title?: string }) {
+export function Toggle(props: {
+  label: ReactNode;
+  checked: boolean;
+  onChange(v: boolean): void;
+  testId?: string;
+  disabled?: boolean;
+  title?: string;
+}) {
   return (
-    <label className={`toggle${props.checked ? ' toggle-on' : ''}${props.disabled ? ' toggle-disabled' : ''}`} title={props.title}>
-      <input type="checkbox" checked={props.checked} disabled={props.disabled} data-testid={props.testId} onChange={(e) => props.onChange(e.target.checked)} />
+    <label
+      className={`toggle${props.checked ? ' toggle-on' : ''}${props.disabled ? ' toggle-disabled' : ''}`}
+      title={props.title}
+    >
+      <input
+        type="checkbox"
+        checked={props.checked}
+        disabled={props.disabled}
+        data-testid={props.testId}
+        onChange={(e) => props.onChange(e.target.checked)}
+      />
       <span className="toggle-track" aria-hidden="true">
         <span className="toggle-thumb" />
       </span>
@@ -203,7 +270,7 @@ export function NumberListField(props: {
   const id = useId();
   const check = (text: string): number[] | string => {
     const list = parseNumberList(text);
-    if (!list) return 'a comma-separated list of numbers';
+    if (!list) return `expected ${NUMBER_LIST_EXPECTED}`;
     return props.validate?.(list) ?? list;
   };
   const d = useDraft(props.value, (v) => v.join(','), formatNumberList(props.value), check, props.onCommit);
@@ -216,6 +283,7 @@ export function NumberListField(props: {
         disabled={props.disabled}
         data-testid={props.testId}
         spellCheck={false}
+        aria-describedby={describedBy(id, d.error, props.hint)}
         {...d.inputProps}
       />
     </Field>
@@ -227,7 +295,13 @@ export function NumberListField(props: {
  * committed on blur / Enter only when valid, reset by Escape, and replaced when the committed value
  * changes from elsewhere while the field is not focused. `key` says when two values are the same.
  */
-function useDraft<T>(value: T, key: (v: T) => string, text: string, check: (t: string) => T | string, onCommit: (v: T) => void) {
+function useDraft<T>(
+  value: T,
+  key: (v: T) => string,
+  text: string,
+  check: (t: string) => T | string,
+  onCommit: (v: T) => void,
+) {
   const [draft, setDraft] = useState(text);
   const [error, setError] = useState<string | null>(null);
   const focused = useRef(false);

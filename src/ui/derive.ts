@@ -14,7 +14,7 @@ export function useViewJob(): { job: StoredJob | null; isCurrent: boolean } {
   const currentJobId = useAppStore((s) => s.currentJobId);
   const viewJobId = useUiStore((s) => s.viewJobId);
   return useMemo(() => {
-    const byId = (id: string | null) => (id ? jobs.find((j) => j.id === id) ?? null : null);
+    const byId = (id: string | null) => (id ? (jobs.find((j) => j.id === id) ?? null) : null);
     const job = byId(viewJobId) ?? byId(currentJobId) ?? jobs[0] ?? null;
     return { job, isCurrent: !!job && job.id === currentJobId };
   }, [jobs, currentJobId, viewJobId]);
@@ -38,16 +38,28 @@ export function runOptions(job: StoredJob | null, progress: LiveRun | null, isCu
     .sort((a, b) => a - b)
     .map((i) => {
       const r = job.runs[i];
-      if (r) return { index: i, label: `#${i + 1} ${settingLabel(r)} · seed ${r.seed}${r.trainRate === null ? '' : ` · train ${formatTrainRate(r.trainRate)}`}` };
+      if (r)
+        return {
+          index: i,
+          label: `#${i + 1} ${settingLabel(r)} · seed ${r.seed}${r.trainRate === null ? '' : ` · train ${formatTrainRate(r.trainRate)}`}`,
+        };
       if (isCurrent && progress && progress.runIndex === i) {
-        return { index: i, label: `#${i + 1} ${settingLabel(progress.setting)}${progress.seed !== null ? ` · seed ${progress.seed}` : ''} (live)` };
+        return {
+          index: i,
+          label: `#${i + 1} ${settingLabel(progress.setting)}${progress.seed !== null ? ` · seed ${progress.seed}` : ''} (live)`,
+        };
       }
       return { index: i, label: `#${i + 1}` };
     });
 }
 
 /** Which run index the epoch charts show. */
-export function resolveRun(viewRun: number | 'live', options: RunOption[], progress: LiveRun | null, isCurrent: boolean): number | null {
+export function resolveRun(
+  viewRun: number | 'live',
+  options: RunOption[],
+  progress: LiveRun | null,
+  isCurrent: boolean,
+): number | null {
   if (viewRun !== 'live' && options.some((o) => o.index === viewRun)) return viewRun;
   if (isCurrent && progress) return progress.runIndex;
   return options.length ? options[options.length - 1].index : null;

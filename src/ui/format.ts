@@ -19,7 +19,6 @@ export function settingLabel(s: ModelSetting | null | undefined): string {
   return defaultRowLabel(s);
 }
 
-
 export function fmtSeconds(s: number | null | undefined): string {
   if (s === null || s === undefined || !Number.isFinite(s)) return '—';
   const t = Math.max(0, Math.round(s));
@@ -44,7 +43,13 @@ export function fmtNum(n: number | null | undefined, digits = 3): string {
 export function fmtDate(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString('en-GB', { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  return d.toLocaleString('en-GB', {
+    year: 'numeric',
+    month: 'short',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
 }
 
 /** Exponential moving average with TensorBoard-style debiasing; alpha = 0 returns the input. */
@@ -61,7 +66,18 @@ export function ema(values: (number | null)[], alpha: number): (number | null)[]
 }
 
 /** Colour-blind friendly (Okabe–Ito based) series colours. */
-export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#7A5C99', '#999933', '#882255', '#44AA99'];
+export const PALETTE = [
+  '#0072B2',
+  '#D55E00',
+  '#009E73',
+  '#CC79A7',
+  '#E69F00',
+  '#56B4E9',
+  '#7A5C99',
+  '#999933',
+  '#882255',
+  '#44AA99',
+];
 export const colorAt = (i: number) => PALETTE[i % PALETTE.length];
 
 /** Saves a Blob through a temporary <a download>; no network involved. */
@@ -79,20 +95,20 @@ export function downloadBlob(filename: string, blob: Blob): void {
 }
 
 export function safeFileName(s: string): string {
-  return s.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'mfmb';
+  return (
+    s
+      .replace(/[^\w.-]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 80) || 'mfmb'
+  );
 }
 
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Parses "0, 0.1, 0.2" into numbers; null when any piece is not a finite number. */
-export function parseNumberList(text: string): number[] | null {
-  const parts = text.split(/[\s,;]+/).filter((p) => p.length > 0);
-  if (parts.length === 0) return null;
-  const nums = parts.map(Number);
-  return nums.every((n) => Number.isFinite(n)) ? nums : null;
-}
+/** Parses "0, 0.1, 0.2" into numbers (the CLI's rule, from the shared config validator). */
+export { parseNumberList } from '../core/config/validateConfig.ts';
 
 export function formatNumberList(list: number[]): string {
   return list.map((n) => String(Number(n.toFixed(6)))).join(', ');
@@ -134,6 +150,7 @@ export function niceAxis(min: number, max: number, withZero: boolean): { domain:
   const domain = niceDomain(min, max, withZero);
   const step = niceStep(domain[1] - domain[0]);
   const ticks: number[] = [];
-  for (let v = domain[0]; v <= domain[1] + step * 1e-6 && ticks.length < 30; v += step) ticks.push(Number(v.toPrecision(12)));
+  for (let v = domain[0]; v <= domain[1] + step * 1e-6 && ticks.length < 30; v += step)
+    ticks.push(Number(v.toPrecision(12)));
   return { domain, ticks };
 }

@@ -1,12 +1,15 @@
 /** Config slice: the RunConfig being edited, and what the worker says about it (data, parameter counts). */
 import type { RunConfig } from '../../core/config/config.ts';
-import { configError, mergeOntoDefaults, normalizeConfig, withModelPreset } from '../validateConfig.ts';
+import { configError, mergeOntoDefaults, normalizeConfig, withModelPreset } from '../../core/config/validateConfig.ts';
 import { baseConfig } from '../urlCodec.ts';
 import type { AppState } from '../types.ts';
 import type { GetState, Runtime, SetState } from '../runtime.ts';
 import { errorNotice } from './notice.ts';
 
-export type ConfigSlice = Pick<AppState, 'config' | 'setConfig' | 'setModelPreset' | 'setBranches' | 'loadConfig' | 'dataset' | 'paramCounts'>;
+export type ConfigSlice = Pick<
+  AppState,
+  'config' | 'setConfig' | 'setModelPreset' | 'setBranches' | 'loadConfig' | 'dataset' | 'paramCounts'
+>;
 
 export function configSlice(set: SetState, get: GetState, rt: Runtime): ConfigSlice {
   /** Validates and applies; an invalid config leaves the old one in place and says why. */

@@ -15,9 +15,22 @@ import { isActive } from './job.ts';
  */
 export const BROWSER_MAX_FEATURE_BYTES = 1.5e9;
 
-export type FileSlice = Pick<AppState, 'fileLoad' | 'loadFile' | 'cancelFileLoad' | 'selectLoadedFile' | 'setStandardize'>;
+export type FileSlice = Pick<
+  AppState,
+  'fileLoad' | 'loadFile' | 'cancelFileLoad' | 'selectLoadedFile' | 'setStandardize'
+>;
 
-const IDLE: FileLoadState = { status: 'idle', name: null, requestId: 0, progress: null, error: null, summary: null, file: null, activeFile: null, standardize: false };
+const IDLE: FileLoadState = {
+  status: 'idle',
+  name: null,
+  requestId: 0,
+  progress: null,
+  error: null,
+  summary: null,
+  file: null,
+  activeFile: null,
+  standardize: false,
+};
 
 export function fileSlice(set: SetState, get: GetState, rt: Runtime): FileSlice {
   let nextId = 1;
@@ -42,8 +55,24 @@ export function fileSlice(set: SetState, get: GetState, rt: Runtime): FileSlice 
           standardize,
         },
       }));
-      const sent = rt.post({ type: 'load-file', requestId, file, name, subset, maxBytes: BROWSER_MAX_FEATURE_BYTES, standardize });
-      if (!sent) set((s) => ({ fileLoad: { ...s.fileLoad, status: 'failed', progress: null, error: { message: `${name}: the worker could not be started`, kind: 'format', maxSubset: null } } }));
+      const sent = rt.post({
+        type: 'load-file',
+        requestId,
+        file,
+        name,
+        subset,
+        maxBytes: BROWSER_MAX_FEATURE_BYTES,
+        standardize,
+      });
+      if (!sent)
+        set((s) => ({
+          fileLoad: {
+            ...s.fileLoad,
+            status: 'failed',
+            progress: null,
+            error: { message: `${name}: the worker could not be started`, kind: 'format', maxSubset: null },
+          },
+        }));
     },
 
     selectLoadedFile() {

@@ -1,14 +1,17 @@
 /** Job slice: start / pause / resume / stop, and the live progress of the running job. */
-import { TABLE5_SETTINGS, validateModelConfig, type RunConfig } from '../../core/config/config.ts';
+import { table5Settings, validateModelConfig, type RunConfig } from '../../core/config/config.ts';
 import type { ModelSetting } from '../../core/eval/experiment.ts';
 import { datasetBlock } from '../../core/eval/results.ts';
 import type { JobKind } from '../../worker/protocol.ts';
-import { configError } from '../validateConfig.ts';
+import { configError } from '../../core/config/validateConfig.ts';
 import type { AppState, JobStatus, LiveProgress, StoredJob } from '../types.ts';
 import type { GetState, Runtime, SetState } from '../runtime.ts';
 import { errorNotice } from './notice.ts';
 
-export type JobSlice = Pick<AppState, 'status' | 'currentJobId' | 'progress' | 'startJob' | 'pause' | 'resume' | 'stop'>;
+export type JobSlice = Pick<
+  AppState,
+  'status' | 'currentJobId' | 'progress' | 'startJob' | 'pause' | 'resume' | 'stop'
+>;
 
 export const isActive = (s: JobStatus): boolean => s === 'running' || s === 'paused' || s === 'stopping';
 
@@ -27,7 +30,9 @@ export function defaultJobName(kind: JobKind, cfg: RunConfig, when: Date): strin
 }
 
 export function runCount(cfg: RunConfig, settings: ModelSetting[]): number {
-  return settings.length * cfg.train.seeds.length * (cfg.missing.protocol === 'per-rate' ? cfg.missing.testRates.length : 1);
+  return (
+    settings.length * cfg.train.seeds.length * (cfg.missing.protocol === 'per-rate' ? cfg.missing.testRates.length : 1)
+  );
 }
 
 export function initialProgress(cfg: RunConfig, settings: ModelSetting[]): LiveProgress {
@@ -50,7 +55,9 @@ export function initialProgress(cfg: RunConfig, settings: ModelSetting[]): LiveP
  * Seconds left if every remaining run trains to the max-epochs cap (early stopping makes the real
  * figure smaller); validation time is not counted. null until a rate is known.
  */
-export function estimateEta(p: Pick<LiveProgress, 'runIndex' | 'runTotal' | 'epoch' | 'step' | 'stepsPerEpoch' | 'maxEpochs' | 'stepsPerSecond'>): number | null {
+export function estimateEta(
+  p: Pick<LiveProgress, 'runIndex' | 'runTotal' | 'epoch' | 'step' | 'stepsPerEpoch' | 'maxEpochs' | 'stepsPerSecond'>,
+): number | null {
   if (!(p.stepsPerSecond > 0) || p.stepsPerEpoch <= 0) return null;
   const perRun = p.maxEpochs * p.stepsPerEpoch;
   const done = Math.max(0, (p.epoch - 1) * p.stepsPerEpoch + p.step);
@@ -60,7 +67,9 @@ export function estimateEta(p: Pick<LiveProgress, 'runIndex' | 'runTotal' | 'epo
 
 /** Start a job from the current config (used by startJob and, with its own config, by importWeights). */
 export function beginJob(
-  set: SetState, get: GetState, rt: Runtime,
+  set: SetState,
+  get: GetState,
+  rt: Runtime,
   args: { kind: JobKind; config: RunConfig; settings: ModelSetting[]; name?: string },
 ): StoredJob {
   const id = newJobId();
@@ -125,7 +134,7 @@ export function jobSlice(set: SetState, get: GetState, rt: Runtime): JobSlice {
       const chosen: ModelSetting[] = settings?.length
         ? structuredClone(settings)
         : kind === 'ablation'
-          ? TABLE5_SETTINGS.map((t) => ({ arch: 'mfmb' as const, branches: { ...t.branches } }))
+          ? table5Settings()
           : [{ arch: cfg.model.arch, branches: { ...cfg.model.branches } }];
       for (const st of chosen) {
         try {

@@ -2,13 +2,16 @@
 import { parseResultsFile, type ResultsFile } from '../../core/eval/results.ts';
 import type { ModelSetting } from '../../core/eval/experiment.ts';
 import type { JobKind } from '../../worker/protocol.ts';
-import { mergeOntoDefaults } from '../validateConfig.ts';
+import { mergeOntoDefaults } from '../../core/config/validateConfig.ts';
 import type { AppState, StoredJob } from '../types.ts';
 import type { GetState, Runtime, SetState } from '../runtime.ts';
 import { errorNotice, infoNotice } from './notice.ts';
 import { isActive, newJobId } from './job.ts';
 
-export type RunsSlice = Pick<AppState, 'jobs' | 'selectedJobIds' | 'renameJob' | 'deleteJob' | 'toggleSelected' | 'importResults'>;
+export type RunsSlice = Pick<
+  AppState,
+  'jobs' | 'selectedJobIds' | 'renameJob' | 'deleteJob' | 'toggleSelected' | 'importResults'
+>;
 
 const settingKey = (r: { arch: string; branches: { macro: boolean; micro: boolean; recon: boolean } }) =>
   `${r.arch}:${+r.branches.macro}${+r.branches.micro}${+r.branches.recon}`;
@@ -26,7 +29,9 @@ export function inferKind(file: ResultsFile): JobKind {
 export function jobFromResults(file: ResultsFile, id: string, name?: string): StoredJob {
   const merged = mergeOntoDefaults(file.config);
   const settingsSeen = new Map<string, ModelSetting>();
-  for (const r of file.runs) if (!settingsSeen.has(settingKey(r))) settingsSeen.set(settingKey(r), { arch: r.arch, branches: { ...r.branches } });
+  for (const r of file.runs)
+    if (!settingsSeen.has(settingKey(r)))
+      settingsSeen.set(settingKey(r), { arch: r.arch, branches: { ...r.branches } });
   const stopped = file.runs.some((r) => r.stopReason === 'aborted');
   return {
     id,

@@ -3,7 +3,14 @@ import { Bar, BarChart, CartesianGrid, ErrorBar, ResponsiveContainer, Tooltip, X
 import { TABLE5_SETTINGS } from '../../core/config/config.ts';
 import { METRIC_KEYS, type MetricKey } from '../../core/eval/metrics.ts';
 import { PAPER_FIGURES, PAPER_SOURCE } from '../../core/eval/paperFigures.ts';
-import { ABLATION_COLUMNS, auilcCell, defaultRowLabel, formatMetric, isRawScale, NULL_MARK } from '../../core/eval/tables.ts';
+import {
+  ABLATION_COLUMNS,
+  auilcCell,
+  defaultRowLabel,
+  formatMetric,
+  isRawScale,
+  NULL_MARK,
+} from '../../core/eval/tables.ts';
 import { useCompareSeries, type CurveSeries } from '../derive.ts';
 import { colorAt, fmtTick, sameBranches } from '../format.ts';
 import { ChartCard } from './ChartCard.tsx';
@@ -38,7 +45,12 @@ export function AblationView() {
     for (const s of TABLE5_SETTINGS) {
       const rows = series.filter((x) => x.row.arch === 'mfmb' && sameBranches(x.row.branches, s.branches));
       rows.forEach((r) => used.add(r));
-      out.push({ name: SHORT[s.label] ?? s.label, setting: s.label, rows, paper: PAPER_FIGURES.table5.find((p) => sameBranches(p.branches, s.branches)) ?? null });
+      out.push({
+        name: SHORT[s.label] ?? s.label,
+        setting: s.label,
+        rows,
+        paper: PAPER_FIGURES.table5.find((p) => sameBranches(p.branches, s.branches)) ?? null,
+      });
     }
     for (const x of series) {
       if (used.has(x)) continue;
@@ -99,11 +111,29 @@ export function AblationView() {
           <YAxis tick={{ fontSize: 11, fill: '#5b6776' }} stroke="#b8c2cf" width={48} tickFormatter={fmtTick} />
           <Tooltip formatter={(v, name) => [typeof v === 'number' ? fmtScaled(metric, v) : String(v), String(name)]} />
           {jobs.map((j, k) => (
-            <Bar key={j.id} dataKey={`j${k}`} name={`this app: ${j.name}`} fill={colorAt(k)} radius={[3, 3, 0, 0]} isAnimationActive={false}>
+            <Bar
+              key={j.id}
+              dataKey={`j${k}`}
+              name={`this app: ${j.name}`}
+              fill={colorAt(k)}
+              radius={[3, 3, 0, 0]}
+              isAnimationActive={false}
+            >
               <ErrorBar dataKey={`e${k}`} width={4} stroke="#1d2733" strokeWidth={1} />
             </Bar>
           ))}
-          {paperHas ? <Bar dataKey="paper" name={PAPER_LABEL} fill={PAPER_COLOR} fillOpacity={0.55} stroke={PAPER_COLOR} strokeDasharray="3 2" radius={[3, 3, 0, 0]} isAnimationActive={false} /> : null}
+          {paperHas ? (
+            <Bar
+              dataKey="paper"
+              name={PAPER_LABEL}
+              fill={PAPER_COLOR}
+              fillOpacity={0.55}
+              stroke={PAPER_COLOR}
+              strokeDasharray="3 2"
+              radius={[3, 3, 0, 0]}
+              isAnimationActive={false}
+            />
+          ) : null}
         </BarChart>
       </ResponsiveContainer>
     </ChartCard>
@@ -131,7 +161,9 @@ function AblationTable({ groups }: { groups: Group[] }) {
             g.rows.length === 0
               ? [
                   <tr key={g.setting} className="row-missing">
-                    <th scope="row">{g.setting} <span className="muted">(not run)</span></th>
+                    <th scope="row">
+                      {g.setting} <span className="muted">(not run)</span>
+                    </th>
                     {ABLATION_COLUMNS.map((c) => (
                       <td key={c.title} className="num muted">
                         {NULL_MARK}
@@ -179,8 +211,8 @@ function AblationTable({ groups }: { groups: Group[] }) {
         </tbody>
       </table>
       <p className="table-note">
-        Paper rows: {PAPER_SOURCE}, Table 5 (Corr and Acc-7 only). They come from BERT fine-tuned on MOSI token ids and are not this
-        app’s results; runs on synthetic or pre-extracted features are expected to land elsewhere.
+        Paper rows: {PAPER_SOURCE}, Table 5 (Corr and Acc-7 only). They come from BERT fine-tuned on MOSI token ids and
+        are not this app’s results; runs on synthetic or pre-extracted features are expected to land elsewhere.
       </p>
     </div>
   );

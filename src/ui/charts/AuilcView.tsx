@@ -43,8 +43,12 @@ export function AuilcView() {
     return niceAxis(Math.min(...vals), Math.max(...vals), fromZero);
   }, [data, fromZero]);
 
-  const legend: LegendItem[] = series.map((s) => ({ label: `${s.label} (${s.protocol})${s.live ? ' — so far' : ''}`, color: s.color }));
-  if (series.some((s) => s.row.seeds.length > 1)) legend.push({ label: 'mean ± std over seeds', color: '#7b8794', band: true });
+  const legend: LegendItem[] = series.map((s) => ({
+    label: `${s.label} (${s.protocol})${s.live ? ' — so far' : ''}`,
+    color: s.color,
+  }));
+  if (series.some((s) => s.row.seeds.length > 1))
+    legend.push({ label: 'mean ± std over seeds', color: '#7b8794', band: true });
   const anySeries = series.length > 0 && data.length > 0;
 
   return (
@@ -54,7 +58,9 @@ export function AuilcView() {
       title="Robustness: metric vs missing rate (AUILC)"
       subtitle="One curve per job and branch setting; the shaded area under a curve is its AUILC. Tick jobs in the runs list to compare them."
       pngSubtitle={`${METRIC_LABELS[metric]}${isRawScale(metric) ? '' : ' (×100)'} vs test missing rate`}
-      empty={anySeries ? undefined : 'Curves appear when a run has been tested across missing rates (try “Quick demo”).'}
+      empty={
+        anySeries ? undefined : 'Curves appear when a run has been tested across missing rates (try “Quick demo”).'
+      }
       legend={legend}
       controls={
         <>
@@ -69,7 +75,13 @@ export function AuilcView() {
             </select>
           </label>
           <label className="inline-check" title="Start the y axis at 0, so the shaded area is the AUILC itself">
-            <input type="checkbox" checked={fromZero} onChange={(e) => setFromZero(e.target.checked)} data-testid="auilc-from-zero" /> y from 0
+            <input
+              type="checkbox"
+              checked={fromZero}
+              onChange={(e) => setFromZero(e.target.checked)}
+              data-testid="auilc-from-zero"
+            />{' '}
+            y from 0
           </label>
         </>
       }
@@ -87,13 +99,7 @@ export function AuilcView() {
             {...AXIS}
             label={{ value: 'test missing rate', position: 'insideBottom', offset: -10, fontSize: 11, fill: '#5b6776' }}
           />
-          <YAxis
-            {...AXIS}
-            width={52}
-            domain={yDomain.domain}
-            ticks={yDomain.ticks}
-            tickFormatter={fmtTick}
-          />
+          <YAxis {...AXIS} width={52} domain={yDomain.domain} ticks={yDomain.ticks} tickFormatter={fmtTick} />
           <Tooltip
             labelFormatter={(l) => `missing rate ${formatRate(Number(l))}`}
             formatter={(v, name) => {
@@ -163,7 +169,13 @@ function AuilcTable({ series }: { series: CurveSeries[] }) {
     <div className="table-wrap">
       <table className="data-table" data-testid="auilc-table">
         <caption>
-          AUILC in the shape of the paper’s Table 4{oneProtocol ? <> — protocol: <b data-testid="auilc-protocol">{protocols[0]}</b></> : null}
+          AUILC in the shape of the paper’s Table 4
+          {oneProtocol ? (
+            <>
+              {' '}
+              — protocol: <b data-testid="auilc-protocol">{protocols[0]}</b>
+            </>
+          ) : null}
         </caption>
         <thead>
           <tr>
@@ -195,7 +207,8 @@ function AuilcTable({ series }: { series: CurveSeries[] }) {
         </tbody>
       </table>
       <p className="table-note">
-        Accuracies and F1 ×100; MAE lower is better, the rest higher. Area over test rates {formatRate(Math.min(...series.flatMap((s) => s.row.perRate.map((p) => p.rate))))}…
+        Accuracies and F1 ×100; MAE lower is better, the rest higher. Area over test rates{' '}
+        {formatRate(Math.min(...series.flatMap((s) => s.row.perRate.map((p) => p.rate))))}…
         {formatRate(Math.max(...series.flatMap((s) => s.row.perRate.map((p) => p.rate))))}.
         {anyStd ? ' Mean ± std over seeds (population std).' : ''}
         {anyNull ? ' * undefined points (e.g. Corr of a constant prediction) counted as 0.' : ''}

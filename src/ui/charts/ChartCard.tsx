@@ -35,7 +35,14 @@ export function ChartCard(props: {
         </div>
         <div className="panel-actions">
           {props.controls}
-          <button type="button" className="btn btn-small" data-testid={`export-png-${props.id}`} disabled={!!props.empty} onClick={onExport} title="Save this chart as a PNG image">
+          <button
+            type="button"
+            className="btn btn-small"
+            data-testid={`export-png-${props.id}`}
+            disabled={!!props.empty}
+            onClick={onExport}
+            title="Save this chart as a PNG image"
+          >
             Export PNG
           </button>
         </div>

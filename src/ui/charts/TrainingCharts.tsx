@@ -1,5 +1,15 @@
 import { useMemo, useState } from 'react';
-import { CartesianGrid, ComposedChart, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  CartesianGrid,
+  ComposedChart,
+  Line,
+  LineChart,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import { useAppStore } from '../bindings.ts';
 import { epochRecords, resolveRun, runOptions, useViewJob, type LiveRun } from '../derive.ts';
 import { ema, fmtNum, fmtTick, niceAxis } from '../format.ts';
@@ -19,7 +29,10 @@ function useRunView() {
   const setting = useAppStore((s) => s.progress?.setting ?? null);
   const seed = useAppStore((s) => s.progress?.seed ?? null);
   const viewRun = useUiStore((s) => s.viewRun);
-  const liveRun: LiveRun | null = useMemo(() => (isCurrent && runIndex !== undefined ? { runIndex, setting, seed } : null), [isCurrent, runIndex, setting, seed]);
+  const liveRun: LiveRun | null = useMemo(
+    () => (isCurrent && runIndex !== undefined ? { runIndex, setting, seed } : null),
+    [isCurrent, runIndex, setting, seed],
+  );
   const options = useMemo(() => runOptions(job, liveRun, isCurrent), [job, liveRun, isCurrent]);
   const run = resolveRun(viewRun, options, liveRun, isCurrent);
   const live = liveRun !== null && run === liveRun.runIndex;
@@ -33,7 +46,11 @@ function RunPicker() {
   return (
     <label className="inline-select">
       <span className="sr-only">Run</span>
-      <select data-testid="run-picker" value={String(viewRun)} onChange={(e) => setViewRun(e.target.value === 'live' ? 'live' : Number(e.target.value))}>
+      <select
+        data-testid="run-picker"
+        value={String(viewRun)}
+        onChange={(e) => setViewRun(e.target.value === 'live' ? 'live' : Number(e.target.value))}
+      >
         <option value="live">latest run</option>
         {options.map((o) => (
           <option key={o.index} value={o.index}>
@@ -48,10 +65,11 @@ function RunPicker() {
 /** Nice bounds around the finite values of some fields, so ticks never collide with the data's own extremes. */
 function axisOf<T>(rows: T[], keys: (keyof T)[]): { domain: [number, number]; ticks: number[] } {
   const vals: number[] = [];
-  for (const r of rows) for (const k of keys) {
-    const v = r[k];
-    if (typeof v === 'number' && Number.isFinite(v)) vals.push(v);
-  }
+  for (const r of rows)
+    for (const k of keys) {
+      const v = r[k];
+      if (typeof v === 'number' && Number.isFinite(v)) vals.push(v);
+    }
   return vals.length ? niceAxis(Math.min(...vals), Math.max(...vals), false) : { domain: [0, 1], ticks: [0, 0.5, 1] };
 }
 
@@ -65,7 +83,10 @@ export function LossChart() {
   const [alpha, setAlpha] = useState(0.6);
   const steps = useMemo(() => {
     const losses = live && liveLosses ? liveLosses : [];
-    const smooth = ema(losses.map((l) => (Number.isFinite(l.loss) ? l.loss : null)), alpha);
+    const smooth = ema(
+      losses.map((l) => (Number.isFinite(l.loss) ? l.loss : null)),
+      alpha,
+    );
     return losses.map((l, i) => ({ step: l.step, loss: Number.isFinite(l.loss) ? l.loss : null, smooth: smooth[i] }));
   }, [live, liveLosses, alpha]);
   const epochs = useMemo(
@@ -73,10 +94,17 @@ export function LossChart() {
     [job, run],
   );
   // L_gen (reconstruction) joins the loss after the warm-up epochs: a visible step in the curve.
-  const runRecon = job && run !== null ? (job.runs[run]?.branches ?? (live ? liveRun?.setting?.branches : undefined) ?? job.config.model.branches).recon : false;
+  const runRecon =
+    job && run !== null
+      ? (job.runs[run]?.branches ?? (live ? liveRun?.setting?.branches : undefined) ?? job.config.model.branches).recon
+      : false;
   const warmup = job ? job.config.train.reconWarmupEpochs : 0;
   const genEpoch = runRecon && job?.config.model.arch === 'mfmb' && warmup > 0 ? warmup + 1 : null;
-  const empty = !job ? 'No runs yet: start a job to see its losses.' : steps.length === 0 && epochs.length === 0 ? 'Waiting for the first steps…' : undefined;
+  const empty = !job
+    ? 'No runs yet: start a job to see its losses.'
+    : steps.length === 0 && epochs.length === 0
+      ? 'Waiting for the first steps…'
+      : undefined;
   return (
     <ChartCard
       id="loss"
@@ -87,18 +115,32 @@ export function LossChart() {
           <>
             {job.name}
             {run !== null ? ` · run #${run + 1}` : ''}
-            {genEpoch !== null ? <span className="muted"> · the reconstruction loss L_gen joins at epoch {genEpoch}</span> : null}
+            {genEpoch !== null ? (
+              <span className="muted"> · the reconstruction loss L_gen joins at epoch {genEpoch}</span>
+            ) : null}
           </>
         ) : undefined
       }
-      pngSubtitle={job ? `${job.name}${run !== null ? `, run #${run + 1}` : ''}; step loss smoothed with EMA ${alpha.toFixed(2)}` : undefined}
+      pngSubtitle={
+        job
+          ? `${job.name}${run !== null ? `, run #${run + 1}` : ''}; step loss smoothed with EMA ${alpha.toFixed(2)}`
+          : undefined
+      }
       empty={empty}
       controls={
         <>
           <RunPicker />
           <label className="inline-slider" title="Exponential moving average of the per-step loss">
             smoothing <output>{alpha.toFixed(2)}</output>
-            <input type="range" min={0} max={0.99} step={0.01} value={alpha} data-testid="loss-smoothing" onChange={(e) => setAlpha(Number(e.target.value))} />
+            <input
+              type="range"
+              min={0}
+              max={0.99}
+              step={0.01}
+              value={alpha}
+              data-testid="loss-smoothing"
+              onChange={(e) => setAlpha(Number(e.target.value))}
+            />
           </label>
         </>
       }
@@ -119,8 +161,24 @@ export function LossChart() {
                 <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} {...AXIS} allowDecimals={false} />
                 <YAxis {...AXIS} {...axisOf(steps, ['loss', 'smooth'])} tickFormatter={fmtTick} width={48} />
                 <Tooltip formatter={tooltipNum} labelFormatter={(l) => `step ${l}`} />
-                <Line dataKey="loss" name="raw" stroke="#a9c4de" dot={false} strokeWidth={1} isAnimationActive={false} connectNulls />
-                <Line dataKey="smooth" name="EMA" stroke="#0072B2" dot={steps.length === 1} strokeWidth={2} isAnimationActive={false} connectNulls />
+                <Line
+                  dataKey="loss"
+                  name="raw"
+                  stroke="#a9c4de"
+                  dot={false}
+                  strokeWidth={1}
+                  isAnimationActive={false}
+                  connectNulls
+                />
+                <Line
+                  dataKey="smooth"
+                  name="EMA"
+                  stroke="#0072B2"
+                  dot={steps.length === 1}
+                  strokeWidth={2}
+                  isAnimationActive={false}
+                  connectNulls
+                />
               </LineChart>
             </ResponsiveContainer>
           ) : (
@@ -136,11 +194,33 @@ export function LossChart() {
                 <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
                 <YAxis {...AXIS} {...axisOf(epochs, ['train', 'valid'])} tickFormatter={fmtTick} width={48} />
                 <Tooltip formatter={tooltipNum} labelFormatter={(l) => `epoch ${l}`} />
- {genEpoch !== null && epochs.length >= genEpoch ? (
-                  <ReferenceLine x={genEpoch} stroke="#9aa5b1" strokeDasharray="2 3" label={{ value: '+ L_gen', position: 'insideTopLeft', fontSize: 10, fill: '#5b6776' }} />
+                {genEpoch !== null && epochs.length >= genEpoch ? (
+                  <ReferenceLine
+                    x={genEpoch}
+                    stroke="#9aa5b1"
+                    strokeDasharray="2 3"
+                    label={{ value: '+ L_gen', position: 'insideTopLeft', fontSize: 10, fill: '#5b6776' }}
+                  />
                 ) : null}
-                <Line dataKey="train" name="train" stroke="#0072B2" strokeDasharray="5 3" strokeWidth={2} dot={{ r: 2.5, strokeWidth: 0, fill: '#0072B2' }} isAnimationActive={false} connectNulls />
-                <Line dataKey="valid" name="valid" stroke="#D55E00" strokeWidth={2} dot={{ r: 2.5, strokeWidth: 0, fill: '#D55E00' }} isAnimationActive={false} connectNulls />
+                <Line
+                  dataKey="train"
+                  name="train"
+                  stroke="#0072B2"
+                  strokeDasharray="5 3"
+                  strokeWidth={2}
+                  dot={{ r: 2.5, strokeWidth: 0, fill: '#0072B2' }}
+                  isAnimationActive={false}
+                  connectNulls
+                />
+                <Line
+                  dataKey="valid"
+                  name="valid"
+                  stroke="#D55E00"
+                  strokeWidth={2}
+                  dot={{ r: 2.5, strokeWidth: 0, fill: '#D55E00' }}
+                  isAnimationActive={false}
+                  connectNulls
+                />
               </LineChart>
             </ResponsiveContainer>
           ) : (
@@ -155,11 +235,20 @@ export function LossChart() {
 export function ValidMetricsChart() {
   const { job, run } = useRunView();
   const data = useMemo(
-    () => epochRecords(job, run).map((r) => ({ epoch: r.epoch, mae: r.valid.mae, corr: r.valid.corr, acc2: r.valid.acc2_non0, acc2h: r.valid.acc2_has0 })),
+    () =>
+      epochRecords(job, run).map((r) => ({
+        epoch: r.epoch,
+        mae: r.valid.mae,
+        corr: r.valid.corr,
+        acc2: r.valid.acc2_non0,
+        acc2h: r.valid.acc2_has0,
+      })),
     [job, run],
   );
   const fracAxis = useMemo(() => {
-    const vals = data.flatMap((d) => [d.corr, d.acc2, d.acc2h]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    const vals = data
+      .flatMap((d) => [d.corr, d.acc2, d.acc2h])
+      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
     return niceAxis(Math.min(0, ...vals), 1, true);
   }, [data]);
   return (
@@ -185,13 +274,56 @@ export function ValidMetricsChart() {
           <YAxis yAxisId="mae" {...AXIS} {...axisOf(data, ['mae'])} tickFormatter={fmtTick} width={48} />
           <YAxis yAxisId="frac" orientation="right" {...AXIS} {...fracAxis} tickFormatter={fmtTick} width={36} />
           <Tooltip
-            formatter={(v, name) => (typeof v === 'number' ? (String(name).startsWith('Acc') ? `${(v * 100).toFixed(1)} %` : v.toFixed(3)) : String(v))}
+            formatter={(v, name) =>
+              typeof v === 'number'
+                ? String(name).startsWith('Acc')
+                  ? `${(v * 100).toFixed(1)} %`
+                  : v.toFixed(3)
+                : String(v)
+            }
             labelFormatter={(l) => `epoch ${l}`}
           />
-          <Line yAxisId="mae" dataKey="mae" dot={{ r: 2.5, strokeWidth: 0, fill: '#D55E00' }} name="MAE" stroke="#D55E00" strokeWidth={2} isAnimationActive={false} connectNulls />
-          <Line yAxisId="frac" dataKey="corr" dot={{ r: 2.5, strokeWidth: 0, fill: '#009E73' }} name="Corr" stroke="#009E73" strokeWidth={2} isAnimationActive={false} connectNulls />
-          <Line yAxisId="frac" dataKey="acc2" dot={{ r: 2.5, strokeWidth: 0, fill: '#0072B2' }} name="Acc-2 (non0)" stroke="#0072B2" strokeWidth={2} isAnimationActive={false} connectNulls />
-          <Line yAxisId="frac" dataKey="acc2h" dot={false} name="Acc-2 (has0)" stroke="#56B4E9" strokeDasharray="4 3" strokeWidth={1.5} isAnimationActive={false} connectNulls />
+          <Line
+            yAxisId="mae"
+            dataKey="mae"
+            dot={{ r: 2.5, strokeWidth: 0, fill: '#D55E00' }}
+            name="MAE"
+            stroke="#D55E00"
+            strokeWidth={2}
+            isAnimationActive={false}
+            connectNulls
+          />
+          <Line
+            yAxisId="frac"
+            dataKey="corr"
+            dot={{ r: 2.5, strokeWidth: 0, fill: '#009E73' }}
+            name="Corr"
+            stroke="#009E73"
+            strokeWidth={2}
+            isAnimationActive={false}
+            connectNulls
+          />
+          <Line
+            yAxisId="frac"
+            dataKey="acc2"
+            dot={{ r: 2.5, strokeWidth: 0, fill: '#0072B2' }}
+            name="Acc-2 (non0)"
+            stroke="#0072B2"
+            strokeWidth={2}
+            isAnimationActive={false}
+            connectNulls
+          />
+          <Line
+            yAxisId="frac"
+            dataKey="acc2h"
+            dot={false}
+            name="Acc-2 (has0)"
+            stroke="#56B4E9"
+            strokeDasharray="4 3"
+            strokeWidth={1.5}
+            isAnimationActive={false}
+            connectNulls
+          />
         </ComposedChart>
       </ResponsiveContainer>
     </ChartCard>

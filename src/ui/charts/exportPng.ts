@@ -39,8 +39,15 @@ function svgToDataUrl(svg: SVGSVGElement): { url: string; width: number; height:
   return { url: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(text)}`, width, height };
 }
 
-export async function exportChartPng(container: HTMLElement, title: string, legend: LegendItem[] = [], subtitle?: string): Promise<void> {
-  const svgs = [...container.querySelectorAll<SVGSVGElement>('.recharts-wrapper > svg')].filter((s) => s.getBoundingClientRect().width > 40);
+export async function exportChartPng(
+  container: HTMLElement,
+  title: string,
+  legend: LegendItem[] = [],
+  subtitle?: string,
+): Promise<void> {
+  const svgs = [...container.querySelectorAll<SVGSVGElement>('.recharts-wrapper > svg')].filter(
+    (s) => s.getBoundingClientRect().width > 40,
+  );
   if (svgs.length === 0) throw new Error('there is no chart to export yet');
   const parts = await Promise.all(
     svgs.map(async (svg) => {

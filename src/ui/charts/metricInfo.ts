@@ -13,7 +13,8 @@ export const METRIC_LABELS: Record<MetricKey, string> = {
 };
 
 /** Accuracies and F1 are shown ×100 as in the paper; MAE and Corr as they are. */
-export const scaleMetric = (k: MetricKey, v: number | null): number | null => (v === null ? null : isRawScale(k) ? v : v * 100);
+export const scaleMetric = (k: MetricKey, v: number | null): number | null =>
+  v === null ? null : isRawScale(k) ? v : v * 100;
 
 /** A value already on the paper's scale (scaleMetric), with the paper's decimals. */
 export const fmtScaled = (k: MetricKey, v: number): string => (isRawScale(k) ? v.toFixed(3) : v.toFixed(1));

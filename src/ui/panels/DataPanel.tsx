@@ -20,11 +20,21 @@ const SOURCE_HINT: Record<string, string> = {
 };
 
 const KNOBS: { key: keyof SyntheticKnobs; label: string; max: number; hint: string }[] = [
-  { key: 'textSignal', label: 'Text signal', max: 3, hint: 'How visible the sentence polarity is in the text features.' },
+  {
+    key: 'textSignal',
+    label: 'Text signal',
+    max: 3,
+    hint: 'How visible the sentence polarity is in the text features.',
+  },
   { key: 'audioSignal', label: 'Audio signal', max: 3, hint: 'Strength of the audio cue bursts.' },
   { key: 'visionSignal', label: 'Vision signal', max: 3, hint: 'Strength of the vision cue bursts.' },
   { key: 'noise', label: 'Feature noise', max: 3, hint: 'Scales the noise on every feature (not the annotators’).' },
-  { key: 'interaction', label: 'Interaction', max: 4, hint: 'Share of samples whose polarity needs vision and text together (1 = 20 %).' },
+  {
+    key: 'interaction',
+    label: 'Interaction',
+    max: 4,
+    hint: 'Share of samples whose polarity needs vision and text together (1 = 20 %).',
+  },
 ];
 
 const CLASSES = ['−3', '−2', '−1', '0', '+1', '+2', '+3'];
@@ -49,7 +59,11 @@ export function DataPanel() {
   return (
     <Panel
       title="Data"
-      subtitle={isFile ? 'Your feature file, read in this tab.' : 'A procedurally generated, MOSI-shaped dataset whose lessons you can dial in.'}
+      subtitle={
+        isFile
+          ? 'Your feature file, read in this tab.'
+          : 'A procedurally generated, MOSI-shaped dataset whose lessons you can dial in.'
+      }
       testId="panel-data"
     >
       <fieldset disabled={busy} className="fieldset">
@@ -59,17 +73,30 @@ export function DataPanel() {
             value={data.source}
             options={sources}
             testId="data-source"
-            hint={SOURCE_HINT[data.source] ?? (activeFile ? 'loaded in this tab' : 'not loaded in this tab: load it again below')}
+            hint={
+              SOURCE_HINT[data.source] ??
+              (activeFile ? 'loaded in this tab' : 'not loaded in this tab: load it again below')
+            }
             onChange={(v) => (v === fileSource ? selectLoadedFile() : setConfig((c) => void (c.data.source = v)))}
           />
           {isFile ? null : (
-            <NumberField label="Data seed" value={data.seed} integer min={0} max={2 ** 31 - 1} testId="data-seed" onCommit={(v) => setConfig((c) => void (c.data.seed = v))} />
+            <NumberField
+              label="Data seed"
+              value={data.seed}
+              integer
+              min={0}
+              max={2 ** 31 - 1}
+              testId="data-seed"
+              onCommit={(v) => setConfig((c) => void (c.data.seed = v))}
+            />
           )}
         </div>
 
         {isFile ? null : (
           <>
-            <h3 className="subhead">Teaching knobs <span className="subhead-note">1 = the preset’s default strength</span></h3>
+            <h3 className="subhead">
+              Teaching knobs <span className="subhead-note">1 = the preset’s default strength</span>
+            </h3>
             <div className="grid-2">
               {KNOBS.map((k) => (
                 <Slider
@@ -91,7 +118,9 @@ export function DataPanel() {
 
       {activeFile ? <FileSummaryView s={activeFile} /> : null}
 
-      <h3 className="subhead">Shape <span className="subhead-note">fixed by the dataset</span></h3>
+      <h3 className="subhead">
+        Shape <span className="subhead-note">fixed by the dataset</span>
+      </h3>
       <table className="mini-table" data-testid="dataset-shape">
         <thead>
           <tr>
@@ -117,10 +146,18 @@ export function DataPanel() {
         </tbody>
       </table>
       <p className="muted small" data-testid="dataset-sizes">
-        Splits: {dataset ? `${fmtInt(dataset.sizes.train)} train · ${fmtInt(dataset.sizes.valid)} valid · ${fmtInt(dataset.sizes.test)} test` : 'waiting for the worker…'}
+        Splits:{' '}
+        {dataset
+          ? `${fmtInt(dataset.sizes.train)} train · ${fmtInt(dataset.sizes.valid)} valid · ${fmtInt(dataset.sizes.test)} test`
+          : 'waiting for the worker…'}
       </p>
 
-      <div className="chart-mini" data-testid="label-histogram" aria-label="Label histogram (train split)">
+      <div
+        className="chart-mini"
+        data-testid="label-histogram"
+        role="figure"
+        aria-label="Label histogram (train split)"
+      >
         <div className="chart-mini-title">Labels, train split (rounded to −3…3)</div>
         {hist.length ? (
           <ResponsiveContainer width="100%" height={120}>

@@ -1,6 +1,12 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { SPLITS } from '../../core/data/types.ts';
-import { formatBytes, lengthSources, nonFiniteText, scaleIsLarge, textMaskingText } from '../../core/data/files/summaryText.ts';
+import {
+  formatBytes,
+  lengthSources,
+  nonFiniteText,
+  scaleIsLarge,
+  textMaskingText,
+} from '../../core/data/files/summaryText.ts';
 import type { FileSummary } from '../../worker/protocol.ts';
 import { useAppStore } from '../bindings.ts';
 import { NumberField } from '../controls.tsx';
@@ -8,7 +14,6 @@ import { fmtInt } from '../format.ts';
 import { useBusy } from '../hooks.ts';
 
 const ACCEPT = '.pkl,.pickle,.npz';
-
 
 /**
  * Picking or dropping an MMSA .pkl / .npz. The file is read in the worker: this component shows
@@ -37,7 +42,8 @@ export function FileLoader() {
     setOver(false);
     if (!busy && !reading) take(e.dataTransfer.files);
   };
-  const pct = f.progress && f.progress.totalBytes > 0 ? Math.min(100, (100 * f.progress.bytesRead) / f.progress.totalBytes) : 0;
+  const pct =
+    f.progress && f.progress.totalBytes > 0 ? Math.min(100, (100 * f.progress.bytesRead) / f.progress.totalBytes) : 0;
 
   return (
     <div className="file-loader" data-testid="file-loader">
@@ -52,14 +58,30 @@ export function FileLoader() {
         onDrop={onDrop}
       >
         <div>
-          <strong>Your own features:</strong> drop an MMSA <code>.pkl</code> (aligned_50.pkl, unaligned_50.pkl) or a <code>.npz</code> here, or{' '}
-          <button type="button" className="link-btn" disabled={busy || reading} onClick={() => input.current?.click()} data-testid="load-file">
+          <strong>Your own features:</strong> drop an MMSA <code>.pkl</code> (aligned_50.pkl, unaligned_50.pkl) or a{' '}
+          <code>.npz</code> here, or{' '}
+          <button
+            type="button"
+            className="link-btn"
+            disabled={busy || reading}
+            onClick={() => input.current?.click()}
+            data-testid="load-file"
+            aria-describedby={
+              (f.status === 'failed' || f.status === 'cancelled') && f.error ? 'file-load-error' : undefined
+            }
+          >
             choose a file
           </button>
           .
         </div>
-        <div className="muted small">Read in this tab only; nothing you load leaves the browser. Pickles are read by a reader that can only rebuild arrays: it never runs code from the file.</div>
-        <label className="inline-check small" title="MMSA feeds features raw; raw openSMILE/Facet values in the hundreds train poorly. Statistics come from the train split only.">
+        <div className="muted small">
+          Read in this tab only; nothing you load leaves the browser. Pickles are read by a reader that can only rebuild
+          arrays: it never runs code from the file.
+        </div>
+        <label
+          className="inline-check small"
+          title="MMSA feeds features raw; raw openSMILE/Facet values in the hundreds train poorly. Statistics come from the train split only."
+        >
           <input
             type="checkbox"
             checked={f.standardize}
@@ -81,21 +103,44 @@ export function FileLoader() {
             hint="Read only the first N samples of each split (0 = all). Applies to the file in use and the next one."
             onCommit={(v) => {
               setLimit(v);
-              if (f.activeFile && f.summary && (v > 0 ? v : null) !== f.summary.subset) loadFile(f.activeFile, f.summary.file, v > 0 ? v : null, f.standardize);
+              if (f.activeFile && f.summary && (v > 0 ? v : null) !== f.summary.subset)
+                loadFile(f.activeFile, f.summary.file, v > 0 ? v : null, f.standardize);
             }}
           />
         </div>
-        <input ref={input} type="file" accept={ACCEPT} className="visually-hidden" data-testid="file-input" tabIndex={-1} onChange={(e) => { take(e.target.files); e.target.value = ''; }} />
+        <input
+          ref={input}
+          type="file"
+          accept={ACCEPT}
+          className="visually-hidden"
+          data-testid="file-input"
+          tabIndex={-1}
+          aria-label="Feature file (.pkl or .npz)"
+          onChange={(e) => {
+            take(e.target.files);
+            e.target.value = '';
+          }}
+        />
       </div>
 
       {reading && f.progress ? (
-        <div className="progress" data-testid="file-progress" aria-live="polite">
+        <div className="progress" data-testid="file-progress">
           <div className="progress-head">
             <span className="status-dot status-running" aria-hidden="true" />
-            <strong>Reading {f.name}</strong>
+            <span role="status">
+              <strong>Reading {f.name}</strong>
+            </span>
             <span className="muted"> · {f.progress.stage === 'structure' ? 'structure' : f.progress.stage}</span>
           </div>
-          <div className="progress-track" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
+          <div
+            className="progress-track"
+            role="progressbar"
+            aria-label={`Reading ${f.name ?? 'the file'}`}
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={Math.round(pct)}
+            aria-valuetext={`${Math.round(pct)} %, ${formatBytes(f.progress.bytesRead)} of ${formatBytes(f.progress.totalBytes)}${f.progress.stage === 'structure' ? '' : `, ${f.progress.stage}`}`}
+          >
             <div className="progress-fill" style={{ width: `${pct.toFixed(1)}%` }} />
           </div>
           <div className="progress-stats">
@@ -110,14 +155,29 @@ export function FileLoader() {
       ) : null}
 
       {(f.status === 'failed' || f.status === 'cancelled') && f.error ? (
-        <div className={f.status === 'failed' ? 'inline-error' : 'inline-info'} role="alert" data-testid="file-error">
-          <div>{f.status === 'failed' ? 'Not loaded — ' : ''}{f.error.message}</div>
+        <div
+          className={f.status === 'failed' ? 'inline-error' : 'inline-info'}
+          role="alert"
+          id="file-load-error"
+          data-testid="file-error"
+        >
+          <div>
+            {f.status === 'failed' ? 'Not loaded — ' : ''}
+            {f.error.message}
+          </div>
           {f.error.kind === 'too-big' && f.error.maxSubset && f.file ? (
-            <button type="button" className="btn btn-small" data-testid="file-subset" onClick={() => loadFile(f.file!, f.name!, f.error!.maxSubset)}>
+            <button
+              type="button"
+              className="btn btn-small"
+              data-testid="file-subset"
+              onClick={() => loadFile(f.file!, f.name!, f.error!.maxSubset)}
+            >
               Load the first {fmtInt(f.error.maxSubset)} samples of each split
             </button>
           ) : null}
-          <div className="small">{f.summary ? `Still using ${f.summary.file}.` : 'The dataset in use has not changed.'}</div>
+          <div className="small">
+            {f.summary ? `Still using ${f.summary.file}.` : 'The dataset in use has not changed.'}
+          </div>
         </div>
       ) : null}
     </div>
@@ -129,8 +189,8 @@ export function FileSummaryView({ s }: { s: FileSummary }) {
   return (
     <div className="file-summary" data-testid="file-summary">
       <p className="small">
-        <strong data-testid="file-name">{s.file}</strong> · {s.format === 'pickle' ? 'pickle' : '.npz'} · {formatBytes(s.bytes)} ·{' '}
-        <span data-testid="file-layout">{s.aligned ? 'aligned' : 'unaligned'}</span>
+        <strong data-testid="file-name">{s.file}</strong> · {s.format === 'pickle' ? 'pickle' : '.npz'} ·{' '}
+        {formatBytes(s.bytes)} · <span data-testid="file-layout">{s.aligned ? 'aligned' : 'unaligned'}</span>
         {s.subset !== null ? ` · first ${fmtInt(s.subset)} samples per split` : ''}
         {s.standardized ? ' · standardised' : ''}
         {s.seconds ? ` · read in ${(s.seconds.structure + s.seconds.read).toFixed(1)} s` : ''}
@@ -147,7 +207,11 @@ export function FileSummaryView({ s }: { s: FileSummary }) {
             {SPLITS.map((k) => (
               <tr key={k}>
                 <th>{k}</th>
-                <td>{s.splits[k].loaded !== s.splits[k].n ? `${fmtInt(s.splits[k].loaded)} of ${fmtInt(s.splits[k].n)}` : fmtInt(s.splits[k].n)}</td>
+                <td>
+                  {s.splits[k].loaded !== s.splits[k].n
+                    ? `${fmtInt(s.splits[k].loaded)} of ${fmtInt(s.splits[k].n)}`
+                    : fmtInt(s.splits[k].n)}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -172,15 +236,19 @@ export function FileSummaryView({ s }: { s: FileSummary }) {
         </table>
       </div>
       <p className="muted small" data-testid="file-dtypes">
-        dtypes: {s.dtypes.join(', ')} · lengths: {lengthSources(s).join(', ')} · features in memory {formatBytes(s.featureBytes)}
+        dtypes: {s.dtypes.join(', ')} · lengths: {lengthSources(s).join(', ')} · features in memory{' '}
+        {formatBytes(s.featureBytes)}
       </p>
       <p className="muted small" data-testid="file-nonfinite">
-        {s.nonFinite.length ? s.nonFinite.map((x) => `${x.split}/${x.field}: ${nonFiniteText(x)}`).join(' · ') : 'No NaN or infinite values.'}
+        {s.nonFinite.length
+          ? s.nonFinite.map((x) => `${x.split}/${x.field}: ${nonFiniteText(x)}`).join(' · ')
+          : 'No NaN or infinite values.'}
       </p>
       {scaleIsLarge(s) ? (
         <p className="inline-info" data-testid="file-scale-hint">
-          Raw feature values reach {['text', 'audio', 'vision'].map((m, i) => `${m} ${s.maxAbs![i].toPrecision(3)}`).join(', ')}. Values this large swamp the
-          reconstruction loss of a small model; consider “Standardise features” below.
+          Raw feature values reach{' '}
+          {['text', 'audio', 'vision'].map((m, i) => `${m} ${s.maxAbs![i].toPrecision(3)}`).join(', ')}. Values this
+          large swamp the reconstruction loss of a small model; consider “Standardise features” below.
         </p>
       ) : null}
       <p className="note" data-testid="file-text-masking">

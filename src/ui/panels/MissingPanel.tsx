@@ -1,15 +1,12 @@
 import { DEFAULT_TEST_RATES } from '../../core/config/config.ts';
+import { listProblem } from '../../core/config/validateConfig.ts';
 import { useAppStore } from '../bindings.ts';
 import { NumberField, NumberListField, Segmented, Slider, Toggle } from '../controls.tsx';
 import { useBusy } from '../hooks.ts';
 import { Panel } from '../Panel.tsx';
 
-function validateRates(list: number[]): string | null {
-  if (list.some((r) => r < 0 || r > 1)) return 'every rate must lie in [0, 1]';
-  for (let i = 1; i < list.length; i++) if (!(list[i] > list[i - 1])) return 'rates must be strictly ascending';
-  if (list.length < 2) return 'at least two rates (an area needs two points)';
-  return null;
-}
+// The store's and the CLI's rule and message (core/config/validateConfig.ts).
+const validateRates = (list: number[]): string | null => listProblem('missing.testRates', list);
 
 export function MissingPanel() {
   const missing = useAppStore((s) => s.config.missing);
@@ -20,7 +17,11 @@ export function MissingPanel() {
   const nModels = perRate ? missing.testRates.length : 1;
 
   return (
-    <Panel title="Missing data" subtitle="How features are dropped for training and for the robustness test." testId="panel-missing">
+    <Panel
+      title="Missing data"
+      subtitle="How features are dropped for training and for the robustness test."
+      testId="panel-missing"
+    >
       <fieldset disabled={busy} className="fieldset">
         <Segmented<'train-once' | 'per-rate'>
           label="Protocol"
@@ -47,7 +48,13 @@ export function MissingPanel() {
             step={0.05}
             disabled={perRate || random}
             testId="missing-train-rate"
-            hint={perRate ? 'not used by the per-rate protocol' : random ? 'a rate drawn from the test grid for every batch' : undefined}
+            hint={
+              perRate
+                ? 'not used by the per-rate protocol'
+                : random
+                  ? 'a rate drawn from the test grid for every batch'
+                  : undefined
+            }
             onCommit={(v) => setConfig((c) => void (c.missing.trainRate = v))}
           />
           <Toggle
@@ -67,7 +74,11 @@ export function MissingPanel() {
           hint={
             <>
               ascending, in [0, 1]{' '}
-              <button type="button" className="link-btn" onClick={() => setConfig((c) => void (c.missing.testRates = [...DEFAULT_TEST_RATES]))}>
+              <button
+                type="button"
+                className="link-btn"
+                onClick={() => setConfig((c) => void (c.missing.testRates = [...DEFAULT_TEST_RATES]))}
+              >
                 reset to 0, 0.1 … 1
               </button>
             </>
@@ -110,10 +121,10 @@ export function MissingPanel() {
         ) : null}
       </fieldset>
       <p className="note" data-testid="text-masking-note">
-        <strong>Note.</strong> Text is masked on its <em>feature vectors</em>: a dropped text position becomes zeros, or the file’s{' '}
-        <code>text_unk</code> vector when a loaded file provides one (audio and vision follow the replacement above). The paper replaces
-        dropped token ids with <code>[UNK]</code> and fine-tunes BERT, which this browser app does not do, so its numbers are not directly
-        comparable.
+        <strong>Note.</strong> Text is masked on its <em>feature vectors</em>: a dropped text position becomes zeros, or
+        the file’s <code>text_unk</code> vector when a loaded file provides one (audio and vision follow the replacement
+        above). The paper replaces dropped token ids with <code>[UNK]</code> and fine-tunes BERT, which this browser app
+        does not do, so its numbers are not directly comparable.
       </p>
     </Panel>
   );

@@ -36,7 +36,9 @@ export function ModelPanel() {
   const toggle = (key: keyof Branches, on: boolean) => {
     const next = { ...model.branches, [key]: on };
     if (!next.macro && !next.micro) {
-      setReject('MFMB-Net needs at least one fusion stream: macro and micro cannot both be off (recon alone does not feed the prediction).');
+      setReject(
+        'MFMB-Net needs at least one fusion stream: macro and micro cannot both be off (recon alone does not feed the prediction).',
+      );
       return;
     }
     setReject(null);
@@ -44,9 +46,19 @@ export function ModelPanel() {
   };
 
   return (
-    <Panel title="Model" subtitle="MFMB-Net: hybrid attention, then a coarse (macro) and a fine (micro) fusion stream." testId="panel-model">
+    <Panel
+      title="Model"
+      subtitle="MFMB-Net: hybrid attention, then a coarse (macro) and a fine (micro) fusion stream."
+      testId="panel-model"
+    >
       <fieldset disabled={busy} className="fieldset">
-        <Select label="Architecture" value={model.arch} options={ARCHS} testId="model-arch" onChange={(v) => setConfig((c) => void (c.model.arch = v))} />
+        <Select
+          label="Architecture"
+          value={model.arch}
+          options={ARCHS}
+          testId="model-arch"
+          onChange={(v) => setConfig((c) => void (c.model.arch = v))}
+        />
         <div className={`branch-row${isMfmb ? '' : ' is-off'}`} role="group" aria-label="Branches">
           {BRANCH_INFO.map((b) => (
             <Toggle
@@ -83,7 +95,13 @@ export function ModelPanel() {
               { value: 'base', label: 'base', title: 'The paper’s sizes' },
             ]}
             testId="model-preset"
-            hint={model.preset === 'custom' ? 'custom sizes (from a loaded config)' : model.preset === 'base' ? 'the paper’s sizes' : undefined}
+            hint={
+              model.preset === 'custom'
+                ? 'custom sizes (from a loaded config)'
+                : model.preset === 'base'
+                  ? 'the paper’s sizes'
+                  : undefined
+            }
             onChange={(p) => setModelPreset(p)}
           />
           <Segmented<'gru' | 'lstm'>

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { TABLE5_SETTINGS } from '../../core/config/config.ts';
+import { table5Settings } from '../../core/config/config.ts';
+import { listProblem } from '../../core/config/validateConfig.ts';
 import type { ModelSetting } from '../../core/eval/experiment.ts';
 import type { JobKind } from '../../worker/protocol.ts';
 import { useAppStore } from '../bindings.ts';
@@ -14,14 +15,10 @@ const KINDS: { value: JobKind; label: string }[] = [
   { value: 'ablation', label: 'Ablation: the four Table-5 settings' },
 ];
 
-export const ABLATION_SETTINGS: ModelSetting[] = TABLE5_SETTINGS.map((s) => ({ arch: 'mfmb', branches: { ...s.branches } }));
+export const ABLATION_SETTINGS: ModelSetting[] = table5Settings();
 
-function validateSeeds(list: number[]): string | null {
-  if (list.some((s) => !Number.isInteger(s) || s < 0)) return 'seeds are whole numbers ≥ 0';
-  if (new Set(list).size !== list.length) return 'seeds must differ';
-  if (list.length > 10) return 'at most 10 seeds';
-  return null;
-}
+// The store's and the CLI's rule and message (core/config/validateConfig.ts).
+const validateSeeds = (list: number[]): string | null => listProblem('train.seeds', list);
 
 export function TrainingPanel() {
   const train = useAppStore((s) => s.config.train);
@@ -31,9 +28,33 @@ export function TrainingPanel() {
     <Panel title="Training" subtitle="Adam with early stopping on validation MAE." testId="panel-training">
       <fieldset disabled={busy} className="fieldset">
         <div className="grid-3">
-          <NumberField label="Max epochs" value={train.epochs} integer min={1} max={1000} testId="train-epochs" onCommit={(v) => setConfig((c) => void (c.train.epochs = v))} />
-          <NumberField label="Learning rate" value={train.lr} min={1e-6} max={1} step={0.0005} testId="train-lr" onCommit={(v) => setConfig((c) => void (c.train.lr = v))} />
-          <NumberField label="Batch size" value={train.batchSize} integer min={1} max={1024} testId="train-batch" onCommit={(v) => setConfig((c) => void (c.train.batchSize = v))} />
+          <NumberField
+            label="Max epochs"
+            value={train.epochs}
+            integer
+            min={1}
+            max={1000}
+            testId="train-epochs"
+            onCommit={(v) => setConfig((c) => void (c.train.epochs = v))}
+          />
+          <NumberField
+            label="Learning rate"
+            value={train.lr}
+            min={1e-6}
+            max={1}
+            step={0.0005}
+            testId="train-lr"
+            onCommit={(v) => setConfig((c) => void (c.train.lr = v))}
+          />
+          <NumberField
+            label="Batch size"
+            value={train.batchSize}
+            integer
+            min={1}
+            max={1024}
+            testId="train-batch"
+            onCommit={(v) => setConfig((c) => void (c.train.batchSize = v))}
+          />
           <NumberField
             label="Patience"
             value={train.patience}
@@ -74,9 +95,23 @@ function RunControls() {
   return (
     <div className="run-controls">
       <div className="run-buttons">
-        <Select<JobKind> label="Job" value={kind} options={KINDS} disabled={busy} testId="job-kind" onChange={setKind} />
+        <Select<JobKind>
+          label="Job"
+          value={kind}
+          options={KINDS}
+          disabled={busy}
+          testId="job-kind"
+          onChange={setKind}
+        />
         <div className="btn-row">
-          <button type="button" className="btn btn-primary" data-testid="start" disabled={busy} title={backendActive ? undefined : "the backend is still starting; the job will wait for it"} onClick={start}>
+          <button
+            type="button"
+            className="btn btn-primary"
+            data-testid="start"
+            disabled={busy}
+            title={backendActive ? undefined : 'the backend is still starting; the job will wait for it'}
+            onClick={start}
+          >
             ▶ Start
           </button>
           <button type="button" className="btn" data-testid="pause" disabled={status !== 'running'} onClick={pause}>
@@ -85,7 +120,13 @@ function RunControls() {
           <button type="button" className="btn" data-testid="resume" disabled={status !== 'paused'} onClick={resume}>
             ▶ Resume
           </button>
-          <button type="button" className="btn btn-danger" data-testid="stop" disabled={!(status === 'running' || status === 'paused')} onClick={stop}>
+          <button
+            type="button"
+            className="btn btn-danger"
+            data-testid="stop"
+            disabled={!(status === 'running' || status === 'paused')}
+            onClick={stop}
+          >
             ■ Stop
           </button>
         </div>
@@ -116,12 +157,22 @@ function MemoryLine() {
   );
 }
 
+/** What a screen reader says for the job's progress bar: the percentage, and where the job is. */
+function progressText(status: string, frac: number, p: ReturnType<typeof useAppStore.getState>['progress']): string {
+  if (status === 'idle' || !p) return status === 'done' ? '100 %, done' : 'no job running';
+  const where = `run ${p.runIndex + 1} of ${p.runTotal}, epoch ${p.epoch} of ${p.maxEpochs}, step ${p.step} of ${p.stepsPerEpoch}`;
+  return `${Math.round(frac * 100)} %, ${where}${status === 'done' ? ', done' : status === 'paused' ? ', paused' : ''}`;
+}
+
 export function Progress() {
   const p = useAppStore((s) => s.progress);
   const status = useAppStore((s) => s.status);
   let frac = 0;
   if (p && p.runTotal > 0) {
-    const epochFrac = p.maxEpochs > 0 ? (Math.max(0, p.epoch - 1) + (p.stepsPerEpoch > 0 ? Math.min(1, p.step / p.stepsPerEpoch) : 0)) / p.maxEpochs : 0;
+    const epochFrac =
+      p.maxEpochs > 0
+        ? (Math.max(0, p.epoch - 1) + (p.stepsPerEpoch > 0 ? Math.min(1, p.step / p.stepsPerEpoch) : 0)) / p.maxEpochs
+        : 0;
     frac = Math.min(1, Math.max(0, (p.runIndex + Math.min(1, epochFrac)) / p.runTotal));
   }
   if (status === 'done') frac = 1;
@@ -134,10 +185,14 @@ export function Progress() {
     error: 'Stopped with an error',
   };
   return (
-    <div className={`progress progress-${status}`} data-testid="progress" data-status={status} aria-live="polite">
+    // Only the status line is a live region (it changes when the job's status does); the numbers
+    // below change with every step and are read on demand, not announced.
+    <div className={`progress progress-${status}`} data-testid="progress" data-status={status}>
       <div className="progress-head">
         <span className={`status-dot status-${status}`} aria-hidden="true" />
-        <strong data-testid="job-status">{statusText[status] ?? status}</strong>
+        <span role="status" aria-atomic="true">
+          <strong data-testid="job-status">{statusText[status] ?? status}</strong>
+        </span>
         {p && status !== 'idle' ? (
           <span className="muted">
             {' '}
@@ -147,7 +202,15 @@ export function Progress() {
           </span>
         ) : null}
       </div>
-      <div className="progress-track" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(frac * 100)}>
+      <div
+        className="progress-track"
+        role="progressbar"
+        aria-label="Job progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(frac * 100)}
+        aria-valuetext={progressText(status, frac, p)}
+      >
         <div className="progress-fill" style={{ width: `${(frac * 100).toFixed(1)}%` }} />
       </div>
       {p ? (

@@ -5,8 +5,22 @@
  */
 import type { MetricKey } from '../../src/core/eval/metrics.ts';
 import type { ResultsFile } from '../../src/core/eval/results.ts';
-import { assert, assertEqual, test } from '../harness.ts';
-import { assertRealLosses, byId, cellNumbers, choose, decimalsOf, exportResults, ID, openApp, setField, startJob, waitStatus, workBackend } from '../app.ts';
+import { budget, test } from '../fixtures.ts';
+import { assert, assertEqual } from '../checks.ts';
+import {
+  assertRealLosses,
+  byId,
+  cellNumbers,
+  choose,
+  decimalsOf,
+  exportResults,
+  ID,
+  openApp,
+  setField,
+  startJob,
+  waitStatus,
+  workBackend,
+} from '../app.ts';
 
 const HEADER_KEYS: [RegExp, MetricKey[]][] = [
   [/^MAE$/, ['mae']],
@@ -18,21 +32,24 @@ const HEADER_KEYS: [RegExp, MetricKey[]][] = [
 ];
 const scaled = (k: MetricKey, v: number | null) => (v === null ? null : k === 'mae' || k === 'corr' ? v : v * 100);
 
-test('a 2-rate train-once sweep fills the AUILC table with the numbers of the exported JSON', async (t) => {
-  const { page } = t;
+test('a 2-rate train-once sweep fills the AUILC table with the numbers of the exported JSON', async ({ page, app }) => {
+  test.setTimeout(budget(budget(90_000)));
   const backend = workBackend();
-  await openApp(page, backend === 'auto' ? t.appUrl : `${t.appUrl}#backend=${backend}`);
+  await openApp(page, backend === 'auto' ? app.url : `${app.url}#backend=${backend}`);
 
   await byId(page, ID.dataSource).selectOption('synthetic:tiny');
   await choose(page, ID.modelPreset('tiny'));
   await setField(page, ID.epochs, '2');
   await setField(page, ID.testRates, '0, 1');
   await setField(page, ID.seeds, '111, 1111');
-  assert(await byId(page, 'missing-protocol-train-once').isChecked(), 'the protocol should be train-once (the default)');
+  assert(
+    await byId(page, 'missing-protocol-train-once').isChecked(),
+    'the protocol should be train-once (the default)',
+  );
 
   await startJob(page, 'sweep');
-  await waitStatus(page, ['running', 'done'], 15_000);
-  await waitStatus(page, 'done', 300_000);
+  await waitStatus(page, ['running', 'done'], budget(15_000));
+  await waitStatus(page, 'done', budget(60_000));
 
   await assertRealLosses(page);
   const doc: ResultsFile = await exportResults(page);
@@ -44,12 +61,17 @@ test('a 2-rate train-once sweep fills the AUILC table with the numbers of the ex
   assertEqual(doc.summary.length, 1, 'summary rows');
   const row = doc.summary[0]!;
   assertEqual(row.perRate.length, 2, 'rates in the summary');
-  t.log(`backend ${doc.backend}; AUILC MAE ${row.auilc.mae.mean} ± ${row.auilc.mae.std}, Corr ${row.auilc.corr.mean}`);
+  app.log(
+    `backend ${doc.backend}; AUILC MAE ${row.auilc.mae.mean} ± ${row.auilc.mae.std}, Corr ${row.auilc.corr.mean}`,
+  );
   // With two rates the area is the mean of the two end points (trapezoid over [0, 1]).
   const m0 = row.perRate[0]!.mean.mae;
   const m1 = row.perRate[1]!.mean.mae;
   if (m0 !== null && m1 !== null && row.auilc.mae.mean !== null) {
-    assert(Math.abs(row.auilc.mae.mean - (m0 + m1) / 2) < 1e-9, `AUILC MAE ${row.auilc.mae.mean} is not the trapezoid ${(m0 + m1) / 2}`);
+    assert(
+      Math.abs(row.auilc.mae.mean - (m0 + m1) / 2) < 1e-9,
+      `AUILC MAE ${row.auilc.mae.mean} is not the trapezoid ${(m0 + m1) / 2}`,
+    );
   }
 
   const table = byId(page, ID.auilcTable);
@@ -84,6 +106,6 @@ test('a 2-rate train-once sweep fills the AUILC table with the numbers of the ex
       compared++;
     });
   });
-  t.log(`${compared} AUILC numbers compared with the JSON`);
+  app.log(`${compared} AUILC numbers compared with the JSON`);
   assert(compared >= 8, `only ${compared} numbers compared`);
-}, { timeoutMs: 360_000 });
+});

@@ -4,7 +4,8 @@
  * Then the header's "Ablation (Table 5)" preset: it must start a four-run job (stopped at once: its
  * full size is for people, not for a test).
  */
-import { assert, assertEqual, test, waitFor } from '../harness.ts';
+import { budget, test } from '../fixtures.ts';
+import { assert, assertEqual, waitFor } from '../checks.ts';
 import { byId, exportResults, ID, openApp, startJob, tinyConfig, urlWith, waitStatus, workBackend } from '../app.ts';
 
 const SLUGS = ['all', 'wo-macro', 'wo-micro', 'wo-recon'] as const;
@@ -15,9 +16,9 @@ const BRANCHES: Record<(typeof SLUGS)[number], { macro: boolean; micro: boolean;
   'wo-recon': { macro: true, micro: true, recon: false },
 };
 
-test('the ablation runs all four settings; the parameter counts differ as the branches do', async (t) => {
-  const { page } = t;
-  await openApp(page, urlWith(t.appUrl, tinyConfig({ epochs: 1, testRates: [0, 1] }), workBackend()));
+test('the ablation runs all four settings; the parameter counts differ as the branches do', async ({ page, app }) => {
+  test.setTimeout(budget(budget(90_000)));
+  await openApp(page, urlWith(app.url, tinyConfig({ epochs: 1, testRates: [0, 1] }), workBackend()));
 
   const counts = await waitFor(
     'the four parameter counts',
@@ -30,24 +31,33 @@ test('the ablation runs all four settings; the parameter counts differ as the br
       }
       return out;
     },
-    60_000,
+    budget(60_000),
   );
-  t.log(`parameters: ${SLUGS.map((s) => `${s} ${counts[s]}`).join(', ')}`);
+  app.log(`parameters: ${SLUGS.map((s) => `${s} ${counts[s]}`).join(', ')}`);
   assertEqual(new Set(Object.values(counts)).size, 4, 'distinct parameter counts');
-  for (const s of SLUGS.slice(1)) assert(counts[s]! < counts.all!, `${s} (${counts[s]}) should have fewer parameters than all branches (${counts.all})`);
+  for (const s of SLUGS.slice(1))
+    assert(
+      counts[s]! < counts.all!,
+      `${s} (${counts[s]}) should have fewer parameters than all branches (${counts.all})`,
+    );
 
   await startJob(page, 'ablation');
-  await waitStatus(page, ['running', 'done'], 15_000);
+  await waitStatus(page, ['running', 'done'], budget(15_000));
   const progressText = await byId(page, ID.progress).innerText();
-  assert(/run\s+\d+\s*\/\s*4/.test(progressText), `the progress line should count 4 runs: "${progressText.replace(/\s+/g, ' ')}"`);
-  await waitStatus(page, 'done', 400_000);
+  assert(
+    /run\s+\d+\s*\/\s*4/.test(progressText),
+    `the progress line should count 4 runs: "${progressText.replace(/\s+/g, ' ')}"`,
+  );
+  await waitStatus(page, 'done', budget(60_000));
 
   const doc = await exportResults(page);
   assertEqual(doc.runs.length, 4, 'runs in the exported JSON');
   assertEqual(doc.summary.length, 4, 'summary rows in the exported JSON');
   for (const s of SLUGS) {
     const b = BRANCHES[s];
-    const run = doc.runs.find((r) => r.branches.macro === b.macro && r.branches.micro === b.micro && r.branches.recon === b.recon);
+    const run = doc.runs.find(
+      (r) => r.branches.macro === b.macro && r.branches.micro === b.micro && r.branches.recon === b.recon,
+    );
     assert(run, `no run for ${s} in the exported JSON`);
     assertEqual(run.params, counts[s], `parameters of the ${s} run vs the count shown`);
     assert(run.test.length === 2, `${s}: tested at ${run.test.length} rates`);
@@ -60,8 +70,12 @@ test('the ablation runs all four settings; the parameter counts differ as the br
 
   // The preset button: loads the Table-5 config and starts a four-run job.
   await byId(page, ID.preset('ablation')).click();
-  await waitStatus(page, ['running'], 15_000);
-  await waitFor('the preset job to show 4 runs', async () => /run\s+1\s*\/\s*4/.test(await byId(page, ID.progress).innerText()), 30_000);
+  await waitStatus(page, ['running'], budget(15_000));
+  await waitFor(
+    'the preset job to show 4 runs',
+    async () => /run\s+1\s*\/\s*4/.test(await byId(page, ID.progress).innerText()),
+    budget(30_000),
+  );
   await byId(page, ID.stop).click();
-  await waitStatus(page, ['done', 'idle'], 180_000);
-}, { timeoutMs: 480_000 });
+  await waitStatus(page, ['done', 'idle'], budget(60_000));
+});

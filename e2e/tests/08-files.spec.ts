@@ -7,46 +7,79 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { assert, assertEqual, test, waitFor } from '../harness.ts';
-import { byId, exportResults, ID, openApp, setField, startJob, tinyConfig, urlWith, waitStatus, workBackend } from '../app.ts';
+import { budget, test } from '../fixtures.ts';
+import { assert, assertEqual, waitFor } from '../checks.ts';
+import {
+  byId,
+  exportResults,
+  ID,
+  openApp,
+  setField,
+  startJob,
+  tinyConfig,
+  urlWith,
+  waitStatus,
+  workBackend,
+} from '../app.ts';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../../src/core/data/files/__fixtures__/pickle/${name}`, import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../src/core/data/files/__fixtures__/pickle/${name}`, import.meta.url));
 
-test('a Python-written pickle loads, trains one epoch; a hostile one is refused and the previous data trains again', async (t) => {
-  const { page } = t;
-  await openApp(page, urlWith(t.appUrl, tinyConfig({ epochs: 1, testRates: [0, 0.5] }), workBackend()));
+test('a Python-written pickle loads, trains one epoch; a hostile one is refused and the previous data trains again', async ({
+  page,
+  app,
+}) => {
+  test.setTimeout(budget(budget(90_000)));
+  await openApp(page, urlWith(app.url, tinyConfig({ epochs: 1, testRates: [0, 0.5] }), workBackend()));
 
   await byId(page, 'file-input').setInputFiles(fixture('mmsa_unaligned_p5_np2.pkl'));
-  await byId(page, 'file-summary').waitFor({ state: 'visible', timeout: 60_000 });
+  await byId(page, 'file-summary').waitFor({ state: 'visible', timeout: budget(60_000) });
   const name = (await byId(page, 'file-name').innerText()).trim();
   assertEqual(name, 'mmsa_unaligned_p5_np2.pkl', 'file name in the summary');
   assertEqual((await byId(page, 'file-layout').innerText()).trim(), 'unaligned', 'layout in the summary');
   const splits = await byId(page, 'file-splits').innerText();
-  t.log(`summary splits:\n${splits}`);
+  app.log(`summary splits:\n${splits}`);
   assert(/train\s+6/.test(splits), 'the splits table should list the sample counts');
-  assert(/audio_lengths/.test(await byId(page, 'file-fields').innerText()), 'the fields table should list audio_lengths');
+  assert(
+    /audio_lengths/.test(await byId(page, 'file-fields').innerText()),
+    'the fields table should list audio_lengths',
+  );
   assertEqual(await byId(page, ID.dataSource).inputValue(), 'file:mmsa_unaligned_p5_np2.pkl', 'selected data source');
-  assert(/dropped text positions become zeros/.test(await byId(page, 'file-text-masking').innerText()), 'the text-masking note should say zeros replace dropped text');
+  assert(
+    /dropped text positions become zeros/.test(await byId(page, 'file-text-masking').innerText()),
+    'the text-masking note should say zeros replace dropped text',
+  );
 
   await startJob(page, 'train');
-  await waitStatus(page, 'done', 180_000);
+  await waitStatus(page, 'done', budget(60_000));
   const first = await exportResults(page);
   assertEqual(first.dataset.source, 'file:mmsa_unaligned_p5_np2.pkl', 'results file dataset source');
   assert(first.runs.length === 1 && first.runs[0]!.epochs.length === 1, 'one run of one epoch');
-  assert(first.runs[0]!.test.every((r) => Number.isFinite(r.metrics.mae)), 'finite test MAE at every rate');
+  assert(
+    first.runs[0]!.test.every((r) => Number.isFinite(r.metrics.mae)),
+    'finite test MAE at every rate',
+  );
 
   await byId(page, 'file-input').setInputFiles(fixture('hostile_os_system_p2.pkl'));
   const error = byId(page, 'file-error');
-  await error.waitFor({ state: 'visible', timeout: 30_000 });
+  await error.waitFor({ state: 'visible', timeout: budget(30_000) });
   const msg = await error.innerText();
-  t.log(`refusal: ${msg.replace(/\s+/g, ' ')}`);
+  app.log(`refusal: ${msg.replace(/\s+/g, ' ')}`);
   assert(/refused global posix\.system/.test(msg), `the refusal should name posix.system: ${msg}`);
   assert(/Still using mmsa_unaligned_p5_np2\.pkl/.test(msg), 'the refusal should say the previous file stays in use');
-  assertEqual(await byId(page, ID.dataSource).inputValue(), 'file:mmsa_unaligned_p5_np2.pkl', 'data source after the refusal');
+  assertEqual(
+    await byId(page, ID.dataSource).inputValue(),
+    'file:mmsa_unaligned_p5_np2.pkl',
+    'data source after the refusal',
+  );
 
   await startJob(page, 'train');
-  await waitStatus(page, 'done', 180_000);
-  await waitFor('a second finished job', async () => (await page.locator(`[data-testid="${ID.runsList}"] > li[data-status="done"]`).count()) >= 2, 30_000);
+  await waitStatus(page, 'done', budget(60_000));
+  await waitFor(
+    'a second finished job',
+    async () => (await page.locator(`[data-testid="${ID.runsList}"] > li[data-status="done"]`).count()) >= 2,
+    budget(30_000),
+  );
   const second = await exportResults(page);
   assertEqual(second.dataset.source, 'file:mmsa_unaligned_p5_np2.pkl', 'the second job trains on the previous file');
 
@@ -59,11 +92,19 @@ test('a Python-written pickle loads, trains one epoch; a hostile one is refused 
     zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
     zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   }, bytes);
-  await waitFor('the dropped file to load', async () => ((await byId(page, 'file-name').innerText()).trim() === 'dropped.pkl' ? true : null), 30_000);
+  await waitFor(
+    'the dropped file to load',
+    async () => ((await byId(page, 'file-name').innerText()).trim() === 'dropped.pkl' ? true : null),
+    budget(30_000),
+  );
   assertEqual(await byId(page, ID.dataSource).inputValue(), 'file:dropped.pkl', 'data source after the drop');
   assertEqual((await byId(page, 'file-layout').innerText()).trim(), 'aligned', 'layout of the dropped file');
 
   await setField(page, 'file-limit', '3');
-  await waitFor('the dropped file re-read with 3 samples per split', async () => (/train\s+3 of 6/.test(await byId(page, 'file-splits').innerText()) ? true : null), 30_000);
+  await waitFor(
+    'the dropped file re-read with 3 samples per split',
+    async () => (/train\s+3 of 6/.test(await byId(page, 'file-splits').innerText()) ? true : null),
+    budget(30_000),
+  );
   assertEqual(await byId(page, ID.dataSource).inputValue(), 'file:dropped.pkl', 'data source after the re-read');
-}, { timeoutMs: 420_000 });
+});
