@@ -7,7 +7,14 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 /** Paths (as import specifiers end) that only core and the worker may load at run time. */
-const TFJS_SIDE = ['**/core/tf.ts', '**/core/backend.ts', '**/core/wasm*.ts', '**/core/model/**', '**/core/train/**', '**/core/eval/experiment.ts'];
+const TFJS_SIDE = [
+  '**/core/tf.ts',
+  '**/core/backend.ts',
+  '**/core/wasm*.ts',
+  '**/core/model/**',
+  '**/core/train/**',
+  '**/core/eval/experiment.ts',
+];
 
 const uiAndStateRule = {
   'no-restricted-imports': [
@@ -22,7 +29,8 @@ const uiAndStateRule = {
           group: TFJS_SIDE,
           // Types are erased at build time, so `import type { ModelSetting }` costs nothing.
           allowTypeImports: true,
-          message: 'Layer rule: src/ui and src/state may not import the tfjs side of core (tf, model, train, experiment); talk to the worker instead.',
+          message:
+            'Layer rule: src/ui and src/state may not import the tfjs side of core (tf, model, train, experiment); talk to the worker instead.',
         },
       ],
     },
@@ -42,7 +50,8 @@ const coreRule = {
       patterns: [
         {
           group: ['**/worker/**', '**/state/**', '**/ui/**', 'react/*', 'react-dom/*', 'zustand/*'],
-          message: 'Layer rule: src/core imports nothing from worker, state or ui (imports flow core ← worker ← state ← ui).',
+          message:
+            'Layer rule: src/core imports nothing from worker, state or ui (imports flow core ← worker ← state ← ui).',
         },
       ],
     },
@@ -50,7 +59,17 @@ const coreRule = {
   // The core runs in Node, a Web Worker and tests: no page globals.
   'no-restricted-globals': [
     'error',
-    ...['window', 'document', 'localStorage', 'sessionStorage', 'indexedDB', 'location', 'history', 'HTMLElement', 'alert'].map((name) => ({
+    ...[
+      'window',
+      'document',
+      'localStorage',
+      'sessionStorage',
+      'indexedDB',
+      'location',
+      'history',
+      'HTMLElement',
+      'alert',
+    ].map((name) => ({
       name,
       message: 'Layer rule: src/core is DOM-free (it runs in Node and in a Web Worker).',
     })),
@@ -65,14 +84,29 @@ const workerRule = {
         { name: 'react', message: 'Layer rule: the worker has no UI.' },
         { name: 'zustand', message: 'Layer rule: the worker has no app state.' },
       ],
-      patterns: [{ group: ['**/state/**', '**/ui/**'], message: 'Layer rule: the worker imports only core (imports flow core ← worker ← state ← ui).' }],
+      patterns: [
+        {
+          group: ['**/state/**', '**/ui/**'],
+          message: 'Layer rule: the worker imports only core (imports flow core ← worker ← state ← ui).',
+        },
+      ],
     },
   ],
 };
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'dist/**', 'build/**', 'dist-cli/**', 'test-results/**', 'playwright-report/**', 'public/**', 'scratch/**', '**/__fixtures__/**'],
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'build/**',
+      'dist-cli/**',
+      'test-results/**',
+      'playwright-report/**',
+      'public/**',
+      'scratch/**',
+      '**/__fixtures__/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -84,7 +118,10 @@ export default tseslint.config(
     },
     rules: {
       // `_name` marks a deliberately unused binding (a callback's position, a destructured rest).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
@@ -95,6 +132,25 @@ export default tseslint.config(
     rules: coreRule,
   },
   { files: ['src/worker/**/*.ts'], rules: workerRule },
+  {
+    // `mfmb --help` and `mfmb inspect` start in a tenth of a second because these modules never
+    // load tfjs; the commands that train import cli/run.ts dynamically.
+    files: ['cli/mfmb.ts', 'cli/args.ts', 'cli/paths.ts', 'cli/fileSource.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@tensorflow/*', ...TFJS_SIDE],
+              allowTypeImports: true,
+              message: 'The CLI loads tfjs only in cli/run.ts (imported dynamically by the commands that train).',
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['src/state/**/*.{ts,tsx}', 'src/ui/**/*.{ts,tsx}'], rules: uiAndStateRule },
   {
     // Tests may set up what the code under test needs (fake-indexeddb, jsdom-free stubs).

@@ -30,12 +30,18 @@ export function mulberry32(seed: number): () => number {
 
 /** The fixtures to mutate (every .pkl, hostile ones included). */
 export function loadCorpus(): { name: string; bytes: Uint8Array }[] {
-  return readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.pkl')).sort().map((name) => ({ name, bytes: new Uint8Array(readFileSync(FIXTURE_DIR + name)) }));
+  return readdirSync(FIXTURE_DIR)
+    .filter((f) => f.endsWith('.pkl'))
+    .sort()
+    .map((name) => ({ name, bytes: new Uint8Array(readFileSync(FIXTURE_DIR + name)) }));
 }
 
 // Opcodes worth splicing in: the ones with length fields, marks, memo and call opcodes.
-const OPS = [0x28, 0x2e, 0x30, 0x31, 0x32, 0x42, 0x43, 0x52, 0x54, 0x55, 0x58, 0x5d, 0x61, 0x62, 0x65, 0x68, 0x6a, 0x71, 0x72,
-  0x73, 0x74, 0x75, 0x7d, 0x81, 0x85, 0x86, 0x87, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96];
+const OPS = [
+  0x28, 0x2e, 0x30, 0x31, 0x32, 0x42, 0x43, 0x52, 0x54, 0x55, 0x58, 0x5d, 0x61, 0x62, 0x65, 0x68, 0x6a, 0x71, 0x72,
+  0x73, 0x74, 0x75, 0x7d, 0x81, 0x85, 0x86, 0x87, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94,
+  0x95, 0x96,
+];
 const LENGTHS = [0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0xffffffff, 2 ** 40, 2 ** 53, 2 ** 60, 2 ** 64 - 1];
 
 export type Mutation = 'flip' | 'insert' | 'delete' | 'forge-length' | 'truncate' | 'splice-op' | 'duplicate';
@@ -98,8 +104,22 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-export type Outcome = 'ok' | 'refused' | 'truncated' | 'not-pickle' | 'unknown-opcode' | 'stack' | 'memo' | 'text' | 'array-data'
-  | 'dtype' | 'type' | 'budget' | 'other-format' | 'internal' | 'crash';
+export type Outcome =
+  | 'ok'
+  | 'refused'
+  | 'truncated'
+  | 'not-pickle'
+  | 'unknown-opcode'
+  | 'stack'
+  | 'memo'
+  | 'text'
+  | 'array-data'
+  | 'dtype'
+  | 'type'
+  | 'budget'
+  | 'other-format'
+  | 'internal'
+  | 'crash';
 
 /** How one input ended, by the wording of the reader's message. */
 export function classify(e: unknown): Outcome {
@@ -120,7 +140,11 @@ export function classify(e: unknown): Outcome {
   return 'other-format';
 }
 
-export interface FuzzResult { outcome: Outcome; ms: number; message?: string }
+export interface FuzzResult {
+  outcome: Outcome;
+  ms: number;
+  message?: string;
+}
 
 export async function fuzzOne(bytes: Uint8Array, name: string): Promise<FuzzResult> {
   const t = performance.now();
@@ -128,7 +152,11 @@ export async function fuzzOne(bytes: Uint8Array, name: string): Promise<FuzzResu
     await readPickle(bytesSource(bytes, name));
     return { outcome: 'ok', ms: performance.now() - t };
   } catch (e) {
-    return { outcome: classify(e), ms: performance.now() - t, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+    return {
+      outcome: classify(e),
+      ms: performance.now() - t,
+      message: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+    };
   }
 }
 
@@ -138,14 +166,16 @@ async function main(): Promise<void> {
     const i = argv.indexOf(k);
     return i >= 0 ? Number(argv[i + 1]) : d;
   };
-  const count = opt('--count', 5000), seed = opt('--seed', 1);
+  const count = opt('--count', 5000),
+    seed = opt('--seed', 1);
   const corpus = loadCorpus();
   const rnd = mulberry32(seed);
   const counts = new Map<Outcome, number>();
   const bad: string[] = [];
   let slowest = { ms: 0, name: '', how: '' };
   const mem0 = process.memoryUsage();
-  let peakRss = mem0.rss, peakAb = mem0.arrayBuffers;
+  let peakRss = mem0.rss,
+    peakAb = mem0.arrayBuffers;
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
     const src = corpus[Math.floor(rnd() * corpus.length)];
@@ -153,7 +183,8 @@ async function main(): Promise<void> {
     const r = await fuzzOne(bytes, src.name);
     counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
     if (r.ms > slowest.ms) slowest = { ms: r.ms, name: src.name, how: how.join('+') };
-    if ((r.outcome === 'crash' || r.outcome === 'internal') && bad.length < 20) bad.push(`#${i} ${src.name} (${how.join('+')}): ${r.message}`);
+    if ((r.outcome === 'crash' || r.outcome === 'internal') && bad.length < 20)
+      bad.push(`#${i} ${src.name} (${how.join('+')}): ${r.message}`);
     if (i % 50 === 0) {
       const m = process.memoryUsage();
       peakRss = Math.max(peakRss, m.rss);
@@ -162,10 +193,15 @@ async function main(): Promise<void> {
   }
   const total = (performance.now() - t0) / 1000;
   const mb = (n: number): string => (n / 2 ** 20).toFixed(0);
-  console.log(`pickle fuzz: ${count} inputs from ${corpus.length} fixtures, seed ${seed}, ${total.toFixed(1)} s (${((1000 * total) / count).toFixed(2)} ms each)`);
-  for (const [k, n] of [...counts].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(15)} ${String(n).padStart(6)}`);
+  console.log(
+    `pickle fuzz: ${count} inputs from ${corpus.length} fixtures, seed ${seed}, ${total.toFixed(1)} s (${((1000 * total) / count).toFixed(2)} ms each)`,
+  );
+  for (const [k, n] of [...counts].sort((a, b) => b[1] - a[1]))
+    console.log(`  ${k.padEnd(15)} ${String(n).padStart(6)}`);
   console.log(`slowest input: ${slowest.ms.toFixed(1)} ms (${slowest.name}, ${slowest.how})`);
-  console.log(`memory: rss ${mb(mem0.rss)} → peak ${mb(peakRss)} MB, arrayBuffers ${mb(mem0.arrayBuffers)} → peak ${mb(peakAb)} MB`);
+  console.log(
+    `memory: rss ${mb(mem0.rss)} → peak ${mb(peakRss)} MB, arrayBuffers ${mb(mem0.arrayBuffers)} → peak ${mb(peakAb)} MB`,
+  );
   if (bad.length) {
     console.log('crashes / wrapped internal errors:');
     for (const b of bad) console.log('  ' + b);

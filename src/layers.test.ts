@@ -9,20 +9,38 @@ const eslint = new ESLint({ cwd: root });
 
 async function layerErrors(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: `${root}${filePath}` });
-  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-globals').map((m) => m.message);
+  return result!.messages
+    .filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-globals')
+    .map((m) => m.message);
 }
 
 describe('layer rules (eslint.config.js)', () => {
   it('src/ui and src/state may not load tfjs or the tfjs side of core', async () => {
     for (const file of ['src/ui/Probe.tsx', 'src/state/probe.ts']) {
-      expect(await layerErrors(file, `import * as tf from '@tensorflow/tfjs-core';\nexport const x = tf;\n`)).toHaveLength(1);
-      expect(await layerErrors(file, `import { buildModel } from '../core/model/build.ts';\nexport const x = buildModel;\n`)).toHaveLength(1);
-      expect(await layerErrors(file, `import { train } from '../core/train/trainer.ts';\nexport const x = train;\n`)).toHaveLength(1);
+      expect(
+        await layerErrors(file, `import * as tf from '@tensorflow/tfjs-core';\nexport const x = tf;\n`),
+      ).toHaveLength(1);
+      expect(
+        await layerErrors(file, `import { buildModel } from '../core/model/build.ts';\nexport const x = buildModel;\n`),
+      ).toHaveLength(1);
+      expect(
+        await layerErrors(file, `import { train } from '../core/train/trainer.ts';\nexport const x = train;\n`),
+      ).toHaveLength(1);
       expect(await layerErrors(file, `import * as tf from '../core/tf.ts';\nexport const x = tf;\n`)).toHaveLength(1);
       // Types are erased: importing one costs the page nothing.
-      expect(await layerErrors(file, `import type { ModelSetting } from '../core/eval/experiment.ts';\nexport type X = ModelSetting;\n`)).toEqual([]);
+      expect(
+        await layerErrors(
+          file,
+          `import type { ModelSetting } from '../core/eval/experiment.ts';\nexport type X = ModelSetting;\n`,
+        ),
+      ).toEqual([]);
       // The DOM-free, tfjs-free parts of core are for everyone.
-      expect(await layerErrors(file, `import { defaultRunConfig } from '../core/config/config.ts';\nexport const x = defaultRunConfig;\n`)).toEqual([]);
+      expect(
+        await layerErrors(
+          file,
+          `import { defaultRunConfig } from '../core/config/config.ts';\nexport const x = defaultRunConfig;\n`,
+        ),
+      ).toEqual([]);
     }
   });
 
@@ -30,9 +48,16 @@ describe('layer rules (eslint.config.js)', () => {
     const file = 'src/core/eval/probe.ts';
     expect(await layerErrors(file, `import { useState } from 'react';\nexport const x = useState;\n`)).toHaveLength(1);
     expect(await layerErrors(file, `import { create } from 'zustand';\nexport const x = create;\n`)).toHaveLength(1);
-    expect(await layerErrors(file, `import { useStore } from '../../state/store.ts';\nexport const x = useStore;\n`)).toHaveLength(1);
+    expect(
+      await layerErrors(file, `import { useStore } from '../../state/store.ts';\nexport const x = useStore;\n`),
+    ).toHaveLength(1);
     expect(await layerErrors(file, `import { App } from '../../ui/App.tsx';\nexport const x = App;\n`)).toHaveLength(1);
-    expect(await layerErrors(file, `import type { WorkerRequest } from '../../worker/protocol.ts';\nexport type X = WorkerRequest;\n`)).toHaveLength(1);
+    expect(
+      await layerErrors(
+        file,
+        `import type { WorkerRequest } from '../../worker/protocol.ts';\nexport type X = WorkerRequest;\n`,
+      ),
+    ).toHaveLength(1);
     expect(await layerErrors(file, `export const w = window.innerWidth;\n`)).toHaveLength(1);
     expect(await layerErrors(file, `export const d = document.title;\n`)).toHaveLength(1);
     expect(await layerErrors(file, `import * as tf from '../tf.ts';\nexport const x = tf;\n`)).toEqual([]);
@@ -40,15 +65,21 @@ describe('layer rules (eslint.config.js)', () => {
 
   it('src/worker may import core but not state or ui', async () => {
     const file = 'src/worker/probe.ts';
-    expect(await layerErrors(file, `import { useStore } from '../state/store.ts';\nexport const x = useStore;\n`)).toHaveLength(1);
+    expect(
+      await layerErrors(file, `import { useStore } from '../state/store.ts';\nexport const x = useStore;\n`),
+    ).toHaveLength(1);
     expect(await layerErrors(file, `import { App } from '../ui/App.tsx';\nexport const x = App;\n`)).toHaveLength(1);
-    expect(await layerErrors(file, `import { train } from '../core/train/trainer.ts';\nexport const x = train;\n`)).toEqual([]);
+    expect(
+      await layerErrors(file, `import { train } from '../core/train/trainer.ts';\nexport const x = train;\n`),
+    ).toEqual([]);
   });
 
   it('the tree as committed passes its own layer rules', async () => {
     const results = await eslint.lintFiles(['src']);
     const broken = results.flatMap((r) =>
-      r.messages.filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-globals').map((m) => `${r.filePath}:${m.line} ${m.message}`),
+      r.messages
+        .filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-globals')
+        .map((m) => `${r.filePath}:${m.line} ${m.message}`),
     );
     expect(broken).toEqual([]);
   });

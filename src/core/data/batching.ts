@@ -8,7 +8,8 @@ import type { MT19937 } from '../random.ts';
 /** Rows 0..n-1 in batches of `batchSize`, shuffled by `rng.permutation(n)` when an rng is given. */
 export function batchRows(n: number, batchSize: number, rng: MT19937 | null): Int32Array[] {
   if (!Number.isInteger(n) || n < 0) throw new Error(`sample count must be a non-negative integer, got ${n}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   let order: Int32Array;
   if (rng) order = rng.permutation(n);
   else {

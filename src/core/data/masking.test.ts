@@ -23,7 +23,8 @@ function makeSplit(lengths: number[], lens: PerModality<number>, dims: PerModali
     const l = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       l[i] = Math.max(1, Math.round((lengths[i] * L) / lens[0]));
-      for (let t = 0; t < l[i]; t++) for (let d = 0; d < D; d++) a[(i * L + t) * D + d] = 1 + mi * 1000 + i + 0.01 * t + 0.001 * d;
+      for (let t = 0; t < l[i]; t++)
+        for (let d = 0; d < D; d++) a[(i * L + t) * D + d] = 1 + mi * 1000 + i + 0.01 * t + 0.001 * d;
     }
     x[m] = a;
     len[m] = l;
@@ -32,8 +33,23 @@ function makeSplit(lengths: number[], lens: PerModality<number>, dims: PerModali
   return { n, x, len, y };
 }
 
-function makeDataset(split: Split, lens: PerModality<number>, dims: PerModality<number>, extra: Partial<Dataset> = {}): Dataset {
-  return { source: 'test', dims, lens, textIsBert: false, textUnk: null, train: split, valid: split, test: split, ...extra };
+function makeDataset(
+  split: Split,
+  lens: PerModality<number>,
+  dims: PerModality<number>,
+  extra: Partial<Dataset> = {},
+): Dataset {
+  return {
+    source: 'test',
+    dims,
+    lens,
+    textIsBert: false,
+    textUnk: null,
+    train: split,
+    valid: split,
+    test: split,
+    ...extra,
+  };
 }
 
 const FIX_LENS: PerModality<number> = [fixture.L, fixture.L, fixture.L];
@@ -97,7 +113,11 @@ describe('frame-level masks match numpy', () => {
     const rows = [4, 0, 2];
     const b = maskedBatch(fixSplit, plan, rows, [0.3, 0.7, 0.3], ds);
     const L = fixture.L;
-    const want = { t: frameFixture(111, 0.3, false), a: frameFixture(1111, 0.7, false), v: frameFixture(11111, 0.3, false) };
+    const want = {
+      t: frameFixture(111, 0.3, false),
+      a: frameFixture(1111, 0.7, false),
+      v: frameFixture(11111, 0.3, false),
+    };
     for (const m of MODS) {
       expect(Array.from(b.drop[m])).toEqual(rows.flatMap((r) => want[m].slice(r * L, (r + 1) * L)));
       expect(Array.from(b.len[m])).toEqual(rows.map((r) => fixSplit.len[m][r]));

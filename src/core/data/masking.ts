@@ -12,7 +12,6 @@ import { MODALITIES, type MissingConfig, type Modality, type PerModality } from 
 import { MT19937 } from '../random.ts';
 import type { Batch, ByModality, Dataset, MaskedSplit, Split } from './types.ts';
 
-
 /**
  * Noise for replace 'noise' comes from its own stream so it never shifts the mask uniforms:
  * `MT19937((maskSeeds[m] + NOISE_SEED_OFFSET) mod 2^32)`, standard normals in row-major order over
@@ -122,7 +121,11 @@ export function planMissing(split: Split, ds: Dataset, cfg: MissingConfig, train
 /** The plans of all three splits; the train σ (for noise) is computed once, and only for noise. */
 export function planSplits(ds: Dataset, cfg: MissingConfig): Record<'train' | 'valid' | 'test', SplitMaskPlan> {
   const std = cfg.replace === 'noise' ? featureStd(ds.train, ds) : undefined;
-  return { train: planMissing(ds.train, ds, cfg, std), valid: planMissing(ds.valid, ds, cfg, std), test: planMissing(ds.test, ds, cfg, std) };
+  return {
+    train: planMissing(ds.train, ds, cfg, std),
+    valid: planMissing(ds.valid, ds, cfg, std),
+    test: planMissing(ds.test, ds, cfg, std),
+  };
 }
 
 function drawNoise(n: number, L: number, D: number, maskSeed: number, std: Float32Array, scale: number): Float32Array {
@@ -177,7 +180,7 @@ function applyMasks(
     const r = rates[mi];
     const keepEnds = m === 't' && plan.textIsBert;
     const fill = m === 't' ? plan.textUnk : null;
-    const noise = m === 'a' ? plan.noise?.a ?? null : m === 'v' ? plan.noise?.v ?? null : null;
+    const noise = m === 'a' ? (plan.noise?.a ?? null) : m === 'v' ? (plan.noise?.v ?? null) : null;
     for (let b = 0; b < B; b++) {
       const row = rows[b];
       const len = split.len[m][row];
@@ -200,7 +203,8 @@ function checkPlan(split: Split, plan: SplitMaskPlan, rows: ArrayLike<number>): 
   if (plan.n !== split.n) throw new Error(`mask plan is for ${plan.n} samples but the split has ${split.n}`);
   for (let b = 0; b < rows.length; b++) {
     const row = rows[b];
-    if (!Number.isInteger(row) || row < 0 || row >= split.n) throw new Error(`batch row ${row} is outside 0..${split.n - 1}`);
+    if (!Number.isInteger(row) || row < 0 || row >= split.n)
+      throw new Error(`batch row ${row} is outside 0..${split.n - 1}`);
   }
 }
 

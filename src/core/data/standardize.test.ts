@@ -5,7 +5,12 @@ import type { Dataset, Split } from './types.ts';
 /** One modality layout for all three: L = 2, D = 2. */
 function split(rows: number[][][], lens: number[], y: number[]): Split {
   const x = new Float32Array(rows.flat(2));
-  return { n: rows.length, x: { t: x.slice(), a: x.slice(), v: x.slice() }, len: { t: Int32Array.from(lens), a: Int32Array.from(lens), v: Int32Array.from(lens) }, y: Float32Array.from(y) };
+  return {
+    n: rows.length,
+    x: { t: x.slice(), a: x.slice(), v: x.slice() },
+    len: { t: Int32Array.from(lens), a: Int32Array.from(lens), v: Int32Array.from(lens) },
+    y: Float32Array.from(y),
+  };
 }
 
 const ds = (): Dataset => ({
@@ -15,9 +20,40 @@ const ds = (): Dataset => ({
   textIsBert: false,
   textUnk: Float32Array.from([4, 10]),
   // train: valid positions (1, 10), (3, 10), (5, 10) → mean (3, 10), σ (√(8/3), 0 → 1); the padded row is ignored
-  train: split([[[1, 10], [3, 10]], [[5, 10], [99, 99]]], [2, 1], [0, 1]),
-  valid: split([[[3, 10], [0, 0]]], [1], [0]),
-  test: split([[[7, 12], [6, 6]]], [2], [1]),
+  train: split(
+    [
+      [
+        [1, 10],
+        [3, 10],
+      ],
+      [
+        [5, 10],
+        [99, 99],
+      ],
+    ],
+    [2, 1],
+    [0, 1],
+  ),
+  valid: split(
+    [
+      [
+        [3, 10],
+        [0, 0],
+      ],
+    ],
+    [1],
+    [0],
+  ),
+  test: split(
+    [
+      [
+        [7, 12],
+        [6, 6],
+      ],
+    ],
+    [2],
+    [1],
+  ),
 });
 
 describe('standardizing feature files', () => {

@@ -154,7 +154,13 @@ describe('makeSynthetic', () => {
 
   it('signal knobs change features only; labels stay; interaction changes labels', () => {
     const base = makeSynthetic('tiny', 5);
-    const quiet = makeSynthetic('tiny', 5, { ...DEFAULT_KNOBS, textSignal: 0, audioSignal: 2, visionSignal: 0.5, noise: 0.3 });
+    const quiet = makeSynthetic('tiny', 5, {
+      ...DEFAULT_KNOBS,
+      textSignal: 0,
+      audioSignal: 2,
+      visionSignal: 0.5,
+      noise: 0.3,
+    });
     for (const s of SPLITS) {
       expect(quiet[s].y).toEqual(base[s].y);
       expect(quiet[s].len.t).toEqual(base[s].len.t);

@@ -90,11 +90,16 @@ interface Geometry {
 }
 
 /** Generates one of the presets. Same preset + seed + knobs → byte-identical arrays. */
-export function makeSynthetic(preset: SyntheticPresetName, seed: number, knobs: SyntheticKnobs = DEFAULT_KNOBS): Dataset {
+export function makeSynthetic(
+  preset: SyntheticPresetName,
+  seed: number,
+  knobs: SyntheticKnobs = DEFAULT_KNOBS,
+): Dataset {
   const p = SYNTHETIC_PRESETS[preset];
   if (!p) throw new Error(`unknown synthetic preset "${preset}" (${Object.keys(SYNTHETIC_PRESETS).join(' | ')})`);
   for (const [name, v] of Object.entries(knobs)) {
-    if (!(Number.isFinite(v) && v >= 0)) throw new Error(`synthetic knob ${name} must be a finite number ≥ 0, got ${v}`);
+    if (!(Number.isFinite(v) && v >= 0))
+      throw new Error(`synthetic knob ${name} must be a finite number ≥ 0, got ${v}`);
   }
   const master = new MT19937(seed);
   const geometry = makeGeometry(new MT19937(master.childSeed()), p);
@@ -148,7 +153,12 @@ function makeGeometry(rng: MT19937, p: SyntheticPreset): Geometry {
  * Draws every sample's latents and label. The number and order of draws per sample never depend on
  * the knobs, so changing a knob changes only what it is meant to.
  */
-function drawLatents(rng: MT19937, n: number, p: SyntheticPreset, knobs: SyntheticKnobs): { latents: Latent[]; y: Float32Array } {
+function drawLatents(
+  rng: MT19937,
+  n: number,
+  p: SyntheticPreset,
+  knobs: SyntheticKnobs,
+): { latents: Latent[]; y: Float32Array } {
   const latents: Latent[] = [];
   const y = new Float32Array(n);
   const interactionShare = Math.min(1, INTERACTION_SHARE * knobs.interaction);
@@ -222,7 +232,15 @@ function addDirection(x: Float32Array, off: number, dir: Float64Array, amount: n
 }
 
 /** A three-frame burst of `dir` centred at `centre`, clipped to the valid frames. */
-function addBurst(x: Float32Array, row: number, L: number, len: number, centre: number, dir: Float64Array, amount: number): void {
+function addBurst(
+  x: Float32Array,
+  row: number,
+  L: number,
+  len: number,
+  centre: number,
+  dir: Float64Array,
+  amount: number,
+): void {
   const D = dir.length;
   for (let k = 0; k < BURST.length; k++) {
     const t = centre - 1 + k;
@@ -257,14 +275,22 @@ function render(
       xt.set(g.vocab.subarray(word * Dt, (word + 1) * Dt), off);
       addGaussian(rng, xt, off, Dt, TEXT_NOISE_SD * knobs.noise);
     }
-    z.opinion.forEach((t, k) => addDirection(xt, (i * Lt + t) * Dt, g.sentiment, knobs.textSignal * OPINION_GAIN * z.polarity * z.opinionWeight[k]));
+    z.opinion.forEach((t, k) =>
+      addDirection(
+        xt,
+        (i * Lt + t) * Dt,
+        g.sentiment,
+        knobs.textSignal * OPINION_GAIN * z.polarity * z.opinionWeight[k],
+      ),
+    );
     if (z.negator >= 0) addDirection(xt, (i * Lt + z.negator) * Dt, g.negation, knobs.textSignal * NEGATOR_GAIN);
 
     // Audio and vision: heavier noise, cues as bursts at the time of the first opinion token.
     addGaussian(rng, xa, i * La * Da, z.len[1] * Da, AV_NOISE_SD * knobs.noise);
     addGaussian(rng, xv, i * Lv * Dv, z.len[2] * Dv, AV_NOISE_SD * knobs.noise);
     const first = z.opinion.length > 0 ? z.opinion[0] : 0;
-    const at = (len: number, shift: number) => Math.max(0, Math.min(len - 1, Math.floor(((first + 0.5) * len) / z.len[0]) + shift));
+    const at = (len: number, shift: number) =>
+      Math.max(0, Math.min(len - 1, Math.floor(((first + 0.5) * len) / z.len[0]) + shift));
     const ca = at(z.len[1], z.burstShift[0]);
     const cv = at(z.len[2], z.burstShift[1]);
     addBurst(xa, i, La, z.len[1], ca, g.audio, knobs.audioSignal * AUDIO_GAIN * z.qa);
@@ -281,7 +307,8 @@ function render(
  * clipped to [−k, k], half to even). Non-finite labels are skipped.
  */
 export function labelHistogram(y: Float32Array, bins = 7): Int32Array {
-  if (!Number.isInteger(bins) || bins < 1 || bins % 2 === 0) throw new Error(`label histogram needs an odd number of bins, got ${bins}`);
+  if (!Number.isInteger(bins) || bins < 1 || bins % 2 === 0)
+    throw new Error(`label histogram needs an odd number of bins, got ${bins}`);
   const k = (bins - 1) / 2;
   const counts = new Int32Array(bins);
   for (let i = 0; i < y.length; i++) {

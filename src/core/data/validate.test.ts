@@ -34,14 +34,18 @@ describe('validateDataset', () => {
     ds.test.x.v[50] = NaN;
     ds.test.x.v[70] = -Infinity;
     const e = failure(ds);
-    expect(e.message).toBe('test split, vision (x.v): 2 NaN and 1 infinite values (first at index 5), expected finite features');
+    expect(e.message).toBe(
+      'test split, vision (x.v): 2 NaN and 1 infinite values (first at index 5), expected finite features',
+    );
   });
 
   it('labels out of range or not finite', () => {
     const ds = fresh();
     ds.train.y[3] = 3.5;
     ds.train.y[9] = -4;
-    expect(failure(ds).message).toBe('train split, regression_labels (y): 2 labels outside [-3, 3] (first: 3.5 at row 3)');
+    expect(failure(ds).message).toBe(
+      'train split, regression_labels (y): 2 labels outside [-3, 3] (first: 3.5 at row 3)',
+    );
     const ds2 = fresh();
     ds2.train.y[0] = NaN;
     expect(failure(ds2).message).toMatch(/^train split, regression_labels \(y\): 1 NaN and 0 infinite values/);
@@ -68,7 +72,12 @@ describe('validateDataset', () => {
 
   it('empty split', () => {
     const ds = fresh();
-    ds.test = { n: 0, x: { t: new Float32Array(0), a: new Float32Array(0), v: new Float32Array(0) }, len: { t: new Int32Array(0), a: new Int32Array(0), v: new Int32Array(0) }, y: new Float32Array(0) };
+    ds.test = {
+      n: 0,
+      x: { t: new Float32Array(0), a: new Float32Array(0), v: new Float32Array(0) },
+      len: { t: new Int32Array(0), a: new Int32Array(0), v: new Int32Array(0) },
+      y: new Float32Array(0),
+    };
     const e = failure(ds);
     expect(e.message).toBe('test split, split: empty (n = 0), expected at least 1 sample');
   });

@@ -8,7 +8,11 @@ import { SPLITS, type Dataset, type SplitName } from './types.ts';
 
 /** The field names users know from MMSA pickles, beside ours. */
 const FEATURE_FIELD: Record<Modality, string> = { t: 'text (x.t)', a: 'audio (x.a)', v: 'vision (x.v)' };
-const LENGTH_FIELD: Record<Modality, string> = { t: 'text lengths (len.t)', a: 'audio_lengths (len.a)', v: 'vision_lengths (len.v)' };
+const LENGTH_FIELD: Record<Modality, string> = {
+  t: 'text lengths (len.t)',
+  a: 'audio_lengths (len.a)',
+  v: 'vision_lengths (len.v)',
+};
 const LABEL_FIELD = 'regression_labels (y)';
 const LABEL_LIMIT = 3;
 
@@ -31,8 +35,10 @@ function isPositiveInt(v: unknown): v is number {
 /** Throws a DatasetError at the first problem found; returns quietly when the dataset is usable. */
 export function validateDataset(ds: Dataset): void {
   MODALITIES.forEach((m, i) => {
-    if (!isPositiveInt(ds.dims?.[i])) throw new DatasetError(null, `feature size D_${m}`, `found ${ds.dims?.[i]}, expected a positive integer`);
-    if (!isPositiveInt(ds.lens?.[i])) throw new DatasetError(null, `sequence length L_${m}`, `found ${ds.lens?.[i]}, expected a positive integer`);
+    if (!isPositiveInt(ds.dims?.[i]))
+      throw new DatasetError(null, `feature size D_${m}`, `found ${ds.dims?.[i]}, expected a positive integer`);
+    if (!isPositiveInt(ds.lens?.[i]))
+      throw new DatasetError(null, `sequence length L_${m}`, `found ${ds.lens?.[i]}, expected a positive integer`);
   });
   if (ds.textUnk) {
     if (ds.textUnk.length !== ds.dims[0]) {
@@ -47,17 +53,23 @@ export function validateDataset(ds: Dataset): void {
 function validateSplit(ds: Dataset, name: SplitName): void {
   const s = ds[name];
   if (!s) throw new DatasetError(name, 'split', 'missing, expected train, valid and test splits');
-  if (!Number.isInteger(s.n) || s.n < 1) throw new DatasetError(name, 'split', `empty (n = ${s.n}), expected at least 1 sample`);
+  if (!Number.isInteger(s.n) || s.n < 1)
+    throw new DatasetError(name, 'split', `empty (n = ${s.n}), expected at least 1 sample`);
   const n = s.n;
   MODALITIES.forEach((m, i) => {
     const L = ds.lens[i];
     const D = ds.dims[i];
     const x = s.x?.[m];
     if (!x || x.length !== n * L * D) {
-      throw new DatasetError(name, FEATURE_FIELD[m], `found ${x ? x.length : 'no'} values, expected n·L·D = ${n}·${L}·${D} = ${n * L * D}`);
+      throw new DatasetError(
+        name,
+        FEATURE_FIELD[m],
+        `found ${x ? x.length : 'no'} values, expected n·L·D = ${n}·${L}·${D} = ${n * L * D}`,
+      );
     }
     const len = s.len?.[m];
-    if (!len || len.length !== n) throw new DatasetError(name, LENGTH_FIELD[m], `found ${len ? len.length : 'no'} entries, expected n = ${n}`);
+    if (!len || len.length !== n)
+      throw new DatasetError(name, LENGTH_FIELD[m], `found ${len ? len.length : 'no'} entries, expected n = ${n}`);
     let badLen = 0;
     let first = -1;
     for (let k = 0; k < n; k++) {
@@ -67,13 +79,18 @@ function validateSplit(ds: Dataset, name: SplitName): void {
       }
     }
     if (badLen) {
-      throw new DatasetError(name, LENGTH_FIELD[m], `${badLen} lengths outside [1, ${L}] (first: ${len[first]} at row ${first})`);
+      throw new DatasetError(
+        name,
+        LENGTH_FIELD[m],
+        `${badLen} lengths outside [1, ${L}] (first: ${len[first]} at row ${first})`,
+      );
     }
     const bad = describeNonFinite(x);
     if (bad) throw new DatasetError(name, FEATURE_FIELD[m], `${bad}, expected finite features`);
   });
   const y = s.y;
-  if (!y || y.length !== n) throw new DatasetError(name, LABEL_FIELD, `found ${y ? y.length : 'no'} labels, expected n = ${n}`);
+  if (!y || y.length !== n)
+    throw new DatasetError(name, LABEL_FIELD, `found ${y ? y.length : 'no'} labels, expected n = ${n}`);
   const nonFinite = describeNonFinite(y);
   if (nonFinite) throw new DatasetError(name, LABEL_FIELD, `${nonFinite}, expected finite labels in [-3, 3]`);
   let out = 0;
@@ -83,7 +100,8 @@ function validateSplit(ds: Dataset, name: SplitName): void {
       if (out++ === 0) first = k;
     }
   }
-  if (out) throw new DatasetError(name, LABEL_FIELD, `${out} labels outside [-3, 3] (first: ${y[first]} at row ${first})`);
+  if (out)
+    throw new DatasetError(name, LABEL_FIELD, `${out} labels outside [-3, 3] (first: ${y[first]} at row ${first})`);
 }
 
 /** '' when all finite, else e.g. '3 NaN and 1 infinite values (first at index 17)'. */

@@ -16,7 +16,10 @@ export class Baseline implements Model {
   private readonly fc2: Linear;
   static readonly HIDDEN = 128;
 
-  constructor(readonly config: ModelConfig, seed: number) {
+  constructor(
+    readonly config: ModelConfig,
+    seed: number,
+  ) {
     this.params = new ParamStore(new MT19937(seed));
     const arch = config.arch;
     if (arch === 'mfmb') throw new Error('Baseline built with arch "mfmb"');

@@ -9,7 +9,10 @@ export interface FixtureTensor {
 }
 
 export function decodeTensor(t: FixtureTensor): Float32Array {
-  const bin = typeof Buffer !== 'undefined' ? Buffer.from(t.data, 'base64') : Uint8Array.from(atob(t.data), (c) => c.charCodeAt(0));
+  const bin =
+    typeof Buffer !== 'undefined'
+      ? Buffer.from(t.data, 'base64')
+      : Uint8Array.from(atob(t.data), (c) => c.charCodeAt(0));
   const bytes = new Uint8Array(bin.byteLength);
   bytes.set(bin);
   const out = new Float32Array(bytes.buffer);

@@ -13,12 +13,18 @@ import type { Ctx } from './ops.ts';
 export class HPA {
   private readonly nets = new Map<string, Encoder>();
 
-  constructor(p: ParamStore, private readonly c: ModelConfig) {
+  constructor(
+    p: ParamStore,
+    private readonly c: ModelConfig,
+  ) {
     MODALITIES.forEach((m) => {
       MODALITIES.forEach((n, j) => {
         // Self nets all use the self-attention dropout; cross nets use the key source's rate.
         const attnDrop = n === m ? c.selfAttnDropout : c.attnDropout[j];
-        this.nets.set(m + n, new Encoder(p, `hpa.nets.${m}${n}`, c.d, c.hpaHeads, c.hpaLayers, c.dropout, attnDrop, c.causalMask));
+        this.nets.set(
+          m + n,
+          new Encoder(p, `hpa.nets.${m}${n}`, c.d, c.hpaHeads, c.hpaLayers, c.dropout, attnDrop, c.causalMask),
+        );
       });
     });
   }

@@ -15,15 +15,29 @@ export class Macro {
   private readonly hubTf = new Map<Modality, Encoder>();
   private readonly hub: tf.Variable; // [k, 3d]
 
-  constructor(p: ParamStore, private readonly c: ModelConfig) {
+  constructor(
+    p: ParamStore,
+    private readonly c: ModelConfig,
+  ) {
     const w = 3 * c.d;
     // Unequal lengths: a learned Linear along time maps L_m → L_t (the code's 375→50, 500→50).
     MODALITIES.forEach((m, i) => {
       if (i > 0 && c.lens[i] !== c.lens[0]) this.maps.set(m, createLinear(p, `macro.maps.${m}`, c.lens[i], c.lens[0]));
     });
-    for (const m of MODALITIES) this.enc.set(m, new Encoder(p, `macro.enc.${m}`, w, c.hubHeads, c.macroEncLayers, c.macroDropout, c.macroDropout));
-    for (const m of MODALITIES) this.hubTf.set(m, new Encoder(p, `macro.hub_tf.${m}`, w, c.hubHeads, c.hubLayers, c.macroDropout, c.macroDropout));
-    this.hub = c.hubInit === 'learned' ? p.normal('macro.hub', [c.hubK, w], 0.02) : p.constant('macro.hub', [c.hubK, w], 0, false);
+    for (const m of MODALITIES)
+      this.enc.set(
+        m,
+        new Encoder(p, `macro.enc.${m}`, w, c.hubHeads, c.macroEncLayers, c.macroDropout, c.macroDropout),
+      );
+    for (const m of MODALITIES)
+      this.hubTf.set(
+        m,
+        new Encoder(p, `macro.hub_tf.${m}`, w, c.hubHeads, c.hubLayers, c.macroDropout, c.macroDropout),
+      );
+    this.hub =
+      c.hubInit === 'learned'
+        ? p.normal('macro.hub', [c.hubK, w], 0.02)
+        : p.constant('macro.hub', [c.hubK, w], 0, false);
   }
 
   forward(H: ByModality<tf.Tensor3D>, seq: ByModality<SeqInfo>, ctx: Ctx): tf.Tensor2D {
@@ -38,7 +52,8 @@ export class Macro {
       const map = this.maps.get(m);
       if (map) {
         // Zero the padding first (else it leaks into every mapped frame); all mapped frames count as valid.
-        const Lm = info.L, Lt = this.c.lens[0];
+        const Lm = info.L,
+          Lt = this.c.lens[0];
         const valid = tf.tensor3d(info.valid, [B, Lm, 1]);
         const xt = x.mul(valid).transpose([0, 2, 1]); // [B, 3d, L_m]
         x = linear(map, xt).transpose([0, 2, 1]) as tf.Tensor3D; // [B, L_t, 3d]
@@ -68,7 +83,16 @@ export class Macro {
       }
       // Only the hub tokens leave a stage, and only the last one leaves the final stage.
       const last = stage === order.length - 1;
-      hub = this.hubTf.get(m)!.forward(tf.concat([Hb[m], hub], 1) as tf.Tensor3D, { pos, valid, L: L + k }, ctx, undefined, undefined, last ? L + k - 1 : L);
+      hub = this.hubTf
+        .get(m)!
+        .forward(
+          tf.concat([Hb[m], hub], 1) as tf.Tensor3D,
+          { pos, valid, L: L + k },
+          ctx,
+          undefined,
+          undefined,
+          last ? L + k - 1 : L,
+        );
     }
     return hub.reshape([B, w]); // H_f: the last hub token
   }

@@ -26,7 +26,10 @@ export class MFMBNet implements Model {
   private readonly recon: Recon | null;
   private readonly head: Head;
 
-  constructor(readonly config: ModelConfig, seed: number) {
+  constructor(
+    readonly config: ModelConfig,
+    seed: number,
+  ) {
     validateModelConfig(config);
     const c = config;
     this.params = new ParamStore(new MT19937(seed));
@@ -44,7 +47,8 @@ export class MFMBNet implements Model {
     const seq = {} as ByModality<SeqInfo>;
     MODALITIES.forEach((m, i) => {
       const L = input.x[m].shape[1];
-      if (L !== this.config.lens[i]) throw new Error(`input ${m}: length ${L} does not match the model's L=${this.config.lens[i]}`);
+      if (L !== this.config.lens[i])
+        throw new Error(`input ${m}: length ${L} does not match the model's L=${this.config.lens[i]}`);
       seq[m] = { pos: positions(input.len[m], L), valid: validMask(input.len[m], L), L };
     });
     const h = {} as ByModality<tf.Tensor3D>;

@@ -2,8 +2,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../tf.ts';
 import { initNodeBackend } from '../backend.ts';
 import {
-  MODALITIES, modelPreset, TABLE5_SETTINGS,
-  type Branches, type ModelConfig, type ModelPresetName, type PerModality,
+  MODALITIES,
+  modelPreset,
+  TABLE5_SETTINGS,
+  type Branches,
+  type ModelConfig,
+  type ModelPresetName,
+  type PerModality,
 } from '../config/config.ts';
 import type { ByModality } from '../data/types.ts';
 import { MT19937 } from '../random.ts';
@@ -25,7 +30,9 @@ const DIMS: PerModality<number> = [16, 5, 20];
 const LENS: PerModality<number> = [8, 12, 10];
 const ALL_ON: Branches = { macro: true, micro: true, recon: true };
 
-beforeAll(async () => { await initNodeBackend('wasm'); });
+beforeAll(async () => {
+  await initNodeBackend('wasm');
+});
 
 // ---------------------------------------------------------------- helpers
 
@@ -43,7 +50,9 @@ function lengthsFor(B: number, lens: PerModality<number>): ByModality<Int32Array
   const out = {} as ByModality<Int32Array>;
   MODALITIES.forEach((m, i) => {
     const L = lens[i];
-    out[m] = Int32Array.from({ length: B }, (_, b) => (b === 0 ? L : Math.max(1, L - 2 - Math.floor(((L - 1) * b) / B))));
+    out[m] = Int32Array.from({ length: B }, (_, b) =>
+      b === 0 ? L : Math.max(1, L - 2 - Math.floor(((L - 1) * b) / B)),
+    );
     if (B > 2) out[m][B - 1] = 1 + i; // a very short sample in every modality
   });
   return out;
@@ -53,9 +62,11 @@ function randomRaw(seed: number, B: number, dims = DIMS, lens = LENS, len = leng
   const rng = new MT19937(seed);
   const x = {} as ByModality<Float32Array>;
   MODALITIES.forEach((m, i) => {
-    const L = lens[i], D = dims[i];
+    const L = lens[i],
+      D = dims[i];
     const a = new Float32Array(B * L * D);
-    for (let b = 0; b < B; b++) for (let t = 0; t < len[m][b]; t++) for (let d = 0; d < D; d++) a[(b * L + t) * D + d] = rng.normal();
+    for (let b = 0; b < B; b++)
+      for (let t = 0; t < len[m][b]; t++) for (let d = 0; d < D; d++) a[(b * L + t) * D + d] = rng.normal();
     x[m] = a;
   });
   return { B, dims, lens, x, len };
@@ -67,7 +78,8 @@ function withGarbage(raw: Raw, seed: number): Raw {
   const x = {} as ByModality<Float32Array>;
   let written = 0;
   MODALITIES.forEach((m, i) => {
-    const L = raw.lens[i], D = raw.dims[i];
+    const L = raw.lens[i],
+      D = raw.dims[i];
     const a = raw.x[m].slice();
     for (let b = 0; b < raw.B; b++) {
       for (let t = raw.len[m][b]; t < L; t++) {
@@ -100,7 +112,8 @@ function run(model: Model, raw: Raw, training = false, seed = 1): Run {
     let recon: Run['recon'] = null;
     if (out.recon) {
       recon = {} as NonNullable<Run['recon']>;
-      for (const m of MODALITIES) recon[m] = { shape: out.recon[m].shape, data: out.recon[m].dataSync() as Float32Array };
+      for (const m of MODALITIES)
+        recon[m] = { shape: out.recon[m].shape, data: out.recon[m].dataSync() as Float32Array };
     }
     result = { predShape: out.pred.shape, pred: out.pred.dataSync() as Float32Array, recon };
   });
@@ -133,9 +146,11 @@ const BLOCK_OF_BRANCH = { macro: 'macro', micro: 'micro', recon: 'recon' } as co
 
 describe('MFMB-Net output shapes', () => {
   const combos: Branches[] = [];
-  for (const macro of [true, false]) for (const micro of [true, false]) for (const recon of [true, false]) {
-    if (macro || micro) combos.push({ macro, micro, recon });
-  }
+  for (const macro of [true, false])
+    for (const micro of [true, false])
+      for (const recon of [true, false]) {
+        if (macro || micro) combos.push({ macro, micro, recon });
+      }
 
   for (const branches of combos) {
     it(`branches macro=${branches.macro} micro=${branches.micro} recon=${branches.recon}: pred [B,1], recon [B,L_m,D_m] or null, no variables for a disabled branch`, () => {
@@ -173,7 +188,9 @@ describe('MFMB-Net output shapes', () => {
 
   it('macro and micro both off is rejected with a clear error (recon on or off)', () => {
     for (const recon of [true, false]) {
-      expect(() => buildModel(tinyConfig({ branches: { macro: false, micro: false, recon } }), 1)).toThrow(/at least one fusion stream/);
+      expect(() => buildModel(tinyConfig({ branches: { macro: false, micro: false, recon } }), 1)).toThrow(
+        /at least one fusion stream/,
+      );
     }
   });
 
@@ -237,7 +254,10 @@ describe('padding never changes the output', () => {
   const cases: [string, Partial<ModelConfig>][] = [
     ['gru', { cell: 'gru' }],
     ['lstm', { cell: 'lstm' }],
-    ['lstm, sequential, causal, zero hub, no mixer', { cell: 'lstm', alignment: 'sequential', causalMask: true, hubInit: 'zeros', mixer: false }],
+    [
+      'lstm, sequential, causal, zero hub, no mixer',
+      { cell: 'lstm', alignment: 'sequential', causalMask: true, hubInit: 'zeros', mixer: false },
+    ],
   ];
   for (const [label, over] of cases) {
     it(`${label}: garbage in every padding position (L 8/12/10, time-mapped a and v) leaves pred and the real recon positions unchanged`, () => {
@@ -250,7 +270,8 @@ describe('padding never changes the output', () => {
       expect(maxAbsDiff(dirty.pred, clean.pred)).toBeLessThanOrEqual(1e-5);
       // X̂_m at real positions feeds L_gen, so it must not see the padding either.
       MODALITIES.forEach((m, i) => {
-        const L = LENS[i], D = DIMS[i];
+        const L = LENS[i],
+          D = DIMS[i];
         for (let b = 0; b < B; b++) {
           const n = raw.len[m][b];
           const a = clean.recon![m].data.subarray(b * L * D, (b * L + n) * D);
@@ -276,7 +297,8 @@ describe('every enabled branch receives a finite, non-zero gradient under the fu
       const masked = { ...raw, x: {} as ByModality<Float32Array> };
       const dropArr = {} as ByModality<Float32Array>;
       MODALITIES.forEach((m, i) => {
-        const L = LENS[i], D = DIMS[i];
+        const L = LENS[i],
+          D = DIMS[i];
         const x = raw.x[m].slice();
         const dr = new Float32Array(B * L);
         for (let b = 0; b < B; b++) {
@@ -323,7 +345,12 @@ describe('every enabled branch receives a finite, non-zero gradient under the fu
         });
       });
       expect(allGradsFinite).toBe(true);
-      const enabled = ['proj', 'hpa', 'head', ...(['macro', 'micro', 'recon'] as const).filter((k) => setting.branches[k])];
+      const enabled = [
+        'proj',
+        'hpa',
+        'head',
+        ...(['macro', 'micro', 'recon'] as const).filter((k) => setting.branches[k]),
+      ];
       for (const block of enabled) {
         const norm = Math.sqrt(sq.get(block) ?? 0);
         expect(Number.isFinite(norm), block).toBe(true);
@@ -363,12 +390,18 @@ describe('parameter counts (MOSI dims 768/5/20)', () => {
 
   for (const preset of ['base', 'small', 'tiny'] as const) {
     it(`${preset}: aligned and unaligned totals; the settings differ exactly by the disabled blocks`, () => {
-      TABLE5_SETTINGS.forEach((s, i) => expect(s.branches).toEqual([ALL_ON, { ...ALL_ON, macro: false }, { ...ALL_ON, micro: false }, { ...ALL_ON, recon: false }][i]));
+      TABLE5_SETTINGS.forEach((s, i) =>
+        expect(s.branches).toEqual(
+          [ALL_ON, { ...ALL_ON, macro: false }, { ...ALL_ON, micro: false }, { ...ALL_ON, recon: false }][i],
+        ),
+      );
       expect(TIME_MAPS).toBe(43_850);
       const aligned = counts(preset, ALIGNED);
       expect(aligned.map((c) => c.total)).toEqual(TABLE[preset]);
       const unaligned = counts(preset, UNALIGNED);
-      expect(unaligned.map((c) => c.total)).toEqual(TABLE[preset].map((n, i) => n + (TABLE5_SETTINGS[i].branches.macro ? TIME_MAPS : 0)));
+      expect(unaligned.map((c) => c.total)).toEqual(
+        TABLE[preset].map((n, i) => n + (TABLE5_SETTINGS[i].branches.macro ? TIME_MAPS : 0)),
+      );
 
       for (const set of [aligned, unaligned]) {
         const [all, ...offs] = set;
@@ -387,7 +420,11 @@ describe('parameter counts (MOSI dims 768/5/20)', () => {
             if (block === disabled || block === 'head') continue;
             expect(off.byBlock[block], `${disabled} off: ${block}`).toBe(all.byBlock[block]);
           }
-          expect(Object.keys(off.byBlock).sort()).toEqual(Object.keys(all.byBlock).filter((b) => b !== disabled).sort());
+          expect(Object.keys(off.byBlock).sort()).toEqual(
+            Object.keys(all.byBlock)
+              .filter((b) => b !== disabled)
+              .sort(),
+          );
         }
         expect(Object.keys(all.byBlock).sort()).toEqual(['head', 'hpa', 'macro', 'micro', 'proj', 'recon']);
       }
@@ -402,7 +439,15 @@ describe('parameter counts (MOSI dims 768/5/20)', () => {
  * per sample, per direction; the backward direction starts at len−1; outputs zero beyond the
  * length, as pack_padded_sequence gives). tfjs's own autodiff supplies its gradient.
  */
-function refBiRNN(p: ParamStore, name: string, cell: Cell, x: tf.Tensor3D, len: Int32Array, h: number, nLayers: number): tf.Tensor3D {
+function refBiRNN(
+  p: ParamStore,
+  name: string,
+  cell: Cell,
+  x: tf.Tensor3D,
+  len: Int32Array,
+  h: number,
+  nLayers: number,
+): tf.Tensor3D {
   const [B, L] = x.shape;
   let inp: tf.Tensor3D = x;
   for (let l = 0; l < nLayers; l++) {
@@ -430,7 +475,10 @@ function refBiRNN(p: ParamStore, name: string, cell: Cell, x: tf.Tensor3D, len: 
             hs = tf.sub(1, z).mul(n).add(z.mul(hs)) as tf.Tensor2D;
           } else {
             const [i, f, g, o] = tf.split(gi.add(gh), 4, 1);
-            cs = tf.sigmoid(f).mul(cs).add(tf.sigmoid(i).mul(tf.tanh(g))) as tf.Tensor2D;
+            cs = tf
+              .sigmoid(f)
+              .mul(cs)
+              .add(tf.sigmoid(i).mul(tf.tanh(g))) as tf.Tensor2D;
             hs = tf.sigmoid(o).mul(tf.tanh(cs)) as tf.Tensor2D;
           }
           out.set(t, hs);
@@ -438,10 +486,17 @@ function refBiRNN(p: ParamStore, name: string, cell: Cell, x: tf.Tensor3D, len: 
         return out;
       };
       const n = len[b];
-      const fwd = direction('', Array.from({ length: n }, (_, t) => t));
-      const bwd = direction('_reverse', Array.from({ length: n }, (_, t) => n - 1 - t));
+      const fwd = direction(
+        '',
+        Array.from({ length: n }, (_, t) => t),
+      );
+      const bwd = direction(
+        '_reverse',
+        Array.from({ length: n }, (_, t) => n - 1 - t),
+      );
       const rows: tf.Tensor2D[] = [];
-      for (let t = 0; t < L; t++) rows.push(t < n ? (tf.concat([fwd.get(t)!, bwd.get(t)!], 1) as tf.Tensor2D) : tf.zeros([1, 2 * h]));
+      for (let t = 0; t < L; t++)
+        rows.push(t < n ? (tf.concat([fwd.get(t)!, bwd.get(t)!], 1) as tf.Tensor2D) : tf.zeros([1, 2 * h]));
       samples.push(tf.concat(rows, 0) as tf.Tensor2D);
     }
     inp = tf.stack(samples) as tf.Tensor3D;
@@ -454,13 +509,21 @@ function randn(rng: MT19937, n: number): Float32Array {
 }
 
 function relL2(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < want.length; i++) { num += (got[i] - want[i]) ** 2; den += want[i] ** 2; }
+  let num = 0,
+    den = 0;
+  for (let i = 0; i < want.length; i++) {
+    num += (got[i] - want[i]) ** 2;
+    den += want[i] ** 2;
+  }
   return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-12);
 }
 
 describe('BiRNN (custom-gradient scan) matches plain autodiff and finite differences', () => {
-  const IN = 4, H = 3, LAYERS = 2, B = 2, L = 5;
+  const IN = 4,
+    H = 3,
+    LAYERS = 2,
+    B = 2,
+    L = 5;
   const len = Int32Array.from([5, 3]);
 
   for (const cell of ['gru', 'lstm'] as const) {
@@ -475,8 +538,15 @@ describe('BiRNN (custom-gradient scan) matches plain autodiff and finite differe
       expect(names.length).toBe(LAYERS * 2 * 4);
       const W = tf.tensor3d(wData, [B, L, 2 * H]);
       const x0 = tf.tensor3d(xData, [B, L, IN]);
-      const lossRnn = (x: tf.Tensor) => rnn.forward(x as tf.Tensor3D, len).mul(W).sum() as tf.Scalar;
-      const lossRef = (x: tf.Tensor) => refBiRNN(p, 'rnn', cell, x as tf.Tensor3D, len, H, LAYERS).mul(W).sum() as tf.Scalar;
+      const lossRnn = (x: tf.Tensor) =>
+        rnn
+          .forward(x as tf.Tensor3D, len)
+          .mul(W)
+          .sum() as tf.Scalar;
+      const lossRef = (x: tf.Tensor) =>
+        refBiRNN(p, 'rnn', cell, x as tf.Tensor3D, len, H, LAYERS)
+          .mul(W)
+          .sum() as tf.Scalar;
 
       tf.tidy(() => {
         // Forward values, zero beyond each length.
@@ -485,19 +555,22 @@ describe('BiRNN (custom-gradient scan) matches plain autodiff and finite differe
         const got = out.dataSync();
         const want = refBiRNN(p, 'rnn', cell, x0, len, H, LAYERS).dataSync();
         expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
-        for (let t = len[1]; t < L; t++) for (let k = 0; k < 2 * H; k++) expect(Math.abs(got[(1 * L + t) * 2 * H + k])).toBe(0);
+        for (let t = len[1]; t < L; t++)
+          for (let k = 0; k < 2 * H; k++) expect(Math.abs(got[(1 * L + t) * 2 * H + k])).toBe(0);
 
         // Gradient w.r.t. the input.
         const gx = tf.grad(lossRnn)(x0).dataSync();
         const gxRef = tf.grad(lossRef)(x0).dataSync();
         expect(relL2(gx, gxRef)).toBeLessThan(1e-4);
-        for (let t = len[1]; t < L; t++) for (let k = 0; k < IN; k++) expect(Math.abs(gx[(1 * L + t) * IN + k])).toBe(0);
+        for (let t = len[1]; t < L; t++)
+          for (let k = 0; k < IN; k++) expect(Math.abs(gx[(1 * L + t) * IN + k])).toBe(0);
 
         // Gradients w.r.t. every weight (both layers, both directions, W_ih, W_hh, b_ih, b_hh).
         const g = tf.variableGrads(() => lossRnn(x0), vars).grads;
         const gRef = tf.variableGrads(() => lossRef(x0), vars).grads;
         names.forEach((name, i) => {
-          const a = g[vars[i].name], r = gRef[vars[i].name];
+          const a = g[vars[i].name],
+            r = gRef[vars[i].name];
           expect(a, name).toBeDefined();
           expect(relL2(a.dataSync(), r.dataSync()), name).toBeLessThan(1e-4);
         });
@@ -506,7 +579,8 @@ describe('BiRNN (custom-gradient scan) matches plain autodiff and finite differe
         const f = (xs: Float32Array) => tf.tidy(() => lossRnn(tf.tensor3d(xs, [B, L, IN])).dataSync()[0]);
         const eps = 1e-2;
         for (const idx of [0, 7, 13, 1 * L * IN + 2 * IN + 1, B * L * IN - 1 - 2 * IN]) {
-          const plus = xData.slice(), minus = xData.slice();
+          const plus = xData.slice(),
+            minus = xData.slice();
           plus[idx] += eps;
           minus[idx] -= eps;
           const fd = (f(plus) - f(minus)) / (2 * eps);
@@ -583,7 +657,9 @@ describe('initialisation is seeded', () => {
   }
 
   it('same seed → identical weights; different seed → different weights', () => {
-    const a = weights(111), b = weights(111), c = weights(112);
+    const a = weights(111),
+      b = weights(111),
+      c = weights(112);
     expect([...a.keys()]).toEqual([...b.keys()]);
     let anyDiff = false;
     for (const [name, v] of a) {
@@ -598,7 +674,8 @@ describe('initialisation is seeded', () => {
 
   it('same seed → identical eval outputs from two separately built models', () => {
     const raw = randomRaw(12, 3);
-    const m1 = buildModel(tinyConfig(), 5), m2 = buildModel(tinyConfig(), 5);
+    const m1 = buildModel(tinyConfig(), 5),
+      m2 = buildModel(tinyConfig(), 5);
     expect(run(m2, raw).pred).toEqual(run(m1, raw).pred);
     m1.params.dispose();
     m2.params.dispose();

@@ -56,11 +56,20 @@ export interface Linear {
 export type LinearInit = 'torch' | 'xavier';
 
 /** PyTorch's defaults: 'torch' = U(±1/√fan_in) for weight and bias; 'xavier' = Xavier-uniform weight, zero bias. */
-export function createLinear(p: ParamStore, name: string, inF: number, outF: number, init: LinearInit = 'torch', bias = true): Linear {
+export function createLinear(
+  p: ParamStore,
+  name: string,
+  inF: number,
+  outF: number,
+  init: LinearInit = 'torch',
+  bias = true,
+): Linear {
   const bound = init === 'xavier' ? Math.sqrt(6 / (inF + outF)) : 1 / Math.sqrt(inF);
   const w = p.uniform(`${name}.weight`, [inF, outF], bound, 'linear');
   let b: tf.Variable | null = null;
-  if (bias) b = init === 'xavier' ? p.constant(`${name}.bias`, [outF], 0) : p.uniform(`${name}.bias`, [outF], 1 / Math.sqrt(inF));
+  if (bias)
+    b =
+      init === 'xavier' ? p.constant(`${name}.bias`, [outF], 0) : p.uniform(`${name}.bias`, [outF], 1 / Math.sqrt(inF));
   return { w, b };
 }
 
@@ -122,7 +131,8 @@ export function batchNorm(bn: BatchNorm, x: tf.Tensor, training: boolean, eps = 
     ({ mean, variance } = tf.moments(x, axes, true));
     const count = x.size / C;
     const unbiased = count > 1 ? count / (count - 1) : 1;
-    const m = mean, v = variance;
+    const m = mean,
+      v = variance;
     tf.tidy(() => {
       bn.runningMean.assign(bn.runningMean.mul(0.9).add(m.reshape([C]).mul(0.1)));
       bn.runningVar.assign(bn.runningVar.mul(0.9).add(v.reshape([C]).mul(0.1 * unbiased)));

@@ -21,7 +21,9 @@ export class ParamStore {
 
   private add(name: string, shape: number[], values: Float32Array, layout: Layout, trainable: boolean): tf.Variable {
     if (this.entries.has(name)) throw new Error(`parameter ${name} defined twice`);
-    const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), trainable, name + '#' + uniqueSuffix++));
+    const variable = tf.tidy(() =>
+      tf.variable(tf.tensor(values, shape, 'float32'), trainable, name + '#' + uniqueSuffix++),
+    );
     this.entries.set(name, { variable, layout, trainable });
     return variable;
   }
@@ -124,7 +126,11 @@ export class ParamStore {
 let uniqueSuffix = 0;
 
 /** PyTorch layout → ours: Linear [out, in] → [in, out]; Conv1d [out, in, k] → [k·in, out]. */
-export function fromTorch(layout: Layout, shape: number[], data: Float32Array): { shape: number[]; data: Float32Array } {
+export function fromTorch(
+  layout: Layout,
+  shape: number[],
+  data: Float32Array,
+): { shape: number[]; data: Float32Array } {
   if (layout === 'linear') {
     const [o, i] = shape;
     const out = new Float32Array(o * i);
@@ -134,7 +140,8 @@ export function fromTorch(layout: Layout, shape: number[], data: Float32Array): 
   if (layout === 'conv1d') {
     const [o, i, k] = shape;
     const out = new Float32Array(k * i * o);
-    for (let a = 0; a < o; a++) for (let c = 0; c < i; c++) for (let j = 0; j < k; j++) out[(j * i + c) * o + a] = data[(a * i + c) * k + j];
+    for (let a = 0; a < o; a++)
+      for (let c = 0; c < i; c++) for (let j = 0; j < k; j++) out[(j * i + c) * o + a] = data[(a * i + c) * k + j];
     return { shape: [k * i, o], data: out };
   }
   return { shape, data };

@@ -20,8 +20,20 @@ function build(branches: Branches, setting: (typeof SETTINGS)[number], zeroDropo
   const c = fx.config;
   const model = new MFMBNet(
     modelPreset('tiny', {
-      dims: c.dims, lens: c.lens, branches,
-      ...(zeroDropout ? { textDropout: 0, dropout: 0, attnDropout: [0, 0, 0], selfAttnDropout: 0, fusionDropout: 0, headDropout: 0, macroDropout: 0 } : {}),
+      dims: c.dims,
+      lens: c.lens,
+      branches,
+      ...(zeroDropout
+        ? {
+            textDropout: 0,
+            dropout: 0,
+            attnDropout: [0, 0, 0],
+            selfAttnDropout: 0,
+            fusionDropout: 0,
+            headDropout: 0,
+            macroDropout: 0,
+          }
+        : {}),
     }),
     999,
   );
@@ -36,10 +48,13 @@ function build(branches: Branches, setting: (typeof SETTINGS)[number], zeroDropo
 
 function inputs() {
   const B: number = fx.B;
-  const x = {} as ByModality<tf.Tensor3D>, clean = {} as ByModality<tf.Tensor3D>, drop = {} as ByModality<tf.Tensor2D>;
+  const x = {} as ByModality<tf.Tensor3D>,
+    clean = {} as ByModality<tf.Tensor3D>,
+    drop = {} as ByModality<tf.Tensor2D>;
   const len = {} as ByModality<Int32Array>;
   MODALITIES.forEach((m, i) => {
-    const L = fx.lens[i], D = fx.dims[i];
+    const L = fx.lens[i],
+      D = fx.dims[i];
     x[m] = tf.tensor3d(decodeTensor(fx.inputs.x[m]), [B, L, D]);
     clean[m] = tf.tensor3d(decodeTensor(fx.inputs.clean[m]), [B, L, D]);
     drop[m] = tf.tensor2d(decodeTensor(fx.inputs.drop[m]), [B, L]);
@@ -63,20 +78,28 @@ function absL2(a: Float32Array, b: Float32Array): number {
 }
 
 function relL2(got: Float32Array, want: Float32Array): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < want.length; i++) { num += (got[i] - want[i]) ** 2; den += want[i] ** 2; }
+  let num = 0,
+    den = 0;
+  for (let i = 0; i < want.length; i++) {
+    num += (got[i] - want[i]) ** 2;
+    den += want[i] ** 2;
+  }
   return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-12);
 }
 
 describe('parity with the PyTorch reference (tiny, D 16/5/20, L 8/12/10, padded)', () => {
-  beforeAll(async () => { await initNodeBackend('wasm'); });
+  beforeAll(async () => {
+    await initNodeBackend('wasm');
+  });
 
   for (const setting of SETTINGS) {
     const s = fx.settings[setting];
     it(`${setting}: eval output`, () => {
       const model = build(s.branches, setting, false);
       const inp = inputs();
-      const pred = tf.tidy(() => model.forward({ x: inp.x, len: inp.len }, { training: false, rng: new MT19937(1) }).pred.dataSync());
+      const pred = tf.tidy(() =>
+        model.forward({ x: inp.x, len: inp.len }, { training: false, rng: new MT19937(1) }).pred.dataSync(),
+      );
       expectClose(pred, decodeTensor(s.eval.pred), `${setting} eval pred`);
       model.params.dispose();
     });
@@ -129,7 +152,8 @@ function toTorchLayout(data: Float32Array, layout: string, torchShape: number[])
   if (layout === 'conv1d') {
     const [o, i, k] = torchShape;
     const out = new Float32Array(o * i * k);
-    for (let a = 0; a < o; a++) for (let c = 0; c < i; c++) for (let j = 0; j < k; j++) out[(a * i + c) * k + j] = data[(j * i + c) * o + a];
+    for (let a = 0; a < o; a++)
+      for (let c = 0; c < i; c++) for (let j = 0; j < k; j++) out[(a * i + c) * k + j] = data[(j * i + c) * o + a];
     return out;
   }
   return data;

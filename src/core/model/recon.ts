@@ -10,7 +10,13 @@ import { bmm, createLinear, keyBias, linear, type Linear } from './ops.ts';
  * sample (scale 1/√(3d), padded keys masked, no residual, no LayerNorm), then an FFN back to D_m.
  * X̂_m only feeds L_gen.
  */
-interface Block { q: Linear; k: Linear; v: Linear; ffn1: Linear; ffn2: Linear }
+interface Block {
+  q: Linear;
+  k: Linear;
+  v: Linear;
+  ffn1: Linear;
+  ffn2: Linear;
+}
 
 export class Recon {
   private readonly blocks = new Map<Modality, Block>();

@@ -33,9 +33,17 @@ export class BiRNN {
   private readonly layers: [DirectionWeights, DirectionWeights][] = [];
   private readonly gates: number;
 
-  constructor(p: ParamStore, name: string, readonly cell: Cell, inF: number, readonly hidden: number, nLayers: number) {
+  constructor(
+    p: ParamStore,
+    name: string,
+    readonly cell: Cell,
+    inF: number,
+    readonly hidden: number,
+    nLayers: number,
+  ) {
     this.gates = cell === 'gru' ? 3 : 4;
-    const G = this.gates, h = hidden;
+    const G = this.gates,
+      h = hidden;
     const bound = 1 / Math.sqrt(h);
     for (let l = 0; l < nLayers; l++) {
       const inL = l === 0 ? inF : 2 * h;
@@ -52,7 +60,8 @@ export class BiRNN {
   /** x [B, L, in], lengths [B] → [B, L, 2h] = [forward, backward], zero beyond each length. */
   forward(x: tf.Tensor3D, len: Int32Array): tf.Tensor3D {
     const [B, L] = x.shape;
-    const h = this.hidden, G = this.gates;
+    const h = this.hidden,
+      G = this.gates;
     const mask = scanMask(len, B, L, h);
     let out = x;
     for (const [f, b] of this.layers) {
@@ -67,11 +76,17 @@ export class BiRNN {
       const xp = applyDense(out, wih, bih).reshape([B, L * G, 2, h]);
       const [xf, xb] = tf.split(xp, 2, 2); // [B, L·G, 1, h] each
       const xbRev = tf.reverse(xb.reshape([B, L, G * h]), 1).reshape([B, L * G, 1, h]);
-      const gi = tf.concat([xf, xbRev], 2).reshape([B, L, G * 2 * h]).transpose([1, 0, 2]); // [L, B, G·2h]
+      const gi = tf
+        .concat([xf, xbRev], 2)
+        .reshape([B, L, G * 2 * h])
+        .transpose([1, 0, 2]); // [L, B, G·2h]
       const hs = (this.cell === 'gru' ? gruScan : lstmScan)(gi, whh, bhh, mask); // [L, B, 2h] by step, zero where masked
       // Step s of the backward half is time L−1−s: undo the reversal.
       const [hf, hb] = tf.split(hs.reshape([L, B, 2, h]), 2, 2);
-      out = tf.concat([hf, tf.reverse(hb, 0)], 2).reshape([L, B, 2 * h]).transpose([1, 0, 2]) as tf.Tensor3D;
+      out = tf
+        .concat([hf, tf.reverse(hb, 0)], 2)
+        .reshape([L, B, 2 * h])
+        .transpose([1, 0, 2]) as tf.Tensor3D;
     }
     return out;
   }
@@ -79,8 +94,12 @@ export class BiRNN {
 
 /** [.., G·h] ⊕ [.., G·h] → [.., G·2h] with each gate block as [a_g | b_g]. */
 function interleave(a: tf.Tensor, b: tf.Tensor, G: number, axis: number): tf.Tensor {
-  const as = tf.split(a, G, axis), bs = tf.split(b, G, axis);
-  return tf.concat(as.flatMap((x, i) => [x, bs[i]]), axis);
+  const as = tf.split(a, G, axis),
+    bs = tf.split(b, G, axis);
+  return tf.concat(
+    as.flatMap((x, i) => [x, bs[i]]),
+    axis,
+  );
 }
 
 /** [L, B, 2h] step mask: forward half valid iff s < len, backward half iff L−1−s < len. */
@@ -110,124 +129,163 @@ type Scan = (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor) => 
  * GRU over time on the fused state. gi [L, B, 3·2h] input projections (b_ih included), whh [2h, 3·2h],
  * bhh [3·2h], mask [L, B, 2h] → states [L, B, 2h], zero where masked. ~12 kernels per step forward.
  */
-const gruScan: Scan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
-  const [L, B] = gi.shape;
-  const H2 = mask.shape[2] as number;
-  const [giRZ, giN] = tf.split(gi, [2 * H2, H2], 2).map((t) => tf.unstack(t)); // per step [B, 4h] / [B, 2h]
-  const ms = tf.unstack(mask);
-  const keep: Record<'r' | 'z' | 'n' | 'ghn' | 'hp', tf.Tensor[]> = { r: [], z: [], n: [], ghn: [], hp: [] };
-  const outs: tf.Tensor[] = [];
-  let H: tf.Tensor2D = tf.zeros([B, H2]);
-  for (let s = 0; s < L; s++) {
-    const prev = H;
-    const res = tf.tidy(() => {
-      const gh = tf.fused.matMul({ a: prev, b: whh as tf.Tensor2D, bias: bhh }); // [B, 3·2h]
-      const [ghRZ, ghn] = tf.split(gh, [2 * H2, H2], 1);
-      const [r, z] = tf.split(tf.sigmoid(giRZ[s].add(ghRZ)), 2, 1);
-      const n = tf.tanh(giN[s].add(r.mul(ghn)));
-      const next = ms[s].mul(n.add(z.mul(prev.sub(n)))) as tf.Tensor2D; // m ⊙ ((1 − z) ⊙ n + z ⊙ h)
-      return { r, z, n, ghn, next };
-    });
-    keep.r.push(res.r); keep.z.push(res.z); keep.n.push(res.n); keep.ghn.push(res.ghn); keep.hp.push(prev);
-    outs.push(res.next);
-    H = res.next;
-  }
-  const out = tf.stack(outs) as tf.Tensor3D;
-  save([whh, mask, ...(['r', 'z', 'n', 'ghn', 'hp'] as const).map((k) => tf.stack(keep[k]))]);
-  return {
-    value: out,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sWhh, sMask, R, Z, N, GHN, HP] = saved;
-      const [rs, zs, ns, ghns, ms2, dys] = [R, Z, N, GHN, sMask, dy].map((t) => tf.unstack(t));
-      const whhT = tf.transpose(sWhh as tf.Tensor2D);
-      const dgi: tf.Tensor[] = new Array(L);
-      const dgh: tf.Tensor[] = new Array(L);
-      const hps = tf.unstack(HP);
-      let dH: tf.Tensor = tf.zeros([B, H2]);
-      for (let s = L - 1; s >= 0; s--) {
-        const carry = dH;
-        const res = tf.tidy(() => {
-          const r = rs[s], z = zs[s], n = ns[s];
-          const dCand = dys[s].add(carry).mul(ms2[s]); // ∂/∂candidate
-          const oneMinusZ = tf.scalar(1).sub(z);
-          const dnPre = dCand.mul(oneMinusZ).mul(tf.scalar(1).sub(n.square()));
-          const drPre = dnPre.mul(ghns[s]).mul(r.mul(tf.scalar(1).sub(r)));
-          const dzPre = dCand.mul(hps[s].sub(n)).mul(z.mul(oneMinusZ));
-          const dGh = tf.concat([drPre, dzPre, dnPre.mul(r)], 1);
-          const dPrev = dCand.mul(z).add(tf.matMul(dGh, whhT));
-          return { dGi: tf.concat([drPre, dzPre, dnPre], 1), dGh, dPrev };
-        });
-        dgi[s] = res.dGi; dgh[s] = res.dGh;
-        carry.dispose();
-        dH = res.dPrev;
-      }
-      const dGh = tf.concat(dgh, 0); // [L·B, 3·2h]
-      const dWhh = tf.matMul(tf.transpose(HP.reshape([L * B, H2]) as tf.Tensor2D), dGh as tf.Tensor2D); // Σ_s h_{s−1}ᵀ ∂gh_s
-      return [tf.stack(dgi), dWhh, dGh.sum(0), tf.zerosLike(sMask)];
-    },
-  };
-});
+const gruScan: Scan = customOp(
+  (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [L, B] = gi.shape;
+    const H2 = mask.shape[2] as number;
+    const [giRZ, giN] = tf.split(gi, [2 * H2, H2], 2).map((t) => tf.unstack(t)); // per step [B, 4h] / [B, 2h]
+    const ms = tf.unstack(mask);
+    const keep: Record<'r' | 'z' | 'n' | 'ghn' | 'hp', tf.Tensor[]> = { r: [], z: [], n: [], ghn: [], hp: [] };
+    const outs: tf.Tensor[] = [];
+    let H: tf.Tensor2D = tf.zeros([B, H2]);
+    for (let s = 0; s < L; s++) {
+      const prev = H;
+      const res = tf.tidy(() => {
+        const gh = tf.fused.matMul({ a: prev, b: whh as tf.Tensor2D, bias: bhh }); // [B, 3·2h]
+        const [ghRZ, ghn] = tf.split(gh, [2 * H2, H2], 1);
+        const [r, z] = tf.split(tf.sigmoid(giRZ[s].add(ghRZ)), 2, 1);
+        const n = tf.tanh(giN[s].add(r.mul(ghn)));
+        const next = ms[s].mul(n.add(z.mul(prev.sub(n)))) as tf.Tensor2D; // m ⊙ ((1 − z) ⊙ n + z ⊙ h)
+        return { r, z, n, ghn, next };
+      });
+      keep.r.push(res.r);
+      keep.z.push(res.z);
+      keep.n.push(res.n);
+      keep.ghn.push(res.ghn);
+      keep.hp.push(prev);
+      outs.push(res.next);
+      H = res.next;
+    }
+    const out = tf.stack(outs) as tf.Tensor3D;
+    save([whh, mask, ...(['r', 'z', 'n', 'ghn', 'hp'] as const).map((k) => tf.stack(keep[k]))]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sWhh, sMask, R, Z, N, GHN, HP] = saved;
+        const [rs, zs, ns, ghns, ms2, dys] = [R, Z, N, GHN, sMask, dy].map((t) => tf.unstack(t));
+        const whhT = tf.transpose(sWhh as tf.Tensor2D);
+        const dgi: tf.Tensor[] = new Array(L);
+        const dgh: tf.Tensor[] = new Array(L);
+        const hps = tf.unstack(HP);
+        let dH: tf.Tensor = tf.zeros([B, H2]);
+        for (let s = L - 1; s >= 0; s--) {
+          const carry = dH;
+          const res = tf.tidy(() => {
+            const r = rs[s],
+              z = zs[s],
+              n = ns[s];
+            const dCand = dys[s].add(carry).mul(ms2[s]); // ∂/∂candidate
+            const oneMinusZ = tf.scalar(1).sub(z);
+            const dnPre = dCand.mul(oneMinusZ).mul(tf.scalar(1).sub(n.square()));
+            const drPre = dnPre.mul(ghns[s]).mul(r.mul(tf.scalar(1).sub(r)));
+            const dzPre = dCand.mul(hps[s].sub(n)).mul(z.mul(oneMinusZ));
+            const dGh = tf.concat([drPre, dzPre, dnPre.mul(r)], 1);
+            const dPrev = dCand.mul(z).add(tf.matMul(dGh, whhT));
+            return { dGi: tf.concat([drPre, dzPre, dnPre], 1), dGh, dPrev };
+          });
+          dgi[s] = res.dGi;
+          dgh[s] = res.dGh;
+          carry.dispose();
+          dH = res.dPrev;
+        }
+        const dGh = tf.concat(dgh, 0); // [L·B, 3·2h]
+        const dWhh = tf.matMul(tf.transpose(HP.reshape([L * B, H2]) as tf.Tensor2D), dGh as tf.Tensor2D); // Σ_s h_{s−1}ᵀ ∂gh_s
+        return [tf.stack(dgi), dWhh, dGh.sum(0), tf.zerosLike(sMask)];
+      },
+    };
+  },
+);
 
 /** LSTM over time on the fused state (cell state c carried and masked the same way). gi [L, B, 4·2h]. */
-const lstmScan: Scan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
-  const [L, B] = gi.shape;
-  const H2 = mask.shape[2] as number;
-  const gis = tf.unstack(gi);
-  const ms = tf.unstack(mask);
-  const keep: Record<'i' | 'f' | 'g' | 'o' | 'tc' | 'cp' | 'hp', tf.Tensor[]> = { i: [], f: [], g: [], o: [], tc: [], cp: [], hp: [] };
-  const outs: tf.Tensor[] = [];
-  let H: tf.Tensor2D = tf.zeros([B, H2]);
-  let C: tf.Tensor2D = tf.zeros([B, H2]);
-  for (let s = 0; s < L; s++) {
-    const hPrev = H, cPrev = C;
-    const res = tf.tidy(() => {
-      const pre = gis[s].add(tf.fused.matMul({ a: hPrev, b: whh as tf.Tensor2D, bias: bhh }));
-      const [si, sf, sg, so] = tf.split(pre, 4, 1);
-      const i = tf.sigmoid(si), f = tf.sigmoid(sf), g = tf.tanh(sg), o = tf.sigmoid(so);
-      const c = ms[s].mul(f.mul(cPrev).add(i.mul(g))) as tf.Tensor2D;
-      const tc = tf.tanh(c);
-      return { i, f, g, o, tc, c, h: o.mul(tc) as tf.Tensor2D }; // h is zero where c is masked
-    });
-    keep.i.push(res.i); keep.f.push(res.f); keep.g.push(res.g); keep.o.push(res.o);
-    keep.tc.push(res.tc); keep.cp.push(cPrev); keep.hp.push(hPrev);
-    outs.push(res.h);
-    H = res.h; C = res.c;
-  }
-  C.dispose();
-  const out = tf.stack(outs) as tf.Tensor3D;
-  save([whh, mask, ...(['i', 'f', 'g', 'o', 'tc', 'cp', 'hp'] as const).map((k) => tf.stack(keep[k]))]);
-  return {
-    value: out,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sWhh, sMask, I, F, G, O, TC, CP, HP] = saved;
-      const [is, fs, gs, os, tcs, cps, ms2, dys] = [I, F, G, O, TC, CP, sMask, dy].map((t) => tf.unstack(t));
-      const whhT = tf.transpose(sWhh as tf.Tensor2D);
-      const dpre: tf.Tensor[] = new Array(L);
-      let dH: tf.Tensor = tf.zeros([B, H2]);
-      let dC: tf.Tensor = tf.zeros([B, H2]);
-      for (let s = L - 1; s >= 0; s--) {
-        const carryH = dH, carryC = dC;
-        const res = tf.tidy(() => {
-          const i = is[s], f = fs[s], g = gs[s], o = os[s], tc = tcs[s];
-          const one = tf.scalar(1);
-          const dh = dys[s].add(carryH);
-          // c = m ⊙ (f ⊙ c_prev + i ⊙ g); h = o ⊙ tanh(c)
-          const dc = carryC.add(dh.mul(o).mul(one.sub(tc.square()))).mul(ms2[s]);
-          const dPre = tf.concat([
-            dc.mul(g).mul(i.mul(one.sub(i))),
-            dc.mul(cps[s]).mul(f.mul(one.sub(f))),
-            dc.mul(i).mul(one.sub(g.square())),
-            dh.mul(tc).mul(o.mul(one.sub(o))),
-          ], 1);
-          return { dPre, dhPrev: tf.matMul(dPre, whhT), dcPrev: dc.mul(f) };
-        });
-        dpre[s] = res.dPre;
-        carryH.dispose(); carryC.dispose();
-        dH = res.dhPrev; dC = res.dcPrev;
-      }
-      const dPre = tf.concat(dpre, 0);
-      const dWhh = tf.matMul(tf.transpose(HP.reshape([L * B, H2]) as tf.Tensor2D), dPre as tf.Tensor2D);
-      return [tf.stack(dpre), dWhh, dPre.sum(0), tf.zerosLike(sMask)];
-    },
-  };
-});
+const lstmScan: Scan = customOp(
+  (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [L, B] = gi.shape;
+    const H2 = mask.shape[2] as number;
+    const gis = tf.unstack(gi);
+    const ms = tf.unstack(mask);
+    const keep: Record<'i' | 'f' | 'g' | 'o' | 'tc' | 'cp' | 'hp', tf.Tensor[]> = {
+      i: [],
+      f: [],
+      g: [],
+      o: [],
+      tc: [],
+      cp: [],
+      hp: [],
+    };
+    const outs: tf.Tensor[] = [];
+    let H: tf.Tensor2D = tf.zeros([B, H2]);
+    let C: tf.Tensor2D = tf.zeros([B, H2]);
+    for (let s = 0; s < L; s++) {
+      const hPrev = H,
+        cPrev = C;
+      const res = tf.tidy(() => {
+        const pre = gis[s].add(tf.fused.matMul({ a: hPrev, b: whh as tf.Tensor2D, bias: bhh }));
+        const [si, sf, sg, so] = tf.split(pre, 4, 1);
+        const i = tf.sigmoid(si),
+          f = tf.sigmoid(sf),
+          g = tf.tanh(sg),
+          o = tf.sigmoid(so);
+        const c = ms[s].mul(f.mul(cPrev).add(i.mul(g))) as tf.Tensor2D;
+        const tc = tf.tanh(c);
+        return { i, f, g, o, tc, c, h: o.mul(tc) as tf.Tensor2D }; // h is zero where c is masked
+      });
+      keep.i.push(res.i);
+      keep.f.push(res.f);
+      keep.g.push(res.g);
+      keep.o.push(res.o);
+      keep.tc.push(res.tc);
+      keep.cp.push(cPrev);
+      keep.hp.push(hPrev);
+      outs.push(res.h);
+      H = res.h;
+      C = res.c;
+    }
+    C.dispose();
+    const out = tf.stack(outs) as tf.Tensor3D;
+    save([whh, mask, ...(['i', 'f', 'g', 'o', 'tc', 'cp', 'hp'] as const).map((k) => tf.stack(keep[k]))]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sWhh, sMask, I, F, G, O, TC, CP, HP] = saved;
+        const [is, fs, gs, os, tcs, cps, ms2, dys] = [I, F, G, O, TC, CP, sMask, dy].map((t) => tf.unstack(t));
+        const whhT = tf.transpose(sWhh as tf.Tensor2D);
+        const dpre: tf.Tensor[] = new Array(L);
+        let dH: tf.Tensor = tf.zeros([B, H2]);
+        let dC: tf.Tensor = tf.zeros([B, H2]);
+        for (let s = L - 1; s >= 0; s--) {
+          const carryH = dH,
+            carryC = dC;
+          const res = tf.tidy(() => {
+            const i = is[s],
+              f = fs[s],
+              g = gs[s],
+              o = os[s],
+              tc = tcs[s];
+            const one = tf.scalar(1);
+            const dh = dys[s].add(carryH);
+            // c = m ⊙ (f ⊙ c_prev + i ⊙ g); h = o ⊙ tanh(c)
+            const dc = carryC.add(dh.mul(o).mul(one.sub(tc.square()))).mul(ms2[s]);
+            const dPre = tf.concat(
+              [
+                dc.mul(g).mul(i.mul(one.sub(i))),
+                dc.mul(cps[s]).mul(f.mul(one.sub(f))),
+                dc.mul(i).mul(one.sub(g.square())),
+                dh.mul(tc).mul(o.mul(one.sub(o))),
+              ],
+              1,
+            );
+            return { dPre, dhPrev: tf.matMul(dPre, whhT), dcPrev: dc.mul(f) };
+          });
+          dpre[s] = res.dPre;
+          carryH.dispose();
+          carryC.dispose();
+          dH = res.dhPrev;
+          dC = res.dcPrev;
+        }
+        const dPre = tf.concat(dpre, 0);
+        const dWhh = tf.matMul(tf.transpose(HP.reshape([L * B, H2]) as tf.Tensor2D), dPre as tf.Tensor2D);
+        return [tf.stack(dpre), dWhh, dPre.sum(0), tf.zerosLike(sMask)];
+      },
+    };
+  },
+);

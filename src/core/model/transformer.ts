@@ -1,8 +1,19 @@
 import * as tf from '../tf.ts';
 import type { ParamStore } from './params.ts';
 import {
-  applyDense, bmm, createLayerNorm, createLinear, dropout, keyBias, layerNorm, linear, MASKED, sinusoid,
-  type Ctx, type Linear, type Norm,
+  applyDense,
+  bmm,
+  createLayerNorm,
+  createLinear,
+  dropout,
+  keyBias,
+  layerNorm,
+  linear,
+  MASKED,
+  sinusoid,
+  type Ctx,
+  type Linear,
+  type Norm,
 } from './ops.ts';
 
 /**
@@ -68,7 +79,11 @@ export class Encoder {
 
   private embed(x: tf.Tensor3D, info: SeqInfo, ctx: Ctx): tf.Tensor3D {
     const [B, L] = x.shape;
-    return dropout(x.mul(Math.sqrt(this.width)).add(sinusoid(info.pos, B, L, this.width)), this.drop, ctx) as tf.Tensor3D;
+    return dropout(
+      x.mul(Math.sqrt(this.width)).add(sinusoid(info.pos, B, L, this.width)),
+      this.drop,
+      ctx,
+    ) as tf.Tensor3D;
   }
 
   /**
@@ -128,9 +143,19 @@ function attention(a: MHA, x: tf.Tensor3D, kv: tf.Tensor3D | null, bias: tf.Tens
     q = applyDense(x, wq, bq);
     [k, v] = tf.split(applyDense(kv, wkv, bkv), 2, 2);
   }
-  const qh = q.mul(dh ** -0.5).reshape([B, Lq, h, dh]).transpose([0, 2, 1, 3]).reshape([B * h, Lq, dh]) as tf.Tensor3D;
-  const kT = k.reshape([B, Lk, h, dh]).transpose([0, 2, 3, 1]).reshape([B * h, dh, Lk]) as tf.Tensor3D;
-  const vh = v.reshape([B, Lk, h, dh]).transpose([0, 2, 1, 3]).reshape([B * h, Lk, dh]) as tf.Tensor3D;
+  const qh = q
+    .mul(dh ** -0.5)
+    .reshape([B, Lq, h, dh])
+    .transpose([0, 2, 1, 3])
+    .reshape([B * h, Lq, dh]) as tf.Tensor3D;
+  const kT = k
+    .reshape([B, Lk, h, dh])
+    .transpose([0, 2, 3, 1])
+    .reshape([B * h, dh, Lk]) as tf.Tensor3D;
+  const vh = v
+    .reshape([B, Lk, h, dh])
+    .transpose([0, 2, 1, 3])
+    .reshape([B * h, Lk, dh]) as tf.Tensor3D;
   const scores = bmm(qh, kT).reshape([B, h, Lq, Lk]).add(bias); // [B, h, Lq, Lk]
   const probs = dropout(tf.softmax(scores), a.attnDrop, ctx).reshape([B * h, Lq, Lk]) as tf.Tensor3D;
   const ctxv = bmm(probs, vh).reshape([B, h, Lq, dh]).transpose([0, 2, 1, 3]).reshape([B, Lq, w]); // [B, Lq, w]

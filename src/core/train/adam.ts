@@ -59,7 +59,10 @@ export class Adam {
       // Bias corrections per element; max(steps, 1) keeps never-stepped elements finite (they get no update).
       const t = steps.maximum(1);
       const bc1 = tf.scalar(1).sub(tf.pow(tf.scalar(b1), t));
-      const bc2Sqrt = tf.scalar(1).sub(tf.pow(tf.scalar(b2), t)).sqrt();
+      const bc2Sqrt = tf
+        .scalar(1)
+        .sub(tf.pow(tf.scalar(b2), t))
+        .sqrt();
       let update = m.div(v.sqrt().div(bc2Sqrt).add(this.eps)).mul(tf.scalar(this.lr).div(bc1));
       if (active) update = update.mul(active);
       const next = theta.sub(update);

@@ -8,7 +8,11 @@ export class EarlyStopping {
   bestEpoch = -1; // 0-based
   private plateauBad = 0;
 
-  constructor(private readonly patience: number, private readonly plateauPatience: number, private readonly factor: number) {}
+  constructor(
+    private readonly patience: number,
+    private readonly plateauPatience: number,
+    private readonly factor: number,
+  ) {}
 
   /** Returns whether this epoch improved, whether to stop, and the lr multiplier to apply now. */
   update(epoch: number, validMae: number): { improved: boolean; stop: boolean; lrScale: number } {

@@ -29,13 +29,21 @@ function plansFor(cfg: RunConfig, data: Dataset = ds) {
 }
 
 async function runTraining(
-  cfg: RunConfig, opts: { data?: Dataset; callbacks?: TrainCallbacks; signal?: AbortSignal; model?: Model } = {},
+  cfg: RunConfig,
+  opts: { data?: Dataset; callbacks?: TrainCallbacks; signal?: AbortSignal; model?: Model } = {},
 ): Promise<{ out: TrainOutcome; model: Model }> {
   const data = opts.data ?? ds;
   const model = opts.model ?? buildModel(cfg.model, 111);
   const out = await train({
-    model, dataset: data, config: cfg, seed: 111, plans: plansFor(cfg, data), trainRate: 0.3, validRate: 0.3,
-    signal: opts.signal, callbacks: opts.callbacks,
+    model,
+    dataset: data,
+    config: cfg,
+    seed: 111,
+    plans: plansFor(cfg, data),
+    trainRate: 0.3,
+    validRate: 0.3,
+    signal: opts.signal,
+    callbacks: opts.callbacks,
   });
   return { out, model };
 }
@@ -46,7 +54,9 @@ function allFinite(m: Map<string, Float32Array>): boolean {
 }
 
 describe('train()', () => {
-  beforeAll(async () => { await initNodeBackend('wasm'); });
+  beforeAll(async () => {
+    await initNodeBackend('wasm');
+  });
 
   it('a training step leaves tf.memory().numTensors unchanged; dispose returns to the count before the build', async () => {
     // reconWarmupEpochs 1: epoch 1 (global steps 1–15) trains without L_gen, epoch 2 (16–30) with it,
@@ -84,7 +94,8 @@ describe('train()', () => {
     const strip = (o: TrainOutcome) => o.epochs.map(({ seconds: _s, ...rest }) => rest);
     expect(strip(b.out)).toEqual(strip(a.out));
     expect(b.out.bestEpoch).toBe(a.out.bestEpoch);
-    const wa = a.model.params.snapshot(), wb = b.model.params.snapshot();
+    const wa = a.model.params.snapshot(),
+      wb = b.model.params.snapshot();
     for (const [name, v] of wa) expect(wb.get(name), name).toEqual(v);
     a.model.params.dispose();
     b.model.params.dispose();
@@ -98,14 +109,21 @@ describe('train()', () => {
     const { out, model } = await runTraining(cfg, {
       signal: ctl.signal,
       callbacks: {
-        onStep: (s) => { steps.push(s); if (steps.length === 3) ctl.abort(); },
+        onStep: (s) => {
+          steps.push(s);
+          if (steps.length === 3) ctl.abort();
+        },
         onEpoch: (e) => epochs.push(e.epoch),
       },
     });
     expect(out.stopReason).toBe('aborted');
     expect(out.message).toBeTruthy();
     expect(steps.length).toBe(3); // checked before every step: no step after the abort
-    expect(steps.map((s) => [s.epoch, s.step])).toEqual([[1, 1], [1, 2], [1, 3]]);
+    expect(steps.map((s) => [s.epoch, s.step])).toEqual([
+      [1, 1],
+      [1, 2],
+      [1, 3],
+    ]);
     expect(steps[0].stepsPerEpoch).toBe(15);
     expect(epochs).toEqual([]);
     expect(out.epochs).toEqual([]);

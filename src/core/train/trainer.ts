@@ -118,7 +118,9 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
           stopReason = 'non-finite-loss';
           message =
             `the training loss became ${lossValue} at epoch ${epoch + 1}, step ${s + 1}; ` +
-            (stopper.bestEpoch >= 0 ? `kept the best weights (epoch ${stopper.bestEpoch + 1})` : 'no epoch had finished, so no weights were kept') +
+            (stopper.bestEpoch >= 0
+              ? `kept the best weights (epoch ${stopper.bestEpoch + 1})`
+              : 'no epoch had finished, so no weights were kept') +
             '. Try a lower learning rate or check the data for extreme values.';
           break outer;
         }
@@ -163,8 +165,14 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
  * returns zeros.
  */
 export async function trainStep(
-  model: Model, opt: Adam, batch: Batch, ds: Dataset, cfg: RunConfig, withGen: boolean,
-  ctx: { training: boolean; rng: MT19937 }, vars: tf.Variable[],
+  model: Model,
+  opt: Adam,
+  batch: Batch,
+  ds: Dataset,
+  cfg: RunConfig,
+  withGen: boolean,
+  ctx: { training: boolean; rng: MT19937 },
+  vars: tf.Variable[],
 ): Promise<number> {
   const { loss, grads } = tf.tidy(() => {
     const t = batchTensors(batch, ds, usesGen(model, withGen));
@@ -188,7 +196,12 @@ export async function trainStep(
  * training objective (validation). Test evaluation skips it: it only needs the predictions.
  */
 export async function evaluate(
-  model: Model, ds: Dataset, split: Split, plan: SplitMaskPlan, rates: PerModality<number>, cfg: RunConfig,
+  model: Model,
+  ds: Dataset,
+  split: Split,
+  plan: SplitMaskPlan,
+  rates: PerModality<number>,
+  cfg: RunConfig,
   objective: { withGen: boolean } | null = null,
 ): Promise<{ pred: Float32Array; loss: number | null; metrics: Metrics }> {
   const ctx = { training: false, rng: new MT19937(0) };
@@ -200,7 +213,9 @@ export async function evaluate(
     const kept = tf.tidy(() => {
       const t = batchTensors(batch, ds, objective !== null && usesGen(model, objective.withGen));
       const out = model.forward(t.input, ctx);
-      return objective ? [out.pred, mfmbLoss(out, t.y, cfg.train.alpha, t.clean, t.drop, objective.withGen).total] : [out.pred];
+      return objective
+        ? [out.pred, mfmbLoss(out, t.y, cfg.train.alpha, t.clean, t.drop, objective.withGen).total]
+        : [out.pred];
     });
     const [p, l] = kept;
     try {
@@ -214,5 +229,9 @@ export async function evaluate(
   if (pred.some((v) => !Number.isFinite(v))) {
     throw new Error('the model produced non-finite predictions (NaN or Inf); the weights have diverged');
   }
-  return { pred, loss: objective ? lossSum / split.n : null, metrics: computeMetrics(pred, split.y, { f1Order: cfg.eval.f1Order }) };
+  return {
+    pred,
+    loss: objective ? lossSum / split.n : null,
+    metrics: computeMetrics(pred, split.y, { f1Order: cfg.eval.f1Order }),
+  };
 }
