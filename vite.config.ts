@@ -2,10 +2,14 @@ import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 
 // tfjs is imported only by the training worker; keep it in a chunk of its own wherever it lands.
+// The WebGPU and WebGL backends are imported on demand (src/worker/backend.ts), each in its own
+// chunk, so the worker downloads tfjs-core + cpu + wasm and only the GPU backend it tries.
 const chunks = {
   codeSplitting: {
     groups: [
-      { name: 'tfjs', test: /node_modules[\\/]@tensorflow[\\/]/ },
+      { name: 'tfjs-webgpu', test: /node_modules[\\/]@tensorflow[\\/]tfjs-backend-webgpu[\\/]/, priority: 3 },
+      { name: 'tfjs-webgl', test: /node_modules[\\/]@tensorflow[\\/]tfjs-backend-webgl[\\/]/, priority: 2 },
+      { name: 'tfjs', test: /node_modules[\\/]@tensorflow[\\/]/, priority: 1 },
       {
         name: 'vendor',
         test: /node_modules[\\/](react|react-dom|scheduler|recharts|d3-[^\\/]+|victory-vendor|zustand|@reduxjs|redux|immer|reselect|es-toolkit|decimal\.js-light|eventemitter3)[\\/]/,
@@ -26,8 +30,7 @@ export default defineConfig({
   optimizeDeps: {
     include: [
       '@tensorflow/tfjs-core',
-      '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js',
-      '@tensorflow/tfjs-core/dist/register_all_gradients.js',
+      '@tensorflow/tfjs-core/dist/gradients/*_grad.js',
       '@tensorflow/tfjs-backend-cpu',
       '@tensorflow/tfjs-backend-wasm',
       '@tensorflow/tfjs-backend-webgl',

@@ -10,10 +10,13 @@ import { installFastWasmBatchMatMul } from './wasmMatMul.ts';
 export type NodeBackend = 'wasm' | 'cpu';
 
 /**
- * A Node resolve/load hook for tfjs-core's ES-module files only: their relative imports have no
- * extension ('./gradients', which tsx resolves to the directory dist/gradients/ rather than the file
- * dist/gradients.js), and the package has no "type": "module". Every such import names an existing
- * '<specifier>.js' (checked for 4.22.0); anything else passes through untouched.
+ * A Node resolve/load hook for tfjs-core's ES-module files only (src/core/gradients.ts imports its
+ * gradient configs from them): their relative imports have no extension ('../ops/reshape'; tsx even
+ * resolves './gradients' to the directory dist/gradients/ rather than the file dist/gradients.js), and
+ * the package has no "type": "module". Every such import names an existing '<specifier>.js' (checked
+ * for 4.22.0); anything else passes through untouched. These files are a second copy of the ops next
+ * to the CommonJS bundle that `@tensorflow/tfjs-core` resolves to in Node; both share tfjs's global
+ * engine and registries, so the gradients they register serve every op.
  */
 const TFJS_CORE_ESM_HOOK = `
 const inCore = (u) => typeof u === 'string' && u.startsWith('file:') && u.includes('/@tensorflow/tfjs-core/dist/');
@@ -29,15 +32,16 @@ export async function load(url, context, next) {
 let registrations: Promise<void> | null = null;
 
 /**
- * Registers tfjs-core's chained ops and gradients in Node (see src/core/tf.ts for why this is not a
- * static import). Idempotent; initNodeBackend calls it, so Node code needs nothing else.
+ * Registers the gradients training needs (src/core/gradients.ts) in Node, after the hook above
+ * (see src/core/tf.ts for why this is not a static import). Idempotent; initNodeBackend calls it,
+ * so Node code needs nothing else.
  */
 export function registerTfjsOps(): Promise<void> {
   registrations ??= (async () => {
     const { register } = await import('node:module');
     register(`data:text/javascript,${encodeURIComponent(TFJS_CORE_ESM_HOOK)}`);
-    for (const spec of tf.REGISTRATIONS) await import(/* @vite-ignore */ spec);
-    if (!tf.opsRegistered()) throw new Error('tfjs chained ops did not register');
+    await import('./gradients.ts');
+    if (!tf.getGradient('Reshape')) throw new Error('tfjs gradients did not register');
   })();
   return registrations;
 }

@@ -46,8 +46,11 @@ describe('wasm kernel replacements', () => {
         return [
           tf.matMul(A, Bt), // batched, N ≥ 16: the JavaScript path
           tf.matMul(A, A, false, true), // transposed: the stock kernel
-          tf.matMul(A.reshape([54, 7]) as tf.Tensor2D, Bt.slice([0, 0, 0], [1, 7, 20]).reshape([7, 20]) as tf.Tensor2D),
-          C.slice([1, 2, 3], [3, 3, 4]), // non-contiguous slice
+          tf.matMul(
+            tf.reshape(A, [54, 7]) as tf.Tensor2D,
+            tf.reshape(tf.slice(Bt, [0, 0, 0], [1, 7, 20]), [7, 20]) as tf.Tensor2D,
+          ),
+          tf.slice(C, [1, 2, 3], [3, 3, 4]), // non-contiguous slice
           ...tf.split(C, [2, 5], 2),
           ...tf.unstack(C, 1),
         ].map((t) => Array.from(t.dataSync()));

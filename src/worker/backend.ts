@@ -5,11 +5,8 @@
  * through src/core/tf.ts; the backend packages below only register themselves with it.
  */
 import * as tf from '../core/tf.ts';
-// tf.REGISTRATIONS: the chained ops and gradients (tfjs-core registers neither by itself; see tf.ts).
-import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import '@tensorflow/tfjs-backend-webgpu';
-import '@tensorflow/tfjs-backend-webgl';
+// The gradients training needs (tfjs-core registers none by itself; Node loads them in initNodeBackend).
+import '../core/gradients.ts';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -41,6 +38,34 @@ let wasmConfigured = false;
 let webgpuFactory: ReturnType<typeof tf.findBackendFactory> | null = null;
 const webgpuPriority = 3;
 let webglFactory: ReturnType<typeof tf.findBackendFactory> | null = null;
+
+/**
+ * The GPU backends are imported when first tried, each into a chunk of its own (vite.config.ts):
+ * a WebGPU user never downloads the WebGL kernels, and a page that falls back to wasm neither.
+ * Importing a backend package registers its factory (webgpu's only when navigator.gpu exists).
+ */
+const gpuBackendModules: Record<'webgpu' | 'webgl', () => Promise<unknown>> = {
+  webgpu: () => import('@tensorflow/tfjs-backend-webgpu'),
+  webgl: () => import('@tensorflow/tfjs-backend-webgl'),
+};
+const gpuBackendLoaded = new Map<'webgpu' | 'webgl', Promise<string | null>>();
+
+/** Imports a GPU backend package once; the reason it could not be loaded, or null. */
+function loadGpuBackend(name: 'webgpu' | 'webgl'): Promise<string | null> {
+  let p = gpuBackendLoaded.get(name);
+  if (!p) {
+    p = gpuBackendModules[name]().then(
+      () => {
+        if (name === 'webgpu') webgpuFactory ??= tf.findBackendFactory('webgpu');
+        else webglFactory ??= tf.findBackendFactory('webgl');
+        return null;
+      },
+      (e: unknown) => `${name} unavailable: its tfjs backend did not load (${errorText(e)})`,
+    );
+    gpuBackendLoaded.set(name, p);
+  }
+  return p;
+}
 
 interface GpuLike {
   requestAdapter(opts?: unknown): Promise<unknown | null>;
@@ -79,6 +104,8 @@ async function precheck(name: BackendName): Promise<string | null> {
       return `WebGPU unavailable: requestAdapter() failed (${errorText(e)})`;
     }
     if (!adapter) return 'WebGPU unavailable: no adapter';
+    const notLoaded = await loadGpuBackend('webgpu');
+    if (notLoaded) return notLoaded;
     if (!tf.findBackendFactory('webgpu')) {
       // The package registers its factory only when navigator.gpu existed at import; re-register after a device loss.
       if (webgpuFactory) tf.registerBackend('webgpu', webgpuFactory, webgpuPriority);
@@ -95,7 +122,7 @@ async function precheck(name: BackendName): Promise<string | null> {
         const gl = canvas.getContext('webgl2') as WebGL2RenderingContext | null;
         if (gl) {
           gl.getExtension('WEBGL_lose_context')?.loseContext();
-          return null;
+          return loadGpuBackend('webgl');
         }
       } catch (e) {
         if (i >= 2) return `WebGL unavailable: ${errorText(e)}`;
@@ -129,7 +156,7 @@ async function precheck(name: BackendName): Promise<string | null> {
  * zeros on some setups, e.g. headless Chromium with SwiftShader).
  */
 async function smokeTest(): Promise<void> {
-  const a = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([1, 0, 0, 1], [2, 2])).sum());
+  const a = tf.tidy(() => tf.sum(tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([1, 0, 0, 1], [2, 2]))));
   try {
     const [v] = (await a.data()) as Float32Array;
     if (v !== 10) throw new Error(`a test computation gave ${v} instead of 10`);
@@ -171,8 +198,6 @@ export async function selectBackend(
   requested: BackendName | 'auto',
   onDeviceLost?: DeviceLostHandler,
 ): Promise<BackendChoice> {
-  webgpuFactory ??= tf.findBackendFactory('webgpu');
-  webglFactory ??= tf.findBackendFactory('webgl');
   const order: BackendName[] =
     requested === 'auto'
       ? [...BACKEND_ORDER]

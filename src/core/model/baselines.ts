@@ -34,7 +34,7 @@ export class Baseline implements Model {
       const x = input.x[m];
       const [B, L] = x.shape;
       const valid = tf.tensor3d(validMask(input.len[m], L), [B, L, 1]);
-      return x.mul(valid).sum(1).div(valid.sum(1)); // [B, D_m]
+      return tf.div(tf.sum(tf.mul(x, valid), 1), tf.sum(valid, 1)); // [B, D_m]
     });
     const h = means.length === 1 ? means[0] : tf.concat(means, 1);
     return { pred: linear(this.fc2, tf.relu(linear(this.fc1, h))) as tf.Tensor2D, recon: null };

@@ -55,15 +55,15 @@ export class Macro {
         const Lm = info.L,
           Lt = this.c.lens[0];
         const valid = tf.tensor3d(info.valid, [B, Lm, 1]);
-        const xt = x.mul(valid).transpose([0, 2, 1]); // [B, 3d, L_m]
-        x = linear(map, xt).transpose([0, 2, 1]) as tf.Tensor3D; // [B, L_t, 3d]
+        const xt = tf.transpose(tf.mul(x, valid), [0, 2, 1]); // [B, 3d, L_m]
+        x = tf.transpose(linear(map, xt), [0, 2, 1]) as tf.Tensor3D; // [B, L_t, 3d]
         info = fullSeq(B, Lt);
       }
       Hb[m] = this.enc.get(m)!.forward(x, info, ctx);
       lens[m] = lengthsOf(info, B);
       seq = { ...seq, [m]: info };
     }
-    let hub: tf.Tensor3D = tf.tile(this.hub.reshape([1, k, w]), [B, 1, 1]) as tf.Tensor3D;
+    let hub: tf.Tensor3D = tf.tile(tf.reshape(this.hub, [1, k, w]), [B, 1, 1]) as tf.Tensor3D;
     const order = [...this.c.hubOrder] as Modality[];
     for (const [stage, m] of order.entries()) {
       const L = seq[m].L;
@@ -94,7 +94,7 @@ export class Macro {
           last ? L + k - 1 : L,
         );
     }
-    return hub.reshape([B, w]); // H_f: the last hub token
+    return tf.reshape(hub, [B, w]); // H_f: the last hub token
   }
 }
 

@@ -81,7 +81,7 @@ export class Micro {
       const u = tf.tanh(linear(this.lin.get(m)!, tf.concat([x, G], 2))); // [B, L, h] in (−1, 1)
       // Max over valid steps only: padding is pushed below tanh's range.
       const valid = tf.tensor3d(seq[m].valid, [B, L, 1]);
-      const pooled = u.mul(valid).add(valid.sub(1).mul(4)).max(1) as tf.Tensor2D; // [B, h]
+      const pooled = tf.max(tf.add(tf.mul(u, valid), tf.mul(tf.sub(valid, 1), 4)), 1) as tf.Tensor2D; // [B, h]
       U[m] = dropout(pooled, this.c.fusionDropout, ctx) as tf.Tensor2D;
     }
     const { tv, ta } = coarseToFineModule(U, this.proj, this.bn, this.mix, ctx.training);
@@ -118,10 +118,10 @@ export function memoryGatedNetwork(R: tf.Tensor3D, gate: MemoryGate): tf.Tensor3
     [0, 0],
   ]); // [B, L + 2, 2h]
   const shifted = tf.concat(
-    [0, 1, 2].map((o) => padded.slice([0, o, 0], [B, L, W])),
+    [0, 1, 2].map((o) => tf.slice(padded, [0, o, 0], [B, L, W])),
     2,
   ); // [B, L, 3·2h]
-  return T.mul(tf.sigmoid(applyDense(shifted, gate.w, gate.b))) as tf.Tensor3D; // [B, L, 2h] ⊙ [B, L, 1]
+  return tf.mul(T, tf.sigmoid(applyDense(shifted, gate.w, gate.b))) as tf.Tensor3D; // [B, L, 2h] ⊙ [B, L, 1]
 }
 
 /**
@@ -146,7 +146,7 @@ export function coarseToFineModule(
     ['ta', 'a'],
   ] as const) {
     const stack = tf.stack([p.t, p[q]], 1); // H_stack [B, 2, common]
-    const co = batchNorm(bn, stack, training).reshape([stack.shape[0], -1]) as tf.Tensor2D; // H_co [B, 2·common]
+    const co = tf.reshape(batchNorm(bn, stack, training), [stack.shape[0], -1]) as tf.Tensor2D; // H_co [B, 2·common]
     const mixer = mix.get(k);
     out[k] = mixer
       ? (tf.relu(linear(mixer.fc2, layerNorm(mixer.ln, tf.relu(linear(mixer.fc1, co))))) as tf.Tensor2D)

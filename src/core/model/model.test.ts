@@ -453,7 +453,7 @@ function refBiRNN(
   for (let l = 0; l < nLayers; l++) {
     const samples: tf.Tensor2D[] = [];
     for (let b = 0; b < B; b++) {
-      const xb = tf.slice(inp, [b, 0, 0], [1, L, -1]).reshape([L, -1]) as tf.Tensor2D;
+      const xb = tf.reshape(tf.slice(inp, [b, 0, 0], [1, L, -1]), [L, -1]) as tf.Tensor2D;
       const direction = (sfx: string, order: number[]): Map<number, tf.Tensor2D> => {
         const wih = p.get(`${name}.weight_ih_l${l}${sfx}`) as tf.Tensor as tf.Tensor2D;
         const whh = p.get(`${name}.weight_hh_l${l}${sfx}`) as tf.Tensor as tf.Tensor2D;
@@ -464,22 +464,19 @@ function refBiRNN(
         const out = new Map<number, tf.Tensor2D>();
         for (const t of order) {
           const xt = tf.slice(xb, [t, 0], [1, -1]);
-          const gi = tf.matMul(xt, wih).add(bih);
-          const gh = tf.matMul(hs, whh).add(bhh);
+          const gi = tf.add(tf.matMul(xt, wih), bih);
+          const gh = tf.add(tf.matMul(hs, whh), bhh);
           if (cell === 'gru') {
             const [ir, iz, inn] = tf.split(gi, 3, 1);
             const [hr, hz, hn] = tf.split(gh, 3, 1);
-            const r = tf.sigmoid(ir.add(hr));
-            const z = tf.sigmoid(iz.add(hz));
-            const n = tf.tanh(inn.add(r.mul(hn)));
-            hs = tf.sub(1, z).mul(n).add(z.mul(hs)) as tf.Tensor2D;
+            const r = tf.sigmoid(tf.add(ir, hr));
+            const z = tf.sigmoid(tf.add(iz, hz));
+            const n = tf.tanh(tf.add(inn, tf.mul(r, hn)));
+            hs = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, hs)) as tf.Tensor2D;
           } else {
-            const [i, f, g, o] = tf.split(gi.add(gh), 4, 1);
-            cs = tf
-              .sigmoid(f)
-              .mul(cs)
-              .add(tf.sigmoid(i).mul(tf.tanh(g))) as tf.Tensor2D;
-            hs = tf.sigmoid(o).mul(tf.tanh(cs)) as tf.Tensor2D;
+            const [i, f, g, o] = tf.split(tf.add(gi, gh), 4, 1);
+            cs = tf.add(tf.mul(tf.sigmoid(f), cs), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
+            hs = tf.mul(tf.sigmoid(o), tf.tanh(cs)) as tf.Tensor2D;
           }
           out.set(t, hs);
         }
@@ -538,15 +535,9 @@ describe('BiRNN (custom-gradient scan) matches plain autodiff and finite differe
       expect(names.length).toBe(LAYERS * 2 * 4);
       const W = tf.tensor3d(wData, [B, L, 2 * H]);
       const x0 = tf.tensor3d(xData, [B, L, IN]);
-      const lossRnn = (x: tf.Tensor) =>
-        rnn
-          .forward(x as tf.Tensor3D, len)
-          .mul(W)
-          .sum() as tf.Scalar;
+      const lossRnn = (x: tf.Tensor) => tf.sum(tf.mul(rnn.forward(x as tf.Tensor3D, len), W)) as tf.Scalar;
       const lossRef = (x: tf.Tensor) =>
-        refBiRNN(p, 'rnn', cell, x as tf.Tensor3D, len, H, LAYERS)
-          .mul(W)
-          .sum() as tf.Scalar;
+        tf.sum(tf.mul(refBiRNN(p, 'rnn', cell, x as tf.Tensor3D, len, H, LAYERS), W)) as tf.Scalar;
 
       tf.tidy(() => {
         // Forward values, zero beyond each length.

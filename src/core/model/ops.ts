@@ -81,9 +81,9 @@ export function linear(l: Linear, x: tf.Tensor): tf.Tensor {
 export function applyDense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor {
   const inF = x.shape[x.rank - 1];
   const lead = x.shape.slice(0, -1);
-  let y: tf.Tensor = mm(x.rank === 2 ? (x as tf.Tensor2D) : x.reshape([-1, inF]), w as tf.Tensor2D);
-  if (b) y = y.add(b);
-  return x.rank === 2 ? y : y.reshape([...lead, w.shape[1] as number]);
+  let y: tf.Tensor = mm(x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, inF]), w as tf.Tensor2D);
+  if (b) y = tf.add(y, b);
+  return x.rank === 2 ? y : tf.reshape(y, [...lead, w.shape[1] as number]);
 }
 
 export interface Norm {
@@ -97,9 +97,9 @@ export function createLayerNorm(p: ParamStore, name: string, width: number): Nor
 
 export function layerNorm(n: Norm, x: tf.Tensor, eps = 1e-5): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
-  let y = x.sub(mean).mul(tf.rsqrt(variance.add(eps)));
-  if (n.g) y = y.mul(n.g);
-  if (n.b) y = y.add(n.b);
+  let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+  if (n.g) y = tf.mul(y, n.g);
+  if (n.b) y = tf.add(y, n.b);
   return y;
 }
 
@@ -134,16 +134,16 @@ export function batchNorm(bn: BatchNorm, x: tf.Tensor, training: boolean, eps = 
     const m = mean,
       v = variance;
     tf.tidy(() => {
-      bn.runningMean.assign(bn.runningMean.mul(0.9).add(m.reshape([C]).mul(0.1)));
-      bn.runningVar.assign(bn.runningVar.mul(0.9).add(v.reshape([C]).mul(0.1 * unbiased)));
+      bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 0.9), tf.mul(tf.reshape(m, [C]), 0.1)));
+      bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 0.9), tf.mul(tf.reshape(v, [C]), 0.1 * unbiased)));
     });
   } else {
-    mean = bn.runningMean.reshape(statShape);
-    variance = bn.runningVar.reshape(statShape);
+    mean = tf.reshape(bn.runningMean, statShape);
+    variance = tf.reshape(bn.runningVar, statShape);
   }
-  let y = x.sub(mean).mul(tf.rsqrt(variance.add(eps)));
-  if (bn.g) y = y.mul(bn.g.reshape(statShape));
-  if (bn.b) y = y.add(bn.b.reshape(statShape));
+  let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+  if (bn.g) y = tf.mul(y, tf.reshape(bn.g, statShape));
+  if (bn.b) y = tf.add(y, tf.reshape(bn.b, statShape));
   return y;
 }
 

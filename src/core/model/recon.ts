@@ -43,10 +43,10 @@ export class Recon {
       const x = H[m];
       const [B, L, w] = x.shape;
       const q = linear(b.q, x) as tf.Tensor3D;
-      const kT = linear(b.k, x).transpose([0, 2, 1]) as tf.Tensor3D; // [B, w, L]
+      const kT = tf.transpose(linear(b.k, x), [0, 2, 1]) as tf.Tensor3D; // [B, w, L]
       const v = linear(b.v, x) as tf.Tensor3D;
-      const bias = keyBias(seq[m].valid, B, L).reshape([B, 1, L]);
-      const a = tf.softmax(bmm(q, kT).div(Math.sqrt(w)).add(bias)) as tf.Tensor3D; // [B, L, L]
+      const bias = tf.reshape(keyBias(seq[m].valid, B, L), [B, 1, L]);
+      const a = tf.softmax(tf.add(tf.div(bmm(q, kT), Math.sqrt(w)), bias)) as tf.Tensor3D; // [B, L, L]
       out[m] = linear(b.ffn2, tf.relu(linear(b.ffn1, bmm(a, v)))) as tf.Tensor3D; // [B, L, D_m]
     }
     return out;

@@ -73,20 +73,14 @@ export class BiRNN {
       const whh = tf.concat([interleave(f.whh, zero, G, 1), interleave(zero, b.whh, G, 1)], 0); // [2h, G·2h]
       // Input projections for all steps at once, the backward half reversed in time, then time-major.
       // (Rank ≤ 4 throughout: webgl has no rank-5 reverse.)
-      const xp = applyDense(out, wih, bih).reshape([B, L * G, 2, h]);
+      const xp = tf.reshape(applyDense(out, wih, bih), [B, L * G, 2, h]);
       const [xf, xb] = tf.split(xp, 2, 2); // [B, L·G, 1, h] each
-      const xbRev = tf.reverse(xb.reshape([B, L, G * h]), 1).reshape([B, L * G, 1, h]);
-      const gi = tf
-        .concat([xf, xbRev], 2)
-        .reshape([B, L, G * 2 * h])
-        .transpose([1, 0, 2]); // [L, B, G·2h]
+      const xbRev = tf.reshape(tf.reverse(tf.reshape(xb, [B, L, G * h]), 1), [B, L * G, 1, h]);
+      const gi = tf.transpose(tf.reshape(tf.concat([xf, xbRev], 2), [B, L, G * 2 * h]), [1, 0, 2]); // [L, B, G·2h]
       const hs = (this.cell === 'gru' ? gruScan : lstmScan)(gi, whh, bhh, mask); // [L, B, 2h] by step, zero where masked
       // Step s of the backward half is time L−1−s: undo the reversal.
-      const [hf, hb] = tf.split(hs.reshape([L, B, 2, h]), 2, 2);
-      out = tf
-        .concat([hf, tf.reverse(hb, 0)], 2)
-        .reshape([L, B, 2 * h])
-        .transpose([1, 0, 2]) as tf.Tensor3D;
+      const [hf, hb] = tf.split(tf.reshape(hs, [L, B, 2, h]), 2, 2);
+      out = tf.transpose(tf.reshape(tf.concat([hf, tf.reverse(hb, 0)], 2), [L, B, 2 * h]), [1, 0, 2]) as tf.Tensor3D;
     }
     return out;
   }
@@ -143,9 +137,9 @@ const gruScan: Scan = customOp(
       const res = tf.tidy(() => {
         const gh = tf.fused.matMul({ a: prev, b: whh as tf.Tensor2D, bias: bhh }); // [B, 3·2h]
         const [ghRZ, ghn] = tf.split(gh, [2 * H2, H2], 1);
-        const [r, z] = tf.split(tf.sigmoid(giRZ[s].add(ghRZ)), 2, 1);
-        const n = tf.tanh(giN[s].add(r.mul(ghn)));
-        const next = ms[s].mul(n.add(z.mul(prev.sub(n)))) as tf.Tensor2D; // m ⊙ ((1 − z) ⊙ n + z ⊙ h)
+        const [r, z] = tf.split(tf.sigmoid(tf.add(giRZ[s], ghRZ)), 2, 1);
+        const n = tf.tanh(tf.add(giN[s], tf.mul(r, ghn)));
+        const next = tf.mul(ms[s], tf.add(n, tf.mul(z, tf.sub(prev, n)))) as tf.Tensor2D; // m ⊙ ((1 − z) ⊙ n + z ⊙ h)
         return { r, z, n, ghn, next };
       });
       keep.r.push(res.r);
@@ -174,13 +168,13 @@ const gruScan: Scan = customOp(
             const r = rs[s],
               z = zs[s],
               n = ns[s];
-            const dCand = dys[s].add(carry).mul(ms2[s]); // ∂/∂candidate
-            const oneMinusZ = tf.scalar(1).sub(z);
-            const dnPre = dCand.mul(oneMinusZ).mul(tf.scalar(1).sub(n.square()));
-            const drPre = dnPre.mul(ghns[s]).mul(r.mul(tf.scalar(1).sub(r)));
-            const dzPre = dCand.mul(hps[s].sub(n)).mul(z.mul(oneMinusZ));
-            const dGh = tf.concat([drPre, dzPre, dnPre.mul(r)], 1);
-            const dPrev = dCand.mul(z).add(tf.matMul(dGh, whhT));
+            const dCand = tf.mul(tf.add(dys[s], carry), ms2[s]); // ∂/∂candidate
+            const oneMinusZ = tf.sub(tf.scalar(1), z);
+            const dnPre = tf.mul(tf.mul(dCand, oneMinusZ), tf.sub(tf.scalar(1), tf.square(n)));
+            const drPre = tf.mul(tf.mul(dnPre, ghns[s]), tf.mul(r, tf.sub(tf.scalar(1), r)));
+            const dzPre = tf.mul(tf.mul(dCand, tf.sub(hps[s], n)), tf.mul(z, oneMinusZ));
+            const dGh = tf.concat([drPre, dzPre, tf.mul(dnPre, r)], 1);
+            const dPrev = tf.add(tf.mul(dCand, z), tf.matMul(dGh, whhT));
             return { dGi: tf.concat([drPre, dzPre, dnPre], 1), dGh, dPrev };
           });
           dgi[s] = res.dGi;
@@ -189,8 +183,8 @@ const gruScan: Scan = customOp(
           dH = res.dPrev;
         }
         const dGh = tf.concat(dgh, 0); // [L·B, 3·2h]
-        const dWhh = tf.matMul(tf.transpose(HP.reshape([L * B, H2]) as tf.Tensor2D), dGh as tf.Tensor2D); // Σ_s h_{s−1}ᵀ ∂gh_s
-        return [tf.stack(dgi), dWhh, dGh.sum(0), tf.zerosLike(sMask)];
+        const dWhh = tf.matMul(tf.transpose(tf.reshape(HP, [L * B, H2]) as tf.Tensor2D), dGh as tf.Tensor2D); // Σ_s h_{s−1}ᵀ ∂gh_s
+        return [tf.stack(dgi), dWhh, tf.sum(dGh, 0), tf.zerosLike(sMask)];
       },
     };
   },
@@ -219,15 +213,15 @@ const lstmScan: Scan = customOp(
       const hPrev = H,
         cPrev = C;
       const res = tf.tidy(() => {
-        const pre = gis[s].add(tf.fused.matMul({ a: hPrev, b: whh as tf.Tensor2D, bias: bhh }));
+        const pre = tf.add(gis[s], tf.fused.matMul({ a: hPrev, b: whh as tf.Tensor2D, bias: bhh }));
         const [si, sf, sg, so] = tf.split(pre, 4, 1);
         const i = tf.sigmoid(si),
           f = tf.sigmoid(sf),
           g = tf.tanh(sg),
           o = tf.sigmoid(so);
-        const c = ms[s].mul(f.mul(cPrev).add(i.mul(g))) as tf.Tensor2D;
+        const c = tf.mul(ms[s], tf.add(tf.mul(f, cPrev), tf.mul(i, g))) as tf.Tensor2D;
         const tc = tf.tanh(c);
-        return { i, f, g, o, tc, c, h: o.mul(tc) as tf.Tensor2D }; // h is zero where c is masked
+        return { i, f, g, o, tc, c, h: tf.mul(o, tc) as tf.Tensor2D }; // h is zero where c is masked
       });
       keep.i.push(res.i);
       keep.f.push(res.f);
@@ -262,19 +256,19 @@ const lstmScan: Scan = customOp(
               o = os[s],
               tc = tcs[s];
             const one = tf.scalar(1);
-            const dh = dys[s].add(carryH);
+            const dh = tf.add(dys[s], carryH);
             // c = m ⊙ (f ⊙ c_prev + i ⊙ g); h = o ⊙ tanh(c)
-            const dc = carryC.add(dh.mul(o).mul(one.sub(tc.square()))).mul(ms2[s]);
+            const dc = tf.mul(tf.add(carryC, tf.mul(tf.mul(dh, o), tf.sub(one, tf.square(tc)))), ms2[s]);
             const dPre = tf.concat(
               [
-                dc.mul(g).mul(i.mul(one.sub(i))),
-                dc.mul(cps[s]).mul(f.mul(one.sub(f))),
-                dc.mul(i).mul(one.sub(g.square())),
-                dh.mul(tc).mul(o.mul(one.sub(o))),
+                tf.mul(tf.mul(dc, g), tf.mul(i, tf.sub(one, i))),
+                tf.mul(tf.mul(dc, cps[s]), tf.mul(f, tf.sub(one, f))),
+                tf.mul(tf.mul(dc, i), tf.sub(one, tf.square(g))),
+                tf.mul(tf.mul(dh, tc), tf.mul(o, tf.sub(one, o))),
               ],
               1,
             );
-            return { dPre, dhPrev: tf.matMul(dPre, whhT), dcPrev: dc.mul(f) };
+            return { dPre, dhPrev: tf.matMul(dPre, whhT), dcPrev: tf.mul(dc, f) };
           });
           dpre[s] = res.dPre;
           carryH.dispose();
@@ -283,8 +277,8 @@ const lstmScan: Scan = customOp(
           dC = res.dcPrev;
         }
         const dPre = tf.concat(dpre, 0);
-        const dWhh = tf.matMul(tf.transpose(HP.reshape([L * B, H2]) as tf.Tensor2D), dPre as tf.Tensor2D);
-        return [tf.stack(dpre), dWhh, dPre.sum(0), tf.zerosLike(sMask)];
+        const dWhh = tf.matMul(tf.transpose(tf.reshape(HP, [L * B, H2]) as tf.Tensor2D), dPre as tf.Tensor2D);
+        return [tf.stack(dpre), dWhh, tf.sum(dPre, 0), tf.zerosLike(sMask)];
       },
     };
   },

@@ -80,7 +80,7 @@ export class Encoder {
   private embed(x: tf.Tensor3D, info: SeqInfo, ctx: Ctx): tf.Tensor3D {
     const [B, L] = x.shape;
     return dropout(
-      x.mul(Math.sqrt(this.width)).add(sinusoid(info.pos, B, L, this.width)),
+      tf.add(tf.mul(x, Math.sqrt(this.width)), sinusoid(info.pos, B, L, this.width)),
       this.drop,
       ctx,
     ) as tf.Tensor3D;
@@ -98,24 +98,24 @@ export class Encoder {
     const kvEmb = kv && k ? this.embed(kv, k, ctx) : null;
     const keys = k ?? q;
     let bias: tf.Tensor = keyBias(keys.valid, B, keys.L); // [B, 1, 1, Lk]
-    if (this.causal) bias = bias.add(causalBias(q.L, keys.L));
+    if (this.causal) bias = tf.add(bias, causalBias(q.L, keys.L));
     this.layers.forEach((layer, i) => {
       const hn = layerNorm(layer.ln0, h) as tf.Tensor3D;
       const kvn = kvEmb ? (layerNorm(layer.ln0, kvEmb) as tf.Tensor3D) : null;
       let a: tf.Tensor3D;
       if (keepFrom > 0 && i === this.layers.length - 1) {
         if (this.causal) throw new Error('keepFrom is not supported with a causal mask');
-        const part = (t: tf.Tensor3D) => t.slice([0, keepFrom, 0], [B, Lq - keepFrom, w]);
+        const part = (t: tf.Tensor3D) => tf.slice(t, [0, keepFrom, 0], [B, Lq - keepFrom, w]);
         a = attention(layer.attn, part(hn), kvn ?? hn, bias, ctx);
         h = part(h);
       } else {
         a = attention(layer.attn, hn, kvn, bias, ctx);
       }
-      h = h.add(dropout(a, this.drop, ctx));
+      h = tf.add(h, dropout(a, this.drop, ctx));
       const f = linear(layer.fc2, dropout(tf.relu(linear(layer.fc1, layerNorm(layer.ln1, h))), this.drop, ctx));
-      h = h.add(dropout(f, this.drop, ctx));
+      h = tf.add(h, dropout(f, this.drop, ctx));
     });
-    if (keepFrom > 0 && this.layers.length === 0) h = h.slice([0, keepFrom, 0], [B, Lq - keepFrom, w]);
+    if (keepFrom > 0 && this.layers.length === 0) h = tf.slice(h, [0, keepFrom, 0], [B, Lq - keepFrom, w]);
     return layerNorm(this.ln, h) as tf.Tensor3D;
   }
 }
@@ -143,21 +143,12 @@ function attention(a: MHA, x: tf.Tensor3D, kv: tf.Tensor3D | null, bias: tf.Tens
     q = applyDense(x, wq, bq);
     [k, v] = tf.split(applyDense(kv, wkv, bkv), 2, 2);
   }
-  const qh = q
-    .mul(dh ** -0.5)
-    .reshape([B, Lq, h, dh])
-    .transpose([0, 2, 1, 3])
-    .reshape([B * h, Lq, dh]) as tf.Tensor3D;
-  const kT = k
-    .reshape([B, Lk, h, dh])
-    .transpose([0, 2, 3, 1])
-    .reshape([B * h, dh, Lk]) as tf.Tensor3D;
-  const vh = v
-    .reshape([B, Lk, h, dh])
-    .transpose([0, 2, 1, 3])
-    .reshape([B * h, Lk, dh]) as tf.Tensor3D;
-  const scores = bmm(qh, kT).reshape([B, h, Lq, Lk]).add(bias); // [B, h, Lq, Lk]
-  const probs = dropout(tf.softmax(scores), a.attnDrop, ctx).reshape([B * h, Lq, Lk]) as tf.Tensor3D;
-  const ctxv = bmm(probs, vh).reshape([B, h, Lq, dh]).transpose([0, 2, 1, 3]).reshape([B, Lq, w]); // [B, Lq, w]
+  const qs = tf.reshape(tf.mul(q, dh ** -0.5), [B, Lq, h, dh]);
+  const qh = tf.reshape(tf.transpose(qs, [0, 2, 1, 3]), [B * h, Lq, dh]) as tf.Tensor3D;
+  const kT = tf.reshape(tf.transpose(tf.reshape(k, [B, Lk, h, dh]), [0, 2, 3, 1]), [B * h, dh, Lk]) as tf.Tensor3D;
+  const vh = tf.reshape(tf.transpose(tf.reshape(v, [B, Lk, h, dh]), [0, 2, 1, 3]), [B * h, Lk, dh]) as tf.Tensor3D;
+  const scores = tf.add(tf.reshape(bmm(qh, kT), [B, h, Lq, Lk]), bias); // [B, h, Lq, Lk]
+  const probs = tf.reshape(dropout(tf.softmax(scores), a.attnDrop, ctx), [B * h, Lq, Lk]) as tf.Tensor3D;
+  const ctxv = tf.reshape(tf.transpose(tf.reshape(bmm(probs, vh), [B, h, Lq, dh]), [0, 2, 1, 3]), [B, Lq, w]); // [B, Lq, w]
   return linear(a.out, ctxv) as tf.Tensor3D;
 }

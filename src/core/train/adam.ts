@@ -43,34 +43,37 @@ export class Adam {
     tf.tidy(() => {
       const present = this.vars.map((v) => v.name in grads);
       const allPresent = present.every(Boolean);
-      const theta = tf.concat(this.vars.map((v) => v.reshape([-1])));
-      const g = tf
-        .concat(this.vars.map((v, i) => (present[i] ? grads[v.name].reshape([-1]) : tf.zeros([this.sizes[i]]))))
-        .clipByValue(-this.clipValue, this.clipValue)
-        .add(theta.mul(this.weightDecay));
+      const theta = tf.concat(this.vars.map((v) => tf.reshape(v, [-1])));
+      const g = tf.add(
+        tf.clipByValue(
+          tf.concat(
+            this.vars.map((v, i) => (present[i] ? tf.reshape(grads[v.name], [-1]) : tf.zeros([this.sizes[i]]))),
+          ),
+          -this.clipValue,
+          this.clipValue,
+        ),
+        tf.mul(theta, this.weightDecay),
+      );
       const active = allPresent ? null : this.activeMask(present);
-      const steps = active ? this.steps.add(active) : this.steps.add(1);
-      let m = this.m.mul(b1).add(g.mul(1 - b1));
-      let v = this.v.mul(b2).add(g.square().mul(1 - b2));
+      const steps = active ? tf.add(this.steps, active) : tf.add(this.steps, 1);
+      let m = tf.add(tf.mul(this.m, b1), tf.mul(g, 1 - b1));
+      let v = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(g), 1 - b2));
       if (active) {
-        m = this.m.add(m.sub(this.m).mul(active));
-        v = this.v.add(v.sub(this.v).mul(active));
+        m = tf.add(this.m, tf.mul(tf.sub(m, this.m), active));
+        v = tf.add(this.v, tf.mul(tf.sub(v, this.v), active));
       }
       // Bias corrections per element; max(steps, 1) keeps never-stepped elements finite (they get no update).
-      const t = steps.maximum(1);
-      const bc1 = tf.scalar(1).sub(tf.pow(tf.scalar(b1), t));
-      const bc2Sqrt = tf
-        .scalar(1)
-        .sub(tf.pow(tf.scalar(b2), t))
-        .sqrt();
-      let update = m.div(v.sqrt().div(bc2Sqrt).add(this.eps)).mul(tf.scalar(this.lr).div(bc1));
-      if (active) update = update.mul(active);
-      const next = theta.sub(update);
+      const t = tf.maximum(steps, 1);
+      const bc1 = tf.sub(tf.scalar(1), tf.pow(tf.scalar(b1), t));
+      const bc2Sqrt = tf.sqrt(tf.sub(tf.scalar(1), tf.pow(tf.scalar(b2), t)));
+      let update = tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(v), bc2Sqrt), this.eps)), tf.div(tf.scalar(this.lr), bc1));
+      if (active) update = tf.mul(update, active);
+      const next = tf.sub(theta, update);
       this.m.assign(m);
       this.v.assign(v);
       this.steps.assign(steps);
       const parts = tf.split(next, this.sizes);
-      this.vars.forEach((variable, i) => variable.assign(parts[i].reshape(variable.shape)));
+      this.vars.forEach((variable, i) => variable.assign(tf.reshape(parts[i], variable.shape)));
     });
   }
 

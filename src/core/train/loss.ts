@@ -22,20 +22,20 @@ export function mfmbLoss(
   drop: ByModality<tf.Tensor2D> | null,
   withGen: boolean,
 ): LossParts {
-  const task = tf.abs(out.pred.reshape([-1]).sub(y)).mean() as tf.Scalar;
+  const task = tf.mean(tf.abs(tf.sub(tf.reshape(out.pred, [-1]), y))) as tf.Scalar;
   if (!withGen || !out.recon || !clean || !drop) return { total: task, task, gen: null };
   let total: tf.Scalar = task;
   const gen = {} as ByModality<tf.Scalar>;
   MODALITIES.forEach((m, i) => {
     const xh = out.recon![m];
     const D = xh.shape[2];
-    const M = drop[m].expandDims(2); // [B, L, 1]
-    const diff = tf.abs(xh.sub(clean[m]).mul(M));
+    const M = tf.expandDims(drop[m], 2); // [B, L, 1]
+    const diff = tf.abs(tf.mul(tf.sub(xh, clean[m]), M));
     // SmoothL1 without a branch: with q = min(|d|, 1), 0.5·q² + (|d| − q) equals 0.5·d² below 1 and |d| − 0.5 above.
     const q = tf.minimum(diff, 1);
-    const sl1 = q.square().mul(0.5).add(diff.sub(q)).sum();
-    gen[m] = sl1.div(M.sum().mul(D).add(1e-4)) as tf.Scalar;
-    total = total.add(gen[m].mul(alpha[i])) as tf.Scalar;
+    const sl1 = tf.sum(tf.add(tf.mul(tf.square(q), 0.5), tf.sub(diff, q)));
+    gen[m] = tf.div(sl1, tf.add(tf.mul(tf.sum(M), D), 1e-4)) as tf.Scalar;
+    total = tf.add(total, tf.mul(gen[m], alpha[i])) as tf.Scalar;
   });
   return { total, task, gen };
 }
