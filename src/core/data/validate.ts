@@ -15,6 +15,23 @@ const LENGTH_FIELD: Record<Modality, string> = {
 };
 const LABEL_FIELD = 'regression_labels (y)';
 const LABEL_LIMIT = 3;
+/**
+ * Largest raw feature magnitude trained on without standardising. Real openSMILE/Facet/BERT values
+ * stay within a few thousand; beyond this the reconstruction loss is dominated by (or overflows
+ * with) the features' scale, so such a file is refused unless standardised.
+ */
+export const MAX_RAW_FEATURE = 1e6;
+
+/** Refuses features whose largest |value| exceeds MAX_RAW_FEATURE (call it when not standardising). */
+export function checkFeatureScale(split: SplitName | null, field: string, maxAbs: number): void {
+  if (maxAbs > MAX_RAW_FEATURE)
+    throw new DatasetError(
+      split,
+      field,
+      `values up to ${maxAbs.toPrecision(3)}, more than ${MAX_RAW_FEATURE.toExponential(0)} — too large to train on raw ` +
+        '(the loss would be meaningless or overflow); standardise the features (--standardize, or the Data panel checkbox) or rescale them in the file',
+    );
+}
 
 /** A validation failure; `split` and `field` let a UI point at the culprit. */
 export class DatasetError extends Error {

@@ -6,6 +6,9 @@ import {
   nonFiniteText,
   scaleIsLarge,
   textMaskingText,
+  clipName,
+  MAX_NAME_CHARS,
+  MAX_SUMMARY_FIELDS,
 } from '../../core/data/files/summaryText.ts';
 import type { FileSummary } from '../../worker/protocol.ts';
 import { useAppStore } from '../bindings.ts';
@@ -184,6 +187,12 @@ export function FileLoader() {
   );
 }
 
+/** Fields of the train split not listed in the table. */
+function moreFields(s: FileSummary): number {
+  const t = s.splits.train;
+  return (t.moreFields ?? 0) + Math.max(0, t.fields.length - MAX_SUMMARY_FIELDS);
+}
+
 /** What the reader found in the active file: the facts a researcher checks before training. */
 export function FileSummaryView({ s }: { s: FileSummary }) {
   return (
@@ -225,13 +234,23 @@ export function FileSummaryView({ s }: { s: FileSummary }) {
             </tr>
           </thead>
           <tbody>
-            {s.splits.train.fields.map((fl) => (
-              <tr key={fl.name}>
-                <th>{fl.name}</th>
-                <td>{fl.dtype}</td>
+            {/* The core lists at most MAX_SUMMARY_FIELDS; slice again so an old or forged summary cannot flood the page. */}
+            {s.splits.train.fields.slice(0, MAX_SUMMARY_FIELDS).map((fl, i) => (
+              <tr key={`${i}:${fl.name}`}>
+                <th title={fl.name.length > MAX_NAME_CHARS ? clipName(fl.name, 1000) : undefined}>
+                  {clipName(fl.name)}
+                </th>
+                <td>{clipName(fl.dtype, 24)}</td>
                 <td>{fl.shape.length ? fl.shape.join('×') : ''}</td>
               </tr>
             ))}
+            {moreFields(s) > 0 ? (
+              <tr data-testid="file-fields-more">
+                <td colSpan={3} className="muted">
+                  … and {fmtInt(moreFields(s))} more fields
+                </td>
+              </tr>
+            ) : null}
           </tbody>
         </table>
       </div>

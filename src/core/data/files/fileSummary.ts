@@ -17,7 +17,8 @@ export interface FileSummary {
   file: string;
   format: 'pickle' | 'npz';
   bytes: number;
-  splits: Record<SplitName, { n: number; loaded: number; fields: FieldSummary[] }>;
+  /** fields: the first MAX_SUMMARY_FIELDS (MMSA's first); moreFields: how many more the split has. */
+  splits: Record<SplitName, { n: number; loaded: number; fields: FieldSummary[]; moreFields?: number }>;
   dims: PerModality<number>;
   lens: PerModality<number>;
   aligned: boolean; // one length for all three modalities and no per-modality lengths

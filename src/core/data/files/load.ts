@@ -31,6 +31,8 @@ export class FileLoadError extends Error {
 }
 
 const SPLIT_NAMES: readonly string[] = ['train', 'valid', 'test'];
+/** The memory limit when a caller gives none (the CLI's default --max-gb). */
+const DEFAULT_MAX_BYTES = 1.5e9;
 
 export interface LoadResult {
   dataset: Dataset;
@@ -98,6 +100,8 @@ async function openLayout(src: ByteSource, opts: ReadOptions): Promise<Layout> {
   const progress = opts.onProgress;
   const root = await readPickle(src, {
     signal: opts.signal,
+    // A protocol-0 text argument is held whole while it is decoded (about 3× its length).
+    maxLineBytes: Math.max(16 * 2 ** 20, Math.floor((opts.maxBytes ?? DEFAULT_MAX_BYTES) / 4)),
     onProgress: progress && ((bytesRead: number) => progress({ bytesRead, totalBytes: src.size, stage: 'structure' })),
   });
   return pickleLayout(root);
@@ -164,13 +168,26 @@ async function npzLayout(src: ByteSource, opts: ReadOptions): Promise<Layout> {
     const handle: ArrayHandle = {
       dtype: h.dtype,
       shape: h.shape,
-      get: () => archive.array(name, { signal: opts.signal }),
+      get: (rows?: number) =>
+        archive.array(name, { signal: opts.signal, rows, maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES }),
     };
     const m = /^(train|valid|test)[/_](.+)$/.exec(name);
     if (m) {
       const split = m[1] as SplitName;
       if (!layout.splits[split]) layout.splits[split] = new Map();
-      layout.splits[split]!.set(m[2], handle);
+      const fields = layout.splits[split]!;
+      // 'train/text' and 'train_text' both name train's text: using either would be a guess.
+      if (fields.has(m[2])) {
+        const other = archive.names.find(
+          (n) => n !== name && n.slice(split.length + 1) === m[2] && n.startsWith(split),
+        );
+        throw new DatasetError(
+          split,
+          m[2],
+          `the archive holds both '${other ?? `${split}/${m[2]}`}' and '${name}'; keep one of them (np.savez keys like train/text or train_text, not both)`,
+        );
+      }
+      fields.set(m[2], handle);
     } else {
       layout.top.set(name, handle);
       layout.otherKeys.push(name);

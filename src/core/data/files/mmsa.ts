@@ -10,10 +10,10 @@
 import { MODALITIES, type Modality, type PerModality } from '../../config/config.ts';
 import { labelHistogram } from '../synthetic.ts';
 import { SPLITS, type Dataset, type Split, type SplitName } from '../types.ts';
-import { DatasetError, validateDataset } from '../validate.ts';
+import { checkFeatureScale, DatasetError, validateDataset } from '../validate.ts';
 import { standardizeFeatures } from '../standardize.ts';
 import type { FileSummary } from './fileSummary.ts';
-import { formatBytes } from './summaryText.ts';
+import { formatBytes, listSome, MAX_SUMMARY_FIELDS } from './summaryText.ts';
 import { describe, elementCount, NUMERIC_KINDS, readFloat32, type NonFinite } from './ndarray.ts';
 import type { NdArray, NpDType, PyValue } from './pyvalue.ts';
 import { ReadCancelled, type ByteSource, type ReadProgress } from './source.ts';
@@ -22,12 +22,29 @@ import { ReadCancelled, type ByteSource, type ReadProgress } from './source.ts';
 export const FEATURE_KEY: Record<Modality, string> = { t: 'text', a: 'audio', v: 'vision' };
 const LENGTH_KEY: Record<Modality, string> = { t: 'text_lengths', a: 'audio_lengths', v: 'vision_lengths' };
 const LABEL_KEY = 'regression_labels';
+/** MMSA's own field names, listed first in a summary. */
+const KNOWN_FIELDS = [
+  'text',
+  'audio',
+  'vision',
+  'text_bert',
+  'audio_lengths',
+  'vision_lengths',
+  'text_lengths',
+  LABEL_KEY,
+  'classification_labels',
+  'id',
+  'raw_text',
+  'annotations',
+  'text_unk',
+];
 
 /** One array of the file: what it is, and how to get its data when the time comes. */
 export interface ArrayHandle {
   dtype: NpDType;
   shape: number[];
-  get(): Promise<NdArray>;
+  /** The array; `rows`: only its first rows will be used (a deflated .npz entry inflates just those). */
+  get(rows?: number): Promise<NdArray>;
 }
 
 /** A container opened by a reader: arrays by split and field, plus top-level arrays (text_unk). */
@@ -86,7 +103,7 @@ function numericField(
   const v = fields.get(key);
   if (v === undefined) {
     if (!required) return null;
-    const have = [...fields.keys()].join(', ') || 'none';
+    const have = listSome([...fields.keys()], '') || 'none';
     throw new DatasetError(split, key, `missing (the split has: ${have}), expected a numpy array`);
   }
   if (!isHandle(v)) throw new DatasetError(split, key, `found a ${describe(v as PyValue)}, expected a numpy array`);
@@ -117,7 +134,7 @@ export function describeLayout(
     throw new DatasetError(
       missing[0],
       'split',
-      `missing; found ${found.length ? found.map((k) => `"${k}"`).join(', ') : 'no keys'}, expected train, valid and test ` +
+      `missing; found ${found.length ? listSome(found) : 'no keys'}, expected train, valid and test ` +
         (layout.format === 'npz' ? '(keys like train/text or train_text)' : '(a dict of dicts, as MMSA writes)'),
     );
   }
@@ -199,14 +216,21 @@ export function describeLayout(
     }
     const take = subset === null ? n : Math.min(subset, n);
     plans[name] = { n, take, feat, lengths, textBert, labels };
+    // MMSA's fields first, then the file's order; at most MAX_SUMMARY_FIELDS, the rest counted.
+    const keys = [...fields.keys()];
+    const shown = [...keys.filter((k) => KNOWN_FIELDS.includes(k)), ...keys.filter((k) => !KNOWN_FIELDS.includes(k))];
     splitSummaries[name] = {
       n,
       loaded: take,
-      fields: [...fields].map(([key, v]) => ({
-        name: key,
-        dtype: isHandle(v) ? v.dtype.str : describe(v as PyValue),
-        shape: isHandle(v) ? [...v.shape] : [],
-      })),
+      fields: shown.slice(0, MAX_SUMMARY_FIELDS).map((key) => {
+        const v = fields.get(key);
+        return {
+          name: key,
+          dtype: isHandle(v) ? v.dtype.str : describe(v as PyValue),
+          shape: isHandle(v) ? [...v.shape] : [],
+        };
+      }),
+      moreFields: Math.max(0, keys.length - MAX_SUMMARY_FIELDS),
     };
   }
 
@@ -237,6 +261,14 @@ export function describeLayout(
   }
 
   const textUnk = layout.top.get('text_unk') ?? layout.splits.train!.get('text_unk');
+  if (textUnk !== undefined) {
+    // Checked here, from its shape, so a huge text_unk is refused before it is read or converted.
+    if (!isHandle(textUnk))
+      throw new DatasetError(null, 'text_unk', `found a ${describe(textUnk)}, expected a numpy array [D_t]`);
+    const real = textUnk.shape.filter((d) => d !== 1);
+    if (real.length > 1 || elementCount(textUnk.shape) !== dims[0])
+      throw new DatasetError(null, 'text_unk', `found shape [${textUnk.shape.join(', ')}], expected [${dims[0]}]`);
+  }
   const summary: FileSummary = {
     file: file.name,
     format: layout.format,
@@ -248,7 +280,7 @@ export function describeLayout(
     hasLengths,
     textIsBert: plans.train.textBert !== null,
     textUnk: textUnk !== undefined,
-    dtypes: [...dtypes].sort(),
+    dtypes: listDtypes(dtypes),
     featureBytes,
     fullFeatureBytes,
     subset,
@@ -290,7 +322,7 @@ export async function readLayout(
   ): Promise<Float32Array> => {
     if (opts.signal?.aborted) throw new ReadCancelled();
     progress(`${split}/${key}`);
-    const arr = await h.get();
+    const arr = await h.get(take);
     const { data, nonFinite } = await readFloat32(file, arr, {
       rows: take,
       negInfToZero,
@@ -305,6 +337,8 @@ export async function readLayout(
     if (mi >= 0) {
       summary.maxAbs ??= [0, 0, 0];
       summary.maxAbs[mi] = Math.max(summary.maxAbs[mi], nonFinite.maxAbs);
+      // Raw features of 1e30 train to a loss of 1e30: refused now, before the rest is read.
+      if (!opts.standardize) checkFeatureScale(split, key, nonFinite.maxAbs);
     }
     return data;
   };
@@ -374,6 +408,12 @@ export async function readLayout(
   summary.labelHistogram = Array.from(labelHistogram(ds.train.y, 7));
   progress('done');
   return ds;
+}
+
+/** The distinct dtypes, sorted; a file with thousands of distinct '<U…' lengths lists the first 20. */
+function listDtypes(dtypes: Set<string>): string[] {
+  const all = [...dtypes].sort();
+  return all.length > 20 ? [...all.slice(0, 20), `… and ${all.length - 20} more`] : all;
 }
 
 function noteNonFinite(summary: FileSummary, split: SplitName, field: string, nf: NonFinite, zeroed: boolean): void {

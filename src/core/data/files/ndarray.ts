@@ -32,7 +32,8 @@ export interface ReadFloatOptions {
 
 /**
  * The first `rows` rows of a numeric (or object-of-numbers) array as float32, row-major, with its
- * non-finite values counted. Fortran-order arrays are read whole and transposed.
+ * non-finite values counted. Fortran-order arrays are streamed and scattered: only the result is
+ * allocated, whatever the subset.
  */
 export async function readFloat32(
   src: ByteSource,
@@ -51,9 +52,7 @@ export async function readFloat32(
   } else if (!NUMERIC_KINDS.has(dt.kind)) {
     throw new FileFormatError(`dtype ${dt.str} is not numeric`);
   } else if (arr.fortran && shape.length > 1) {
-    const all = new Float32Array(elementCount(shape));
-    await convertStream(src, arr, all, all.length, opts);
-    fortranToC(all, shape, out, rows);
+    await convertFortran(src, arr, out, shape, rows, opts);
   } else {
     await convertStream(src, arr, out, count, opts);
   }
@@ -98,6 +97,67 @@ async function convertStream(
     done += whole;
   };
   for await (const chunk of byteChunks(src, data, need, opts)) sink(chunk);
+  if (done !== need) throw new FileFormatError(`array data ends after ${done} of ${need} bytes`);
+}
+
+/**
+ * A Fortran-order array (first index fastest) streamed chunk by chunk; each element whose row is
+ * among the first `rows` goes to its C-order place in `out`. Nothing the size of the array is held.
+ */
+async function convertFortran(
+  src: ByteSource,
+  arr: NdArray,
+  out: Float32Array,
+  shape: number[],
+  rows: number,
+  opts: ReadFloatOptions,
+): Promise<void> {
+  const dt = arr.dtype;
+  const total = elementCount(shape);
+  const need = total * dt.itemsize;
+  const data = arr.data as ByteRegion | Uint8Array;
+  const available = data instanceof Uint8Array ? data.length : data.encoding === 'raw' ? data.length : Infinity;
+  if (need > available)
+    throw new FileFormatError(`array data has ${available} bytes, expected ${need} for ${total} × ${dt.str}`);
+  const N = shape[0];
+  const rank = shape.length;
+  // C strides of axes 1… within a row; Fortran walks axis 1 fastest after axis 0.
+  const cStride = new Array<number>(rank).fill(1);
+  for (let k = rank - 2; k >= 1; k--) cStride[k] = cStride[k + 1] * shape[k + 1];
+  const rowElems = elementCount(shape.slice(1));
+  const idx = new Array<number>(rank).fill(0);
+  let i = 0; // index along axis 0
+  let coff = 0; // C offset within a row of the current (axis 1…) position
+  let tmp = new Float32Array(0);
+  let carry: Uint8Array | null = null;
+  let done = 0;
+  for await (const chunk of byteChunks(src, data, need, opts)) {
+    let bytes = chunk;
+    if (carry) {
+      bytes = new Uint8Array(carry.length + chunk.length);
+      bytes.set(carry);
+      bytes.set(chunk, carry.length);
+      carry = null;
+    }
+    const whole = bytes.length - (bytes.length % dt.itemsize);
+    if (whole < bytes.length) carry = bytes.slice(whole);
+    const n = whole / dt.itemsize;
+    if (tmp.length < n) tmp = new Float32Array(n);
+    convertElements(bytes.subarray(0, whole), dt, tmp, 0);
+    for (let e = 0; e < n; e++) {
+      if (i < rows) out[i * rowElems + coff] = tmp[e];
+      if (++i === N) {
+        i = 0;
+        for (let k = 1; k < rank; k++) {
+          coff += cStride[k];
+          if (++idx[k] < shape[k]) break;
+          coff -= cStride[k] * shape[k];
+          idx[k] = 0;
+        }
+      }
+    }
+    done += whole;
+  }
   if (done !== need) throw new FileFormatError(`array data ends after ${done} of ${need} bytes`);
 }
 

@@ -13,7 +13,7 @@
  */
 
 import { readPickle } from './pickle.ts';
-import type { ByteRegion, NdArray, NpDType } from './pyvalue.ts';
+import { isNdArray, type ByteRegion, type NdArray, type NpDType, type PyValue } from './pyvalue.ts';
 import { FileFormatError, ReadCancelled, type ByteSource } from './source.ts';
 
 export const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -26,9 +26,9 @@ export function isNpy(head: Uint8Array): boolean {
 /**
  * Headers numpy writes are a few hundred bytes (it pads to a multiple of 64); version 2.0 exists
  * only for huge structured dtypes, which we refuse anyway. A forged length must not make us read
- * or parse megabytes.
+ * or parse megabytes: an archive of 1,000 entries with 1 MiB headers would otherwise cost minutes.
  */
-export const MAX_NPY_HEADER = 1 << 20;
+export const MAX_NPY_HEADER = 16384; // numpy's own np.load refuses more than 10,000 by default
 
 export interface NpyHeader {
   dtype: NpDType;
@@ -173,7 +173,28 @@ async function readObjectArray(
       `${label}: header says shape (${header.shape.join(', ')}) but the pickled array has shape (${arr.shape.join(', ')})`,
     );
   }
+  // The pickle reader leaves big payloads (≥ 64 KiB) in the source as regions whose offsets count
+  // from the start of the pickle; callers read them from `src`, so they must count from there.
+  const shift = base + header.headerEnd;
+  const moveRegion = (v: PyValue): void => {
+    if (isNdArray(v) && isRegion(v.data)) v.data = { ...v.data, offset: v.data.offset + shift };
+  };
+  if (isRegion(arr.data)) arr.data = { ...arr.data, offset: arr.data.offset + shift };
+  else if (Array.isArray(arr.data)) {
+    arr.data = arr.data.map((item) => (isRegion(item) ? { ...item, offset: item.offset + shift } : item));
+    arr.data.forEach(moveRegion);
+  }
   return arr;
+}
+
+function isRegion(v: unknown): v is ByteRegion {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Uint8Array) &&
+    (v as { kind?: string }).kind === 'region'
+  );
 }
 
 /** Bytes [base, base + length) of src as a source of its own (offsets there start at 0). */

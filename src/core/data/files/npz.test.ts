@@ -496,16 +496,17 @@ describe('damaged and forged archives', () => {
     let v = new DataView(bytes.buffer, bytes.byteOffset);
     v.setUint32(cd + 20, 0x7ffffff0, true);
     v.setUint32(cd + 24, 0x7ffffff0, true);
-    expect(await formatError((await openNpz(bytesSource(bytes))).array('train/text'))).toMatch(
-      /needs 2147483632 bytes but the file has \d+/,
+    // Refused when the directory is read: the forged size would overlap the next entry.
+    expect(await formatError(openNpz(bytesSource(bytes)).then((z) => z.array('train/text')))).toMatch(
+      /entries 'train\/text.npy' and 'train\/audio.npy' overlap/,
     );
 
     bytes = fixtureBytes('mmsa_slash.npz');
     cd = centralEntries(bytes)[1];
     v = new DataView(bytes.buffer, bytes.byteOffset);
     v.setUint32(cd + 42, 3, true); // local header offset points into the middle of an entry
-    expect(await formatError((await openNpz(bytesSource(bytes))).array('train/audio'))).toMatch(
-      /no local file header at offset 3/,
+    expect(await formatError(openNpz(bytesSource(bytes)).then((z) => z.array('train/audio')))).toMatch(
+      /no local file header at offset 3|overlap/,
     );
 
     bytes = fixtureBytes('mmsa_slash.npz');

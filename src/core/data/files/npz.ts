@@ -23,6 +23,7 @@
 import { isNpy, MAX_NPY_HEADER, parseNpyHeader, readNpy, readNpyHeader, type NpyHeader } from './npy.ts';
 import type { NdArray } from './pyvalue.ts';
 import { bytesSource, FileFormatError, ReadCancelled, type ByteSource } from './source.ts';
+import { listSome } from './summaryText.ts';
 
 export interface NpzEntry {
   /** File name inside the zip ('train/text.npy'). */
@@ -38,6 +39,21 @@ export interface NpzEntry {
   localHeaderOffset: number;
   /** General-purpose flag bits (bit 0: encrypted). */
   flags: number;
+  /** Where the entry's data must end at the latest: the next entry's local header, or the directory. */
+  end: number;
+}
+
+/** What reading one array may cost (deflated entries are inflated into memory). */
+export interface EntryReadOptions {
+  signal?: AbortSignal;
+  onProgress?: (bytesRead: number) => void;
+  /**
+   * Only the first `rows` rows of axis 0 will be used: a deflated C-order entry is inflated just that
+   * far (its CRC then cannot be checked), so a subset of a 4 GB entry costs the subset.
+   */
+  rows?: number;
+  /** Bytes an entry may inflate to (default 4 GiB); more is refused before anything is allocated. */
+  maxBytes?: number;
 }
 
 export interface NpzArchive {
@@ -45,7 +61,7 @@ export interface NpzArchive {
   /** array names without '.npy' */
   names: string[];
   /** Reads one array; `name` with or without '.npy'. */
-  array(name: string, opts?: { signal?: AbortSignal; onProgress?: (bytesRead: number) => void }): Promise<NdArray>;
+  array(name: string, opts?: EntryReadOptions): Promise<NdArray>;
   /**
    * dtype, shape and order of one array without reading its data: a stored entry reads its header
    * only, a deflated one inflates just the first few KiB. Use it to look at an archive cheaply.
@@ -75,7 +91,16 @@ const MAX_INFLATED_BYTES = 4 * 2 ** 30;
  * beyond that is a lie and is refused before allocating anything.
  */
 const MAX_DEFLATE_RATIO = 1032;
-const INFLATE_CHUNK = 1 << 20; // compressed bytes handed to the decompressor at a time
+/**
+ * Compressed bytes handed to the decompressor at a time: at most ~66 MB of output each, so Cancel
+ * (checked between chunks and between output pieces) takes effect quickly even on a bomb.
+ */
+const INFLATE_CHUNK = 1 << 16;
+/**
+ * An MMSA archive has a few dozen entries (3 splits × about 10 fields); every entry's header is
+ * read when the archive is opened, so their number is capped.
+ */
+export const MAX_NPZ_ENTRIES = 1024;
 
 const METHOD_NAMES: Record<number, string> = {
   1: 'shrink',
@@ -139,13 +164,13 @@ export async function openNpz(src: ByteSource, opts: { signal?: AbortSignal } = 
     if (entries.some((e) => e.fileName === name))
       throw new FileFormatError(`${file}: entry '${name}' is not a .npy array`);
     throw new FileFormatError(
-      `${file}: no array '${key}' in the archive (it has ${[...byName.keys()].map((n) => `'${n}'`).join(', ') || 'none'})`,
+      `${file}: no array '${key}' in the archive (it has ${listSome([...byName.keys()], "'") || 'none'})`,
     );
   };
   return {
     entries,
     names: [...byName.keys()],
-    array: async (name, o = {}) => readEntry(src, lookup(name), o.signal, o.onProgress),
+    array: async (name, o = {}) => readEntry(src, lookup(name), o),
     header: async (name, o = {}) => readEntryHeader(src, lookup(name), o.signal),
   };
 }
@@ -239,6 +264,10 @@ async function readDirectoryLocation(src: ByteSource, eocd: Eocd): Promise<DirLo
       `${file}: central directory (offset ${cdOffset}, ${cdSize} bytes) runs past its end at ${limit} (file truncated or damaged)`,
     );
   }
+  if (entries > MAX_NPZ_ENTRIES)
+    throw new FileFormatError(
+      `${file}: the archive has ${entries} entries; at most ${MAX_NPZ_ENTRIES} are read (an MMSA .npz has a few dozen)`,
+    );
   if (entries * CENTRAL_MIN > cdSize)
     throw new FileFormatError(
       `${file}: central directory of ${cdSize} bytes cannot hold ${entries} entries (damaged archive)`,
@@ -256,6 +285,7 @@ async function readCentralDirectory(src: ByteSource, dir: DirLocation): Promise<
     );
   const v = view(cd);
   const entries: NpzEntry[] = [];
+  const nameLens: number[] = [];
   let p = 0;
   for (let k = 0; k < dir.entries; k++) {
     const bad = (why: string) =>
@@ -308,8 +338,34 @@ async function readCentralDirectory(src: ByteSource, dir: DirLocation): Promise<
 
     const isDir = fileName.endsWith('/');
     const arrayName = !isDir && fileName.endsWith('.npy') ? fileName.slice(0, -4) : null;
-    entries.push({ fileName, arrayName, method, compressedSize, uncompressedSize, crc32, localHeaderOffset, flags });
+    entries.push({
+      fileName,
+      arrayName,
+      method,
+      compressedSize,
+      uncompressedSize,
+      crc32,
+      localHeaderOffset,
+      flags,
+      end: dir.cdOffset,
+    });
+    nameLens.push(nameLen);
     p = end;
+  }
+  // Entries may not share or overlap their bytes (Python's zipfile refuses that too): several
+  // directory entries pointing at one small deflated stream are the classic zip bomb. Each entry's
+  // data must end before the next local header; the local header's own lengths are checked later.
+  const order = entries.map((_, k) => k).sort((a, b) => entries[a].localHeaderOffset - entries[b].localHeaderOffset);
+  for (let j = 0; j < order.length; j++) {
+    const e = entries[order[j]];
+    const next = j + 1 < order.length ? entries[order[j + 1]] : null;
+    e.end = next ? next.localHeaderOffset : dir.cdOffset;
+    if (e.localHeaderOffset + LOCAL_MIN + nameLens[order[j]] + e.compressedSize > e.end) {
+      throw new FileFormatError(
+        `${file}: entries '${e.fileName}' and '${next ? next.fileName : 'the central directory'}' overlap ` +
+          `(at offsets ${e.localHeaderOffset} and ${e.end}); a valid zip never shares bytes between entries`,
+      );
+    }
   }
   return entries;
 }
@@ -339,7 +395,21 @@ async function locateEntry(src: ByteSource, entry: NpzEntry, label: string): Pro
   if (lh.length < LOCAL_MIN || lv.getUint32(0, true) !== SIG_LOCAL) {
     throw new FileFormatError(`${label}: no local file header at offset ${entry.localHeaderOffset} (damaged archive)`);
   }
-  const dataOffset = entry.localHeaderOffset + LOCAL_MIN + lv.getUint16(26, true) + lv.getUint16(28, true);
+  const nameLen = lv.getUint16(26, true);
+  const dataOffset = entry.localHeaderOffset + LOCAL_MIN + nameLen + lv.getUint16(28, true);
+  // The local header must name the same file as the directory (Python's zipfile checks this too).
+  const localName = decodeName(
+    await src.read(entry.localHeaderOffset + LOCAL_MIN, nameLen),
+    (lv.getUint16(6, true) & 0x800) !== 0,
+  );
+  if (localName !== entry.fileName)
+    throw new FileFormatError(
+      `${label}: the directory names '${entry.fileName}' but its local header names '${localName}' (damaged or forged archive)`,
+    );
+  if (dataOffset + entry.compressedSize > entry.end)
+    throw new FileFormatError(
+      `${label}: entry data (${entry.compressedSize} bytes from offset ${dataOffset}) runs into the next entry at ${entry.end} (damaged or forged archive)`,
+    );
   const found = Math.max(0, src.size - dataOffset);
   if (entry.compressedSize > found) {
     throw new FileFormatError(
@@ -349,12 +419,8 @@ async function locateEntry(src: ByteSource, entry: NpzEntry, label: string): Pro
   return dataOffset;
 }
 
-async function readEntry(
-  src: ByteSource,
-  entry: NpzEntry,
-  signal?: AbortSignal,
-  onProgress?: (n: number) => void,
-): Promise<NdArray> {
+async function readEntry(src: ByteSource, entry: NpzEntry, opts: EntryReadOptions): Promise<NdArray> {
+  const { signal, onProgress } = opts;
   checkSignal(signal);
   const label = `${src.name}: '${entry.arrayName}'`;
   const dataOffset = await locateEntry(src, entry, label);
@@ -362,14 +428,61 @@ async function readEntry(
     // Stored: the .npy lies in the archive as is; its data stays a region of the archive's source.
     return readNpy(src, dataOffset, entry.compressedSize, { signal, onProgress, label });
   }
-  const bytes = await inflateEntry(src, entry, dataOffset, label, entry.uncompressedSize, signal, onProgress);
+  // Deflated: the header first, then exactly the bytes its shape needs — never what the zip
+  // directory merely declares — and no more than the memory allowed.
+  const header = await readEntryHeader(src, entry, signal);
+  let take = entry.uncompressedSize;
+  if (header.dtype.kind !== 'O') {
+    const need = header.headerEnd + header.shape.reduce((a, d) => a * d, header.dtype.itemsize);
+    if (need !== entry.uncompressedSize)
+      throw new FileFormatError(
+        `${label}: declares ${entry.uncompressedSize} bytes uncompressed, but its .npy header (shape (${header.shape.join(', ')}) of ${header.dtype.str}) needs ${need} (damaged or forged archive)`,
+      );
+    if (opts.rows !== undefined && !header.fortran && header.shape.length > 0) {
+      const rowBytes = header.shape.slice(1).reduce((a, d) => a * d, header.dtype.itemsize);
+      take = Math.min(need, header.headerEnd + Math.min(opts.rows, header.shape[0]) * rowBytes);
+    }
+  }
+  let limit = opts.maxBytes ?? MAX_INFLATED_BYTES;
+  // An object array's pickle has no size its shape fixes; numbers and numpy scalars take well
+  // under 64 bytes an item, so more than that (plus room for the pickle's own header) is refused.
+  if (header.dtype.kind === 'O')
+    limit = Math.min(limit, header.headerEnd + 64 * header.shape.reduce((a, d) => a * d, 1) + (1 << 20));
+  if (take > limit)
+    throw new FileFormatError(
+      `${label}: would inflate to ${take} bytes, more than the ${limit} allowed here; save it with np.savez (uncompressed), which is read in place`,
+    );
+  const bytes = await inflateEntry(src, entry, dataOffset, label, take, signal, onProgress);
   if (!isNpy(bytes)) throw new FileFormatError(`${label}: entry is not a .npy array (no \\x93NUMPY magic)`);
-  const arr = await readNpy(bytesSource(bytes, src.name), 0, bytes.length, { signal, label });
+  const arr =
+    take < entry.uncompressedSize
+      ? ({
+          kind: 'ndarray',
+          dtype: header.dtype,
+          shape: header.shape,
+          fortran: header.fortran,
+          data: bytes.subarray(header.headerEnd),
+        } satisfies NdArray)
+      : await readNpy(bytesSource(bytes, src.name), 0, bytes.length, { signal, label });
   if (!(arr.data instanceof Uint8Array) && !Array.isArray(arr.data) && arr.data.kind === 'region') {
-    // Offsets of a region point into the inflated bytes; hand out a view of them instead.
-    arr.data = bytes.subarray(arr.data.offset, arr.data.offset + arr.data.length);
+    // Offsets of a region point into the inflated bytes; hand out those bytes instead.
+    const raw = bytes.subarray(arr.data.offset, arr.data.offset + arr.data.length);
+    arr.data = arr.data.encoding === 'raw' ? raw : latin1FromUtf8(raw, label);
   }
   return arr;
+}
+
+/** Protocol-2 pickles write bytes as a str of code points < 256 in UTF-8: back to the bytes. */
+function latin1FromUtf8(b: Uint8Array, label: string): Uint8Array {
+  const out = new Uint8Array(b.length);
+  let k = 0;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (c < 0x80) out[k++] = c;
+    else if ((c === 0xc2 || c === 0xc3) && i + 1 < b.length) out[k++] = ((c & 0x1f) << 6) | (b[++i] & 0x3f);
+    else throw new FileFormatError(`${label}: array bytes (latin-1 text) hold a character above U+00FF`);
+  }
+  return out.subarray(0, k);
 }
 
 async function readEntryHeader(src: ByteSource, entry: NpzEntry, signal?: AbortSignal): Promise<NpyHeader> {
@@ -458,6 +571,7 @@ async function inflateEntry(
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (signal?.aborted) throw new ReadCancelled();
       if (done) break;
       if (filled + value.length > want)
         throw new FileFormatError(

@@ -6,6 +6,28 @@ import { SPLITS } from '../types.ts';
 import type { FileSummary } from './fileSummary.ts';
 
 const CLASSES = ['-3', '-2', '-1', '0', '+1', '+2', '+3'];
+
+/**
+ * Fields listed per split in a summary (the MMSA fields first); the rest are counted ("and 64,955
+ * more fields"), so a file with 65,000 fields neither freezes the Data panel nor floods the terminal.
+ */
+export const MAX_SUMMARY_FIELDS = 50;
+/** Longest field name shown whole; longer ones are cut with '…'. */
+export const MAX_NAME_CHARS = 60;
+/** Names listed in one message before "and N more". */
+export const MAX_LISTED_NAMES = 10;
+
+/** A name cut to MAX_NAME_CHARS characters. */
+export function clipName(name: string, max = MAX_NAME_CHARS): string {
+  return name.length > max ? `${name.slice(0, max - 1)}…` : name;
+}
+
+/** '"a", "b", "c" and 64,997 more': the first few (clipped) names of a long list, for messages. */
+export function listSome(names: readonly string[], quote = '"', max = MAX_LISTED_NAMES): string {
+  const shown = names.slice(0, max).map((n) => `${quote}${clipName(n)}${quote}`);
+  const more = names.length - shown.length;
+  return shown.join(', ') + (more > 0 ? ` and ${more.toLocaleString('en-US')} more` : '');
+}
 const MODALITY_NAMES = ['text', 'audio', 'vision'];
 
 export function formatBytes(bytes: number): string {
@@ -72,9 +94,15 @@ export function formatFileSummary(s: FileSummary): string {
   out.push(`text masking: ${textMaskingText(s)}`);
   out.push('');
   out.push('fields (train split):');
-  const w = Math.max(...s.splits.train.fields.map((f) => f.name.length));
-  for (const f of s.splits.train.fields)
-    out.push(`  ${f.name.padEnd(w)}  ${f.dtype.padEnd(8)} ${f.shape.length ? `[${f.shape.join(', ')}]` : ''}`);
+  const train = s.splits.train;
+  const shown = train.fields.slice(0, MAX_SUMMARY_FIELDS);
+  const w = Math.max(0, ...shown.map((f) => clipName(f.name).length));
+  for (const f of shown)
+    out.push(
+      `  ${clipName(f.name).padEnd(w)}  ${clipName(f.dtype, 24).padEnd(8)} ${f.shape.length ? `[${f.shape.join(', ')}]` : ''}`,
+    );
+  const more = (train.moreFields ?? 0) + train.fields.length - shown.length;
+  if (more > 0) out.push(`  … and ${more.toLocaleString('en-US')} more fields`);
   if (s.labelHistogram) {
     out.push('');
     out.push(`train labels rounded to -3..3: ${s.labelHistogram.map((c, i) => `${CLASSES[i]}: ${c}`).join('  ')}`);

@@ -98,11 +98,19 @@ export interface PickleOptions {
   signal?: AbortSignal; // checked at every buffer refill
   onProgress?: (bytesRead: number) => void; // called at most every ~1 MB of progress
   lazyThreshold?: number; // bytes/str payloads >= this many bytes become ByteRegions (default 65536)
+  /**
+   * Longest newline-terminated argument of a protocol-0 opcode (default 64 MiB). Such a line is
+   * buffered and decoded whole, so it costs about 3× its length in memory.
+   */
+  maxLineBytes?: number;
 }
 
 const CHUNK = 1 << 20; // refill size
 const PROGRESS_STEP = 1 << 20;
 const DEFAULT_LAZY = 65536;
+const DEFAULT_MAX_LINE = 64 * CHUNK;
+/** Protocol 0/1 files start with one of these when they hold a container or a global (MMSA's do). */
+const P0_CONTAINER_START = new Set([0x28, 0x63, 0x5d, 0x7d, 0x29]); // ( c ] } )
 const MAX_LONG_BYTES = 4096; // LONG1/LONG4 integers: real files never need more than a few bytes
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -138,6 +146,7 @@ class Parser implements Reader {
   private needWhat = 'the next opcode';
   private lastProgress = 0;
   private proto = 0; // 0 until PROTO is seen
+  private p0Start = false; // the first byte opens a protocol-0/1 container or global
   private done = false;
   private result: Item = null;
   private budget: number;
@@ -192,8 +201,12 @@ class Parser implements Reader {
     if (e instanceof ReadCancelled) return e;
     // A file without a PROTO header that fails within its first bytes is most likely not a pickle
     // at all (text, CSV, …): say so rather than report a pickle error at byte 3.
+    // A file that starts like a protocol-0/1 pickle (a MARK, a container or a global) and got past its
+    // first opcode is a damaged pickle: its own error says what is wrong.
+    const p0 = this.at > 0 && this.p0Start;
     if (
       !this.proto &&
+      !p0 &&
       this.at < 16 &&
       !(e instanceof Truncated) &&
       !(e instanceof FileFormatError && e.message.includes(': refused '))
@@ -238,6 +251,7 @@ class Parser implements Reader {
       return;
     }
     if (!PROTO01_START.has(b[0])) throw this.notPickle();
+    this.p0Start = P0_CONTAINER_START.has(b[0]);
   }
 
   private notPickle(extra = ''): FileFormatError {
@@ -646,7 +660,12 @@ class Parser implements Reader {
             `${this.name}: file ends early (truncated?): the text argument of ${OP_NAMES[op]} at byte ${this.at} has no end of line`,
           );
         const have = this.bufEnd - this.at;
-        return Math.min(Math.max(2 * have, have + CHUNK), this.size - this.at);
+        const max = this.opts.maxLineBytes ?? DEFAULT_MAX_LINE;
+        if (have > max)
+          throw this.bad(
+            `the text argument of ${OP_NAMES[op]} is longer than ${max} bytes, the most read here for one protocol-0 line; save the file with pickle protocol 4`,
+          );
+        return Math.min(Math.max(2 * have, have + CHUNK), this.size - this.at, max + 2);
       }
       nl.push(j);
       from = j + 1;
