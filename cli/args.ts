@@ -11,6 +11,7 @@ import {
 import {
   NUMBER_LIST_EXPECTED,
   normalizeConfig,
+  parseDecimal,
   parseNumberList,
   runConfigProblems,
 } from '../src/core/config/validateConfig.ts';
@@ -226,15 +227,20 @@ function numberList(flag: Flag, s: string): number[] {
   return out;
 }
 
-/** A number when the text is one (Infinity included), else the text: the validator then says "got "abc"". */
+/**
+ * A number when the text is a plain decimal (or ±Infinity, which the validator then names as the
+ * app does), else the text: the validator then says `got "0x10"`. Hex, binary and octal forms are
+ * text here ("0x1" is not 1), as in parseNumberList.
+ */
 function numberOrText(s: string): number | string {
-  const v = Number(s);
-  return s.trim() !== '' && !Number.isNaN(v) ? v : s;
+  const t = s.trim();
+  if (/^[+-]?Infinity$/.test(t)) return Number(t);
+  return parseDecimal(s) ?? s;
 }
 
 function positiveInt(flag: Flag, s: string): number {
-  const v = Number(s);
-  if (s.trim() === '' || !Number.isInteger(v) || v < 1)
+  const v = parseDecimal(s);
+  if (v === null || !Number.isSafeInteger(v) || v < 1)
     throw new UsageError(`--${flag}: expected a positive integer, got "${s}"`);
   return v;
 }
@@ -276,7 +282,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
   if (cmd === 'inspect' && rest.length) inspectPath = rest.shift()!;
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
 
-  if (cmd === 'inspect' && inspectPath === null && v.data === undefined)
+  if (cmd === 'inspect' && (inspectPath ?? v.data ?? '').trim() === '')
     throw new UsageError('inspect needs a file: mfmb inspect FILE');
   if (inspectPath !== null && v.data !== undefined)
     throw new UsageError('inspect reads one file: give it as mfmb inspect FILE, without --data');
@@ -309,8 +315,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
     throw new UsageError('--standardize applies to feature files (--data FILE)');
   const subset = v.subset !== undefined ? positiveInt('subset', v.subset) : null;
   if (subset !== null && !dataPath) throw new UsageError('--subset applies to feature files (--data FILE)');
-  const maxGb = v['max-gb'] !== undefined ? Number(v['max-gb']) : DEFAULT_MAX_GB;
-  if (!(maxGb > 0) || !Number.isFinite(maxGb))
+  const maxGb = v['max-gb'] !== undefined ? parseDecimal(v['max-gb']) : DEFAULT_MAX_GB;
+  if (maxGb === null || !(maxGb > 0))
     throw new UsageError(`--max-gb: expected a positive number, got "${v['max-gb']}"`);
 
   // Domain checks of the config's own fields are the validator's (below), with the store's messages.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,7 +110,45 @@ describe('mfmb CLI end to end', () => {
     expect(s.stderr).toContain('mfmb: train.seeds: each seed may appear once, got 5, 5 (from --seeds 5,5)');
     const lr = run(['train', '--lr', 'Infinity']);
     expect(lr.status).toBe(2);
-    expect(lr.stderr).toContain('train.lr: expected a number > 0 and ≤ 10, got Infinity');
+    expect(lr.stderr).toContain('train.lr: expected a number ≥ 0.000001 and ≤ 1, got Infinity');
+  });
+
+  it('--json: a write that fails midway keeps the previous results file whole and says so (exit 1)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mfmb-cli-'));
+    const json = join(dir, 'r.json');
+    writeFileSync(json, '{"previous": true}\n');
+    expect(run(['--help']).status).toBe(0); // the bundle is up to date before the limit below applies
+    // A real failing write: a 2 KB file-size limit (RLIMIT_FSIZE; Node gets EFBIG, as with a full
+    // disk it gets ENOSPC) while the results file of this run is about 5 KB.
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        'ulimit -f 2 && exec "$@"',
+        'bash',
+        process.execPath,
+        bin,
+        'train',
+        '--model',
+        'tiny',
+        '--data',
+        'synthetic:tiny',
+        '--epochs',
+        '1',
+        '--rates',
+        '0,1',
+        '--quiet',
+        '--json',
+        json,
+      ],
+      { encoding: 'utf8', timeout: 180_000 },
+    );
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toContain('test metrics by missing rate'); // the tables still came out
+    expect(r.stderr).toContain(`mfmb: could not write the results file ${json}: the file is larger than the`);
+    expect(r.stderr).toContain('the previous file is unchanged');
+    expect(readFileSync(json, 'utf8')).toBe('{"previous": true}\n');
+    expect(readdirSync(dir)).toEqual(['r.json']);
   });
 
   it('an unknown flag gets "did you mean", not the whole usage text', () => {
@@ -140,6 +178,9 @@ describe('mfmb CLI end to end', () => {
     const dir = run(['inspect', fileURLToPath(new URL('.', import.meta.url))]);
     expect(dir.status).toBe(2);
     expect(dir.stderr).toMatch(/^mfmb: inspect .*: is a folder/);
+    const empty = run(['inspect', '']);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain('mfmb: inspect needs a file: mfmb inspect FILE');
     const missing = run(['inspect', 'no-such.pkl']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('mfmb: inspect no-such.pkl: no such file or folder');
@@ -281,9 +322,11 @@ describe('argument parsing', () => {
       '--seeds: expected a list of numbers separated by commas or spaces, got "1,x"',
     );
     expect(usageError(['train', '--seeds', '3,3'])).toMatch(/^train\.seeds: each seed may appear once/);
-    expect(usageError(['train', '--lr', 'NaN'])).toMatch(/^train\.lr: expected a number > 0/);
+    expect(usageError(['train', '--lr', 'NaN'])).toMatch(
+      /^train\.lr: expected a number ≥ 0\.000001 and ≤ 1, got "NaN"/,
+    );
     expect(usageError(['train', '--lr', '-1'])).toContain("write --lr=-1 for a value that starts with '-'");
-    expect(usageError(['train', '--lr=-1'])).toMatch(/^train\.lr: expected a number > 0 and ≤ 10, got -1/);
+    expect(usageError(['train', '--lr=-1'])).toMatch(/^train\.lr: expected a number ≥ 0\.000001 and ≤ 1, got -1/);
     expect(usageError(['info', '--data', 'x.pkl'])).toMatch(/info works on the synthetic presets/);
     expect(usageError(['inspect', 'a.pkl', 'b.pkl'])).toBe('unexpected argument "b.pkl"');
     expect(usageError(['train', '--structure'])).toMatch(/inspect only/);
@@ -305,10 +348,108 @@ describe('argument parsing', () => {
     expect(parseArgs([])).toEqual({ command: 'help' });
   });
 
+  it("numbers are plain decimals within the app's limits: no hex, no empty lists, no huge values", () => {
+    const list = (flag: string, v: string) =>
+      `--${flag}: expected a list of numbers separated by commas or spaces, got "${v}"`;
+    expect(usageError(['train', '--seeds', '0x1'])).toBe(list('seeds', '0x1'));
+    expect(usageError(['train', '--seeds', '1,0b1'])).toBe(list('seeds', '1,0b1'));
+    expect(usageError(['train', '--rates', ''])).toBe(list('rates', ''));
+    expect(usageError(['train', '--rates', ','])).toBe(list('rates', ','));
+    expect(usageError(['train', '--epochs', '0x10'])).toBe(
+      'train.epochs: expected an integer ≥ 1 and ≤ 1000, got "0x10" (from --epochs 0x10)',
+    );
+    expect(usageError(['train', '--lr', '0x1'])).toMatch(
+      /^train\.lr: expected a number .*, got "0x1" \(from --lr 0x1\)$/,
+    );
+    expect(usageError(['train', '--train-rate', '0x0'])).toMatch(/^missing\.trainRate: .*got "0x0"/);
+    expect(usageError(['train', '--epochs', '1e9'])).toBe(
+      'train.epochs: expected an integer ≥ 1 and ≤ 1000, got 1000000000 (from --epochs 1e9)',
+    );
+    expect(usageError(['train', '--batch', '1e9'])).toBe(
+      'train.batchSize: expected an integer ≥ 1 and ≤ 1024, got 1000000000 (from --batch 1e9)',
+    );
+    expect(usageError(['train', '--seeds', '4294967297'])).toBe(
+      'train.seeds[0]: expected an integer ≥ 0 and ≤ 4294967295, got 4294967297 (from --seeds 4294967297)',
+    );
+    expect(usageError(['train', '--seeds', '1e20'])).toMatch(
+      /^train\.seeds\[0\]: expected an integer ≥ 0 and ≤ 4294967295/,
+    );
+    expect(usageError(['train', '--data', 'a.pkl', '--subset', '0x10'])).toBe(
+      '--subset: expected a positive integer, got "0x10"',
+    );
+    expect(usageError(['train', '--data', 'a.pkl', '--subset', '1e20'])).toBe(
+      '--subset: expected a positive integer, got "1e20"',
+    );
+    expect(parsed(['train', '--data', 'a.pkl', '--subset', '1e3']).subset).toBe(1000);
+    expect(usageError(['train', '--max-gb', '0x1'])).toBe('--max-gb: expected a positive number, got "0x1"');
+    expect(usageError(['train', '--max-gb', ''])).toBe('--max-gb: expected a positive number, got ""');
+    expect(parsed(['train', '--epochs', '1000', '--batch', '1024']).config.train.epochs).toBe(1000);
+  });
+
   it("number lists take the app's separators (commas, semicolons, spaces)", () => {
     expect(parsed(['train', '--rates', '0 0.5 1']).config.missing.testRates).toEqual([0, 0.5, 1]);
     expect(parsed(['train', '--rates', '0;0.5, 1']).config.missing.testRates).toEqual([0, 0.5, 1]);
     expect(parsed(['train', '--seeds', '0,7']).config.train.seeds).toEqual([0, 7]);
     expect(parsed(['train', '--rates', '0.5']).config.missing.testRates).toEqual([0.5]);
   });
+});
+
+describe('mfmb never prints terminal control characters that come from a file', () => {
+  // eslint-disable-next-line no-control-regex -- the characters a file must not print
+  const controls = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+  const dir = mkdtempSync(join(tmpdir(), 'mfmb-esc-'));
+  /**
+   * A committed MMSA fixture with one dict key renamed in place (same UTF-8 length, so the
+   * pickle's frames and string lengths stay valid; keys are memoised, so every split has it).
+   */
+  const renamed = (name: string, key: string, to: string) => {
+    const bytes = readFileSync(fixture('mmsa_aligned_p4_np1.pkl'));
+    const from = Buffer.from(key);
+    const repl = Buffer.from(to);
+    expect(repl.length).toBe(from.length);
+    const at = bytes.indexOf(Buffer.concat([Buffer.from([0x8c, from.length]), from]));
+    expect(at).toBeGreaterThan(0);
+    repl.copy(bytes, at + 2);
+    const path = join(dir, name);
+    writeFileSync(path, bytes);
+    return path;
+  };
+  // Clears the screen, prints a green "valid", rings the bell, returns the cursor, reverses the text.
+  const evil = '\x1b[2J\x1b[32mvalid\x07\r\u202e';
+  const shown = '\\x1b[2J\\x1b[32mvalid\\x07\\x0d\\u{202e}';
+  // An optional field renamed: listed in the summary (exit 0); a required one: named in the refusal.
+  const listed = renamed('listed.pkl', 'classification_labels', `${evil}ab`);
+  const refused = renamed('refused.pkl', 'regression_labels', `${evil.slice(0, -1)}!`);
+  const split = renamed('split.pkl', 'train', '\x1b[2Jx');
+  const named = join(dir, 'x\x1b[31m\u202egkp.pkl');
+  writeFileSync(named, readFileSync(fixture('mmsa_aligned_p4_np1.pkl')));
+
+  for (const [label, args, expected, status] of [
+    ['inspect: a field name in the summary', ['inspect', listed], shown, 0],
+    ['inspect --structure: a field name in the summary', ['inspect', listed, '--structure'], shown, 0],
+    ['inspect: a field name in the refusal', ['inspect', refused], '\\x1b[2J\\x1b[32mvalid\\x07\\x0d!', 1],
+    ['inspect: a key of the top-level dict', ['inspect', split], '\\x1b[2Jx', 1],
+    ['inspect: the file name', ['inspect', named], 'x\\x1b[31m\\u{202e}gkp.pkl', 0],
+    [
+      'train: a field name in the refusal',
+      ['train', '--model', 'tiny', '--data', refused],
+      '\\x1b[2J\\x1b[32mvalid\\x07\\x0d!',
+      1,
+    ],
+    [
+      'train: a field name in the summary of the file',
+      ['train', '--model', 'tiny', '--data', listed, '--epochs', '1'],
+      shown,
+      null,
+    ],
+  ] as const) {
+    it(label, () => {
+      const r = run([...args]);
+      const out = r.stdout + r.stderr;
+      expect(out).toContain(expected);
+      expect(out).not.toMatch(controls);
+      if (status !== null) expect(r.status, r.stderr).toBe(status);
+      if (status === 1) expect(r.stdout).not.toContain('valid: ready to train');
+    });
+  }
 });

@@ -1,6 +1,7 @@
 import { openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ByteSource } from '../src/core/data/files/source.ts';
+import { escapeTerminal } from '../src/core/text/terminal.ts';
 import { fsErrorText } from './paths.ts';
 
 /**
@@ -42,6 +43,6 @@ export function progressLine(quiet: boolean) {
     if (now - last < 200) return;
     last = now;
     const pct = p.totalBytes ? ((100 * p.bytesRead) / p.totalBytes).toFixed(0) : '0';
-    process.stderr.write(`\r  reading ${p.stage}: ${pct}% of ${(p.totalBytes / 1e6).toFixed(0)} MB   `);
+    process.stderr.write(`\r  reading ${escapeTerminal(p.stage)}: ${pct}% of ${(p.totalBytes / 1e6).toFixed(0)} MB   `);
   };
 }

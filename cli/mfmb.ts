@@ -1,5 +1,6 @@
 import { FileLoadError, inspectFeatureFile, loadFeatureFile } from '../src/core/data/files/load.ts';
 import { formatFileSummary } from '../src/core/data/files/summaryText.ts';
+import { escapeTerminal, escapeTerminalDeep } from '../src/core/text/terminal.ts';
 import { nodeFileSource, progressLine } from './fileSource.ts';
 import { checkInputFile, checkOutputFile } from './paths.ts';
 import { parseArgs, USAGE, UsageError, type CliOptions } from './args.ts';
@@ -8,9 +9,16 @@ import { parseArgs, USAGE, UsageError, type CliOptions } from './args.ts';
  * The Node front end: the same core as the browser app, driven by flags. This module loads no
  * tfjs: help and inspect start at once; train, sweep, ablate and info import ./run.ts.
  * Exit status: 0 done, 1 failed, 2 usage error (nothing was run), 3 a run stopped on a non-finite loss.
+ * Everything printed that may hold text from a file (field names, dtypes, file names, messages
+ * quoting them) goes through escapeTerminal: a file cannot send the terminal control sequences.
  */
 
 const err = (s: string) => process.stderr.write(s + '\n');
+
+/** A file's summary as lines, every string read from the file escaped before it is laid out. */
+function summaryLines(summary: Parameters<typeof formatFileSummary>[0]): string {
+  return escapeTerminal(formatFileSummary(escapeTerminalDeep(summary)), { keepNewlines: true });
+}
 
 async function inspect(opts: CliOptions): Promise<number> {
   const src = nodeFileSource(opts.dataPath!);
@@ -25,7 +33,7 @@ async function inspect(opts: CliOptions): Promise<number> {
       ? await inspectFeatureFile(src, read)
       : (await loadFeatureFile(src, read)).summary;
     if (process.stderr.isTTY && !opts.quiet) process.stderr.write('\r\x1b[K');
-    console.log(formatFileSummary(summary));
+    console.log(summaryLines(summary));
     console.log(
       opts.structureOnly
         ? 'structure OK (arrays not read; run without --structure to validate the values)'
@@ -35,9 +43,9 @@ async function inspect(opts: CliOptions): Promise<number> {
   } catch (e) {
     if (process.stderr.isTTY && !opts.quiet) process.stderr.write('\r\x1b[K');
     const msg = e instanceof Error ? e.message : String(e);
-    err(`mfmb: refused: ${msg}`);
+    err(`mfmb: refused: ${escapeTerminal(msg)}`);
     if (e instanceof FileLoadError && e.kind === 'too-big' && e.maxSubset)
-      err(`  try: mfmb inspect ${opts.dataPath} --subset ${e.maxSubset}   (or raise --max-gb)`);
+      err(`  try: mfmb inspect ${escapeTerminal(opts.dataPath!)} --subset ${e.maxSubset}   (or raise --max-gb)`);
     return 1;
   } finally {
     src.close();
@@ -62,8 +70,11 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     // Print the message only: tfjs-wasm's own uncaught-exception hook would dump its whole module.
+    // A usage error's lines are the CLI's own (one problem a line); any other message may quote a
+    // file, so its line breaks are escaped too.
     const msg = e instanceof Error ? e.message : String(e);
-    for (const line of msg.split('\n')) err(`mfmb: ${line}`);
+    const lines = e instanceof UsageError ? msg.split('\n') : [msg];
+    for (const line of lines) err(`mfmb: ${escapeTerminal(line)}`);
     if (e instanceof UsageError) {
       err('run `mfmb --help` for the commands and flags');
       process.exit(2);

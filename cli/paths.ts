@@ -17,6 +17,12 @@ const WORDS: Record<string, string> = {
   ELOOP: 'too many symbolic links',
   ENAMETOOLONG: 'the name is too long',
   EMFILE: 'too many open files',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exceeded',
+  EFBIG: "the file is larger than the system's file-size limit",
+  EROFS: 'the file system is read-only',
+  EIO: 'an input/output error',
+  EXDEV: 'cannot be moved across file systems',
 };
 
 /** A file-system error in words ("no such file or folder"), or its message when it is not one. */
@@ -42,7 +48,11 @@ export function checkInputFile(path: string, label: string): void {
   }
 }
 
-/** The results file to write (--json FILE): its folder must exist and be writable, it must not be a folder. */
+/**
+ * The results file to write (--json FILE): its folder must exist and be writable (the file is
+ * written there under a temporary name, then renamed: cli/writeFileAtomic.ts), it must not be a
+ * folder, and an existing file must be writable.
+ */
 export function checkOutputFile(path: string, label = '--json'): void {
   const full = resolve(path);
   let st;
@@ -61,9 +71,11 @@ export function checkOutputFile(path: string, label = '--json'): void {
     throw new UsageError(`${label} ${path}: the folder ${dir} ${why}`, { cause: e });
   }
   if (!dst.isDirectory()) throw new UsageError(`${label} ${path}: ${dir} is not a folder`);
-  try {
-    accessSync(st ? full : dir, constants.W_OK);
-  } catch (e) {
-    throw new UsageError(`${label} ${path}: ${st ? 'the file' : `the folder ${dir}`} is not writable`, { cause: e });
+  for (const [target, what] of [[dir, `the folder ${dir}`], ...(st ? [[full, 'the file']] : [])]) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (e) {
+      throw new UsageError(`${label} ${path}: ${what} is not writable`, { cause: e });
+    }
   }
 }

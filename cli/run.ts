@@ -1,10 +1,11 @@
-import { writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { initNodeBackend } from '../src/core/backend.ts';
 import { table5Settings, type SyntheticPresetName } from '../src/core/config/config.ts';
 import { makeSynthetic, SYNTHETIC_PRESETS } from '../src/core/data/synthetic.ts';
 import { validateDataset } from '../src/core/data/validate.ts';
 import type { Dataset } from '../src/core/data/types.ts';
 import { loadFeatureFile } from '../src/core/data/files/load.ts';
+import { escapeTerminal, escapeTerminalDeep } from '../src/core/text/terminal.ts';
 import { formatFileSummary } from '../src/core/data/files/summaryText.ts';
 import { nodeFileSource, progressLine } from './fileSource.ts';
 import { modelConfigFor, runExperiment, type ExperimentEvent, type RunLabel } from '../src/core/eval/experiment.ts';
@@ -13,6 +14,8 @@ import { defaultRowLabel, formatAblationTable, formatAuilcTable, formatPerRateTa
 import { buildModel } from '../src/core/model/build.ts';
 import { renderTextTable } from '../src/core/eval/textTable.ts';
 import type { CliOptions } from './args.ts';
+import { fsErrorText } from './paths.ts';
+import { writeFileAtomic } from './writeFileAtomic.ts';
 
 /**
  * The commands that need tfjs (train, sweep, ablate, info). cli/mfmb.ts imports this module only
@@ -20,7 +23,8 @@ import type { CliOptions } from './args.ts';
  */
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
-const err = (s: string) => process.stderr.write(s + '\n');
+/** stderr, with any terminal control character (from a file name, a message quoting a file) escaped. */
+const err = (s: string) => process.stderr.write(escapeTerminal(s, { keepNewlines: true }) + '\n');
 
 function runName(r: RunLabel): string {
   const label = defaultRowLabel(r.setting);
@@ -90,7 +94,10 @@ async function readFile(opts: CliOptions): Promise<Dataset> {
       standardize: opts.config.data.standardize,
       onProgress: progressLine(opts.quiet),
     });
-    if (!opts.quiet) err(`\r${formatFileSummary(summary)}\n`);
+    if (!opts.quiet) {
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      err(`${formatFileSummary(escapeTerminalDeep(summary))}\n`);
+    }
     return dataset;
   } finally {
     src.close();
@@ -144,9 +151,20 @@ export async function runCommand(opts: CliOptions): Promise<number> {
     );
   }
   if (opts.command !== 'train') out.push(`Ablation (paper Table 5 layout):\n${formatAblationTable(file.summary)}`);
-  console.log(out.join('\n\n'));
+  console.log(escapeTerminal(out.join('\n\n'), { keepNewlines: true }));
   if (opts.json) {
-    writeFileSync(opts.json, JSON.stringify(file, null, 1));
+    // Whole or not at all: a full disk must not leave half a file in place of the previous one.
+    const existed = existsSync(opts.json);
+    try {
+      writeFileAtomic(opts.json, JSON.stringify(file, null, 1));
+    } catch (e) {
+      err(
+        `mfmb: could not write the results file ${opts.json}: ${fsErrorText(e)}; ` +
+          (existed ? 'the previous file is unchanged' : 'no file was written') +
+          ' (the tables above are the results of this run)',
+      );
+      return 1;
+    }
     err(`results written to ${opts.json}`);
   }
   err(`wall time ${((performance.now() - t0) / 1000).toFixed(1)} s`);

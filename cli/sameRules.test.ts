@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunConfig } from '../src/core/config/config.ts';
-import { listProblem, parseNumberList } from '../src/core/config/validateConfig.ts';
+import { listProblem, NUMBER_LIST_EXPECTED, parseNumberList } from '../src/core/config/validateConfig.ts';
 import { memoryJobDb } from '../src/state/persist.ts';
 import { createAppStore, type WorkerLike } from '../src/state/store.ts';
 import { parseNumberList as uiParseNumberList } from '../src/ui/format.ts';
@@ -49,6 +49,15 @@ const CASES: { flags: string[]; edit: (c: RunConfig) => void }[] = [
   { flags: ['--epochs', '0'], edit: (c) => void (c.train.epochs = 0) },
   { flags: ['--batch', '2.5'], edit: (c) => void (c.train.batchSize = 2.5) },
   { flags: ['--patience', '0'], edit: (c) => void (c.train.patience = 0) },
+  // The app's panel limits (TRAIN_LIMITS) and the 32-bit seed range.
+  { flags: ['--epochs', '1001'], edit: (c) => void (c.train.epochs = 1001) },
+  { flags: ['--epochs', '1e9'], edit: (c) => void (c.train.epochs = 1e9) },
+  { flags: ['--batch', '1025'], edit: (c) => void (c.train.batchSize = 1025) },
+  { flags: ['--batch', '1e9'], edit: (c) => void (c.train.batchSize = 1e9) },
+  { flags: ['--patience', '1001'], edit: (c) => void (c.train.patience = 1001) },
+  { flags: ['--lr', '2'], edit: (c) => void (c.train.lr = 2) },
+  { flags: ['--seeds', '4294967297'], edit: (c) => void (c.train.seeds = [4294967297]) },
+  { flags: ['--seeds', '1e20'], edit: (c) => void (c.train.seeds = [1e20]) },
   {
     flags: ['--protocol', 'sometimes'],
     edit: (c) => void ((c.missing as { protocol: string }).protocol = 'sometimes'),
@@ -85,8 +94,13 @@ describe('the CLI and the app store refuse the same configs with the same messag
 
   it("the panels' list fields use the same parser and the same per-field messages", () => {
     expect(uiParseNumberList).toBe(parseNumberList);
-    for (const text of ['0, 0.5 1', '0;0.5', '1,,2', ' 3 ', 'x', '', '1e-1'])
+    for (const text of ['0, 0.5 1', '0;0.5', '1,,2', ' 3 ', 'x', '', '1e-1', '0x1', '0b1', '1_0', ','])
       expect(uiParseNumberList(text)).toEqual(parseNumberList(text));
+    // Hex and empty lists are refused by both (the CLI names the flag; the field says the same words).
+    for (const text of ['0x1', '', ',', '1,0b1']) {
+      expect(uiParseNumberList(text), text).toBeNull();
+      expect(cliRefusal(['train', '--seeds', text])).toBe(`--seeds: expected ${NUMBER_LIST_EXPECTED}, got "${text}"`);
+    }
     const seeds = [111, 111];
     expect(storeRefusal((c) => void (c.train.seeds = seeds))).toBe(
       `That setting was not applied: ${listProblem('train.seeds', seeds)}`,

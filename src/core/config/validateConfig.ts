@@ -4,6 +4,10 @@
  * DOM-free. Problems come back as "path: what is wrong" lines a user can act on; nothing here
  * throws. Also: `mergeOntoDefaults` (strict structural merge used by the URL codec and loadConfig)
  * and `normalizeConfig` (keeps derived fields consistent).
+ *
+ * Configs arrive as parsed JSON (a share link, a results file, a stored job), so fields are read
+ * as own properties only, and the keys `__proto__`, `constructor` and `prototype` are refused at
+ * any depth: nothing is ever read or assigned through them.
  */
 import {
   defaultRunConfig,
@@ -19,6 +23,36 @@ import { SYNTHETIC_PRESETS } from '../data/synthetic.ts';
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Keys that reach a prototype when assigned or read through: never a config field. */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const MAX_SCAN_DEPTH = 32;
+
+/**
+ * "path.key: ... is not allowed" for every forbidden key in `v` (own keys, at any depth; a deeper
+ * nesting than any config has is reported rather than walked). Path '' is the config itself.
+ */
+function forbiddenKeyProblems(v: unknown, path: string, out: string[] = [], depth = 0): string[] {
+  if (typeof v !== 'object' || v === null) return out;
+  if (depth > MAX_SCAN_DEPTH) {
+    out.push(`${path || 'config'}: nested too deeply`);
+    return out;
+  }
+  for (const k of Object.keys(v)) {
+    const where = Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
+    if (FORBIDDEN_KEYS.has(k)) out.push(`${path ? where : `config.${k}`}: "${k}" is not allowed as a field name`);
+    else forbiddenKeyProblems((v as Obj)[k], where, out, depth + 1);
+  }
+  return out;
+}
+
+/** The own fields of `o` on a null-prototype object: a missing field reads as undefined, never as an inherited one. */
+function own(o: Obj): Obj {
+  const out = Object.create(null) as Obj;
+  for (const k of Object.keys(o))
+    Object.defineProperty(out, k, { value: o[k], enumerable: true, writable: true, configurable: true });
+  return out;
+}
 
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
@@ -108,8 +142,24 @@ class Checker {
 }
 
 export const DATA_SOURCES = ['synthetic:tiny', 'synthetic:small', 'synthetic:mosi-shape'] as const;
+
+/**
+ * The ranges of the training fields: the validator's rule and the app's Training panel limits
+ * (src/ui/panels/TrainingPanel.tsx imports these), so the app, a share link and the CLI agree.
+ */
+export const TRAIN_LIMITS = {
+  epochs: { min: 1, max: 1000 },
+  lr: { min: 1e-6, max: 1 },
+  batchSize: { min: 1, max: 1024 },
+  patience: { min: 1, max: 1000 },
+} as const;
+/** The noise replacement's scale (× the train split's feature σ): the validator's and the Missing panel's range. */
+export const NOISE_SCALE_LIMITS = { min: 0, max: 10 } as const;
+/** Seeds are unsigned 32-bit integers (a larger one would silently wrap to another seed). */
+export const SEED_MAX = 2 ** 32 - 1;
+
 const DROPOUT_MAX = 0.95;
-const MAX_EPOCHS = 10_000;
+const MAX_EPOCHS = TRAIN_LIMITS.epochs.max;
 const MAX_RATES = 101;
 const MAX_SEEDS = 100;
 
@@ -164,7 +214,7 @@ function checkData(c: Checker, d: Obj): void {
   } else {
     c.oneOf(d.source, DATA_SOURCES, 'data.source');
   }
-  c.int(d.seed, 'data.seed', 0, 2 ** 32 - 1);
+  c.int(d.seed, 'data.seed', 0, SEED_MAX);
   c.bool(d.standardize, 'data.standardize');
   if (c.section(d.knobs, 'data.knobs')) {
     const k = d.knobs as Obj;
@@ -182,7 +232,7 @@ function checkTestRates(c: Checker, v: unknown, p = 'missing.testRates'): void {
 }
 
 function checkSeeds(c: Checker, v: unknown, p = 'train.seeds'): void {
-  if (c.list(v, p, (x, q) => c.int(x, q, 0, 2 ** 32 - 1), 1, MAX_SEEDS)) {
+  if (c.list(v, p, (x, q) => c.int(x, q, 0, SEED_MAX), 1, MAX_SEEDS)) {
     const s = v as number[];
     if (new Set(s).size !== s.length) c.problems.push(`${p}: each seed may appear once, got ${s.join(', ')}`);
   }
@@ -199,19 +249,20 @@ function checkMissing(c: Checker, m: Obj): void {
   if (m.perModalityRates !== null) c.triple(m.perModalityRates, `${p}.perModalityRates`, (x, q) => c.rate(x, q));
   c.oneOf(m.level, ['frame', 'modality'], `${p}.level`);
   c.oneOf(m.replace, ['zero', 'noise'], `${p}.replace`);
-  c.num(m.noiseScale, `${p}.noiseScale`, 0, 100);
-  c.triple(m.maskSeeds, `${p}.maskSeeds`, (x, q) => c.int(x, q, 0, 2 ** 32 - 1));
+  c.num(m.noiseScale, `${p}.noiseScale`, NOISE_SCALE_LIMITS.min, NOISE_SCALE_LIMITS.max);
+  c.triple(m.maskSeeds, `${p}.maskSeeds`, (x, q) => c.int(x, q, 0, SEED_MAX));
   c.bool(m.textIsBert, `${p}.textIsBert`);
 }
 
 function checkTrain(c: Checker, t: Obj): void {
   const p = 'train';
-  c.int(t.epochs, `${p}.epochs`, 1, MAX_EPOCHS);
-  c.num(t.lr, `${p}.lr`, 0, 10, { minExclusive: true });
+  const L = TRAIN_LIMITS;
+  c.int(t.epochs, `${p}.epochs`, L.epochs.min, L.epochs.max);
+  c.num(t.lr, `${p}.lr`, L.lr.min, L.lr.max);
   c.num(t.weightDecay, `${p}.weightDecay`, 0, 10);
   c.num(t.clipValue, `${p}.clipValue`, 0, 1e6, { minExclusive: true });
-  c.int(t.batchSize, `${p}.batchSize`, 1, 4096);
-  c.int(t.patience, `${p}.patience`, 1, MAX_EPOCHS);
+  c.int(t.batchSize, `${p}.batchSize`, L.batchSize.min, L.batchSize.max);
+  c.int(t.patience, `${p}.patience`, L.patience.min, L.patience.max);
   c.int(t.plateauPatience, `${p}.plateauPatience`, 1, MAX_EPOCHS);
   c.num(t.plateauFactor, `${p}.plateauFactor`, 0, 1, { minExclusive: true });
   c.int(t.reconWarmupEpochs, `${p}.reconWarmupEpochs`, 0, MAX_EPOCHS);
@@ -223,15 +274,25 @@ function checkTrain(c: Checker, t: Obj): void {
 export function runConfigProblems(cfg: unknown): string[] {
   const c = new Checker();
   if (!c.section(cfg, 'config')) return c.problems;
-  const o = cfg as Obj;
+  const forbidden = forbiddenKeyProblems(cfg, '');
+  if (forbidden.length) return forbidden;
+  const o = own(cfg as Obj);
   const extra = Object.keys(o).filter((k) => !['model', 'data', 'missing', 'train', 'eval'].includes(k));
   if (extra.length) c.problems.push(`config: unknown section ${extra.join(', ')}`);
-  if (c.section(o.model, 'model')) checkModel(c, o.model as Obj);
-  if (c.section(o.data, 'data')) checkData(c, o.data as Obj);
-  if (c.section(o.missing, 'missing')) checkMissing(c, o.missing as Obj);
-  if (c.section(o.train, 'train')) checkTrain(c, o.train as Obj);
+  if (c.section(o.model, 'model')) {
+    const m = own(o.model as Obj);
+    if (isObj(m.branches)) m.branches = own(m.branches);
+    checkModel(c, m);
+  }
+  if (c.section(o.data, 'data')) {
+    const d = own(o.data as Obj);
+    if (isObj(d.knobs)) d.knobs = own(d.knobs);
+    checkData(c, d);
+  }
+  if (c.section(o.missing, 'missing')) checkMissing(c, own(o.missing as Obj));
+  if (c.section(o.train, 'train')) checkTrain(c, own(o.train as Obj));
   if (c.section(o.eval, 'eval')) {
-    const e = o.eval as Obj;
+    const e = own(o.eval as Obj);
     c.oneOf(e.f1Order, ['truth-first', 'pred-first'], 'eval.f1Order');
     c.bool(e.auilcIncludeOne, 'eval.auilcIncludeOne');
   }
@@ -264,8 +325,21 @@ export const NUMBER_LIST_EXPECTED = 'a list of numbers separated by commas or sp
 export function parseNumberList(text: string): number[] | null {
   const parts = text.split(/[\s,;]+/).filter((p) => p.length > 0);
   if (parts.length === 0) return null;
-  const nums = parts.map(Number);
-  return nums.every((n) => Number.isFinite(n)) ? nums : null;
+  const nums = parts.map(parseDecimal);
+  return nums.every((n) => n !== null) ? (nums as number[]) : null;
+}
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A finite number written in decimal ("12", "-0.5", ".5", "1e-3"); null for anything else: empty
+ * text, hex / binary / octal ("0x1" would otherwise read as 1), separators, Infinity, NaN.
+ */
+export function parseDecimal(text: string): number | null {
+  const t = text.trim();
+  if (!DECIMAL.test(t)) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
 }
 
 /**
@@ -297,11 +371,20 @@ export function mergeOntoDefaults(
     }
     for (const [k, v] of Object.entries(p)) {
       const where = path ? `${path}.${k}` : k;
-      if (!(k in target)) {
+      if (FORBIDDEN_KEYS.has(k)) {
+        errors.push(`${path || 'config'}.${k}: "${k}" is not allowed as a field name`);
+        continue;
+      }
+      if (!Object.hasOwn(target, k)) {
         errors.push(`${where}: unknown field`);
         continue;
       }
-      if (isObj(target[k])) walk(target[k] as Obj, v, where);
+      if (isObj(target[k])) {
+        walk(target[k] as Obj, v, where);
+        continue;
+      }
+      const bad = forbiddenKeyProblems(v, where);
+      if (bad.length) errors.push(...bad);
       else target[k] = structuredClone(v);
     }
   };
@@ -333,7 +416,7 @@ export function normalizeConfig(cfg: RunConfig): RunConfig {
   const name = out.data.source.startsWith('synthetic:')
     ? (out.data.source.slice('synthetic:'.length) as SyntheticPresetName)
     : null;
-  const preset = name && name in SYNTHETIC_PRESETS ? SYNTHETIC_PRESETS[name] : null;
+  const preset = name && Object.hasOwn(SYNTHETIC_PRESETS, name) ? SYNTHETIC_PRESETS[name] : null;
   if (preset) {
     out.model.dims = [...preset.dims];
     out.model.lens = [...preset.lens];

@@ -1,5 +1,5 @@
 import { DEFAULT_TEST_RATES } from '../../core/config/config.ts';
-import { listProblem } from '../../core/config/validateConfig.ts';
+import { listProblem, NOISE_SCALE_LIMITS } from '../../core/config/validateConfig.ts';
 import { useAppStore } from '../bindings.ts';
 import { NumberField, NumberListField, Segmented, Slider, Toggle } from '../controls.tsx';
 import { useBusy } from '../hooks.ts';
@@ -112,8 +112,8 @@ export function MissingPanel() {
           <NumberField
             label="Noise scale (× feature std of the train split)"
             value={missing.noiseScale}
-            min={0}
-            max={10}
+            min={NOISE_SCALE_LIMITS.min}
+            max={NOISE_SCALE_LIMITS.max}
             step={0.1}
             testId="missing-noise-scale"
             onCommit={(v) => setConfig((c) => void (c.missing.noiseScale = v))}

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { table5Settings } from '../../core/config/config.ts';
-import { listProblem } from '../../core/config/validateConfig.ts';
+import { listProblem, TRAIN_LIMITS } from '../../core/config/validateConfig.ts';
 import type { ModelSetting } from '../../core/eval/experiment.ts';
 import type { JobKind } from '../../worker/protocol.ts';
 import { useAppStore } from '../bindings.ts';
@@ -32,16 +32,16 @@ export function TrainingPanel() {
             label="Max epochs"
             value={train.epochs}
             integer
-            min={1}
-            max={1000}
+            min={TRAIN_LIMITS.epochs.min}
+            max={TRAIN_LIMITS.epochs.max}
             testId="train-epochs"
             onCommit={(v) => setConfig((c) => void (c.train.epochs = v))}
           />
           <NumberField
             label="Learning rate"
             value={train.lr}
-            min={1e-6}
-            max={1}
+            min={TRAIN_LIMITS.lr.min}
+            max={TRAIN_LIMITS.lr.max}
             step={0.0005}
             testId="train-lr"
             onCommit={(v) => setConfig((c) => void (c.train.lr = v))}
@@ -50,8 +50,8 @@ export function TrainingPanel() {
             label="Batch size"
             value={train.batchSize}
             integer
-            min={1}
-            max={1024}
+            min={TRAIN_LIMITS.batchSize.min}
+            max={TRAIN_LIMITS.batchSize.max}
             testId="train-batch"
             onCommit={(v) => setConfig((c) => void (c.train.batchSize = v))}
           />
@@ -59,8 +59,8 @@ export function TrainingPanel() {
             label="Patience"
             value={train.patience}
             integer
-            min={1}
-            max={1000}
+            min={TRAIN_LIMITS.patience.min}
+            max={TRAIN_LIMITS.patience.max}
             testId="train-patience"
             hint="epochs without a better valid MAE"
             onCommit={(v) => setConfig((c) => void (c.train.patience = v))}
