@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { defaultRunConfig } from '../core/config/config.ts';
-import { INTERRUPTED_MESSAGE, loadJobs, openJobDb } from './persist.ts';
+import { heartbeatOwners, INTERRUPTED_MESSAGE, loadJobs, memoryJobDb, openJobDb, type JobOwners } from './persist.ts';
 import type { StoredJob } from './types.ts';
 
 let dbCount = 0;
@@ -60,5 +60,44 @@ describe('IndexedDB persistence', () => {
     // and the fix is written back
     const again = await openJobDb(indexedDB, name).loadAll();
     expect(again[0].status).toBe('interrupted');
+  });
+
+  it("leaves a 'running' job whose owner is alive (another tab trains it) as it is", async () => {
+    const name = freshName();
+    await openJobDb(indexedDB, name).put(job('live', 'running', '2026-11-26T12:00:00Z'));
+    await openJobDb(indexedDB, name).put(job('gone', 'running', '2026-11-26T11:00:00Z'));
+    const owners: JobOwners = { heartbeat: false, claim: () => () => undefined, isAlive: async (j) => j.id === 'live' };
+    const after = await loadJobs(openJobDb(indexedDB, name), owners);
+    expect(after.map((j) => [j.id, j.status])).toEqual([
+      ['live', 'running'],
+      ['gone', 'interrupted'],
+    ]);
+    const stored = await openJobDb(indexedDB, name).loadAll();
+    expect(stored.find((j) => j.id === 'live')!.status).toBe('running');
+    // heartbeats: a recent stamp is a live owner, an old one is not
+    const now = Date.parse('2026-11-26T12:00:00Z');
+    const hb = heartbeatOwners(() => now);
+    expect(await hb.isAlive({ ...job('x', 'running', ''), heartbeatAt: now - 1000 })).toBe(true);
+    expect(await hb.isAlive({ ...job('x', 'running', ''), heartbeatAt: now - 60_000 })).toBe(false);
+    expect(await hb.isAlive(job('x', 'running', ''))).toBe(false);
+  });
+
+  it('update writes only the patched fields, so a stale copy never replaces a finished job', async () => {
+    for (const db of [openJobDb(indexedDB, freshName()), memoryJobDb()]) {
+      const finished: StoredJob = { ...job('a', 'done', '2026-11-26T10:00:00Z'), runs: [], results: null };
+      finished.epochs = [...finished.epochs, ...finished.epochs];
+      await db.put(finished);
+      // another tab renames from its copy, which still says 'running' with no epochs
+      const renamed = await db.update('a', { name: 'new name' });
+      expect(renamed).toMatchObject({ name: 'new name', status: 'done' });
+      expect((await db.get('a'))!.epochs).toHaveLength(2);
+      // marking 'interrupted' only while it is still 'running' there
+      const kept = await db.update('a', { status: 'interrupted' }, { onlyIf: (j) => j.status === 'running' });
+      expect(kept!.status).toBe('done');
+      // a record another tab deleted is not brought back by a rename
+      await db.remove('a');
+      expect(await db.update('a', { name: 'x' })).toBeNull();
+      expect(await db.loadAll()).toEqual([]);
+    }
   });
 });

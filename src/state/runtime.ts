@@ -5,8 +5,8 @@
  */
 import type { StoreApi } from 'zustand';
 import type { FromWorker, ToWorker } from '../worker/protocol.ts';
-import type { JobDb } from './persist.ts';
-import type { AppState } from './types.ts';
+import { HEARTBEAT_MS, sortJobs, type JobDb, type JobOwners } from './persist.ts';
+import type { AppState, StoredJob } from './types.ts';
 
 /** The part of a Worker the store uses (a real Worker fits; tests pass a fake). */
 export interface WorkerLike {
@@ -26,7 +26,32 @@ export interface StoreDeps {
   describeDelayMs?: number;
   /** Give up on an 'export-weights' answer after this long; default 60 s. */
   weightsTimeoutMs?: number;
+  /** Who owns running jobs across tabs; default Web Locks (navigator.locks), else heartbeats. */
+  owners?: JobOwners;
+  /**
+   * Tell other tabs about every job written or deleted and follow theirs (BroadcastChannel
+   * 'mfmb-jobs'); default true where BroadcastChannel exists. A channel-like object may be passed.
+   */
+  sync?: boolean | ChannelLike;
   now?(): number;
+}
+
+/** The part of a BroadcastChannel the store uses. */
+export interface ChannelLike {
+  postMessage(msg: unknown): void;
+  onmessage: ((e: { data: unknown }) => void) | null;
+  close?(): void;
+}
+
+export const SYNC_CHANNEL = 'mfmb-jobs';
+
+/** The fields the owner of a job writes; the name is the user's, written only by a rename. */
+function ownerFields(job: StoredJob): Partial<StoredJob> {
+  const rest: Partial<StoredJob> = { ...job };
+  delete rest.name;
+  delete rest.id;
+  delete rest.createdAt;
+  return rest;
 }
 
 export type SetState = StoreApi<AppState>['setState'];
@@ -44,6 +69,10 @@ export class Runtime {
   private describeTimer: ReturnType<typeof setTimeout> | null = null;
   private describedKey: string | null = null;
   private saveErrorShown = false;
+  /** Jobs this tab created (it writes their progress fields); a release function while it runs them. */
+  private owned = new Map<string, (() => void) | null>();
+  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  private channel: ChannelLike | null = null;
   private nextRequestId = 1;
   private weightRequests = new Map<
     number,
@@ -55,6 +84,7 @@ export class Runtime {
   constructor(
     readonly deps: StoreDeps,
     readonly db: JobDb,
+    readonly owners: JobOwners,
     private readonly set: SetState,
     private readonly get: GetState,
   ) {}
@@ -141,6 +171,47 @@ export class Runtime {
 
   // ------------------------------------------------------------------------- persistence
 
+  /**
+   * This tab created the job: it writes the job's progress fields from now on, and while the job
+   * runs it owns it (a Web Lock, or heartbeats), so other tabs never mark it interrupted.
+   */
+  adopt(id: string, running: boolean): void {
+    if (this.owned.get(id)) return;
+    this.owned.set(id, running ? this.owners.claim(id) : null);
+    if (running && this.owners.heartbeat) this.startHeartbeat();
+  }
+
+  owns(id: string): boolean {
+    return this.owned.has(id);
+  }
+
+  private release(id: string): void {
+    const r = this.owned.get(id);
+    if (r) {
+      r();
+      this.owned.set(id, null);
+    }
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeatTimer) return;
+    this.heartbeatTimer = setInterval(() => {
+      const running = [...this.owned].filter(([, r]) => r !== null).map(([id]) => id);
+      if (running.length === 0) {
+        clearInterval(this.heartbeatTimer!);
+        this.heartbeatTimer = null;
+        return;
+      }
+      for (const id of running)
+        this.track(
+          this.db
+            .update(id, { heartbeatAt: this.now() }, { onlyIf: (j) => j.status === 'running' })
+            .then(() => undefined),
+        );
+    }, HEARTBEAT_MS);
+    (this.heartbeatTimer as { unref?(): void }).unref?.();
+  }
+
   /** Saves a job now (`force`) or at most once per saveIntervalMs (a trailing save is scheduled). */
   saveJob(id: string, force = false): void {
     const interval = this.deps.saveIntervalMs ?? 2000;
@@ -156,14 +227,33 @@ export class Runtime {
       );
   }
 
+  /**
+   * The owner's write: every field but the name (a rename in another tab survives), created whole
+   * if the record is not there yet. A job this tab did not create is never written whole.
+   */
   private writeJob(id: string): void {
     const t = this.saveTimers.get(id);
     if (t) clearTimeout(t);
     this.saveTimers.delete(id);
     const job = this.get().jobs.find((j) => j.id === id);
-    if (!job) return;
+    if (!job || !this.owned.has(id)) return;
     this.lastSave.set(id, this.now());
-    this.track(this.db.put(job));
+    const stamped: StoredJob =
+      job.status === 'running' && this.owners.heartbeat ? { ...job, heartbeatAt: this.now() } : job;
+    const write = this.db.update(id, ownerFields(stamped), { create: stamped }).then(() => {
+      if (job.status !== 'running') this.release(id); // only once the final state has landed
+      this.announce(id, false);
+    });
+    this.track(write);
+  }
+
+  /** Writes some fields of a job (a rename): only those fields, whoever owns it. */
+  patchJob(id: string, patch: Partial<StoredJob>): void {
+    this.track(
+      this.db.update(id, patch).then(() => {
+        this.announce(id, false);
+      }),
+    );
   }
 
   removeJob(id: string): void {
@@ -171,7 +261,67 @@ export class Runtime {
     if (t) clearTimeout(t);
     this.saveTimers.delete(id);
     this.lastSave.delete(id);
-    this.track(this.db.remove(id));
+    this.release(id);
+    this.owned.delete(id);
+    this.track(this.db.remove(id).then(() => this.announce(id, true)));
+  }
+
+  // ------------------------------------------------------------------------- other tabs
+
+  /** Starts listening to other tabs' job writes (once; no-op without BroadcastChannel). */
+  startSync(): void {
+    if (this.channel) return;
+    const opt = this.deps.sync ?? true;
+    if (opt === false) return;
+    try {
+      if (opt === true) {
+        if (typeof BroadcastChannel === 'undefined') return;
+        const ch = new BroadcastChannel(SYNC_CHANNEL);
+        (ch as unknown as { unref?(): void }).unref?.();
+        this.channel = ch as unknown as ChannelLike;
+      } else this.channel = opt;
+    } catch {
+      return;
+    }
+    this.channel.onmessage = (e) => {
+      const m = e.data as { id?: unknown; removed?: unknown } | null;
+      if (!m || typeof m !== 'object' || typeof m.id !== 'string') return;
+      void this.follow(m.id, m.removed === true);
+    };
+  }
+
+  private announce(id: string, removed: boolean): void {
+    try {
+      this.channel?.postMessage({ id, removed });
+    } catch {
+      // the other tabs see it on their next load
+    }
+  }
+
+  /** Another tab wrote or deleted a job: show what is stored (never for a job this tab runs). */
+  private async follow(id: string, removed: boolean): Promise<void> {
+    if (this.owned.get(id)) return;
+    if (removed) {
+      if (this.get().currentJobId === id) return;
+      this.set((s) => ({
+        jobs: s.jobs.filter((j) => j.id !== id),
+        selectedJobIds: s.selectedJobIds.filter((x) => x !== id),
+      }));
+      return;
+    }
+    let stored: StoredJob | null;
+    try {
+      stored = await this.db.get(id);
+    } catch {
+      return;
+    }
+    if (!stored || this.owned.get(id)) return;
+    const fresh = stored;
+    this.set((s) =>
+      s.jobs.some((j) => j.id === id)
+        ? { jobs: s.jobs.map((j) => (j.id === id ? fresh : j)) }
+        : { jobs: sortJobs([...s.jobs, fresh]) },
+    );
   }
 
   private track(p: Promise<void>): void {

@@ -4,7 +4,7 @@ import { TABLE5_SETTINGS } from '../core/config/config.ts';
 import { makeResultsFile, type ResultsFile, type RunResult } from '../core/eval/results.ts';
 import { metricsOf, run } from '../core/eval/__fixtures__/runs.ts';
 import type { FromWorker, ToWorker } from '../worker/protocol.ts';
-import { memoryJobDb, openJobDb, type JobDb } from './persist.ts';
+import { heartbeatOwners, memoryJobDb, openJobDb, type JobDb } from './persist.ts';
 import { createAppStore, type AppStore, type WorkerLike } from './store.ts';
 
 class FakeWorker implements WorkerLike {
@@ -31,7 +31,7 @@ class FakeWorker implements WorkerLike {
   }
 }
 
-function setup<D extends JobDb = ReturnType<typeof memoryJobDb>>(opts: { db?: D } = {}) {
+function setup<D extends JobDb = ReturnType<typeof memoryJobDb>>(opts: { db?: D; later?: number } = {}) {
   const workers: FakeWorker[] = [];
   const db = (opts.db ?? memoryJobDb()) as D;
   const store = createAppStore({
@@ -41,6 +41,9 @@ function setup<D extends JobDb = ReturnType<typeof memoryJobDb>>(opts: { db?: D 
       return w;
     },
     db,
+    // Node has no Web Locks: heartbeats; `later` reads them as if that many ms had passed (a reload later on).
+    owners: heartbeatOwners(() => Date.now() + (opts.later ?? 0)),
+    sync: false,
     saveIntervalMs: 0,
     describeDelayMs: 0,
   });
@@ -466,8 +469,8 @@ describe('store persistence across a reload (fake-indexeddb)', () => {
     first.worker().emit({ type: 'epoch', jobId: id, index: 0, record: epochRecord(1) });
     first.worker().emit({ type: 'epoch', jobId: id, index: 0, record: epochRecord(2) });
     await first.store.getState().flush();
-    // the page is reloaded: a new store over the same database
-    const second = setup({ db: openJobDb(indexedDB, name) });
+    // the page is reloaded: a new store over the same database (the old page's heartbeats have stopped)
+    const second = setup({ db: openJobDb(indexedDB, name), later: 60_000 });
     expect(second.store.getState().jobs).toEqual([]);
     await second.store.getState().init({ url: 'http://localhost/' });
     const jobs = second.store.getState().jobs;

@@ -11,7 +11,7 @@
 import { create } from 'zustand';
 import pkg from '../../package.json';
 import { TOOL_NAME } from '../core/eval/results.ts';
-import { memoryJobDb, loadJobs, openJobDb, sortJobs, type JobDb } from './persist.ts';
+import { defaultOwners, memoryJobDb, loadJobs, openJobDb, sortJobs, type JobDb } from './persist.ts';
 import { presetById } from './presets.ts';
 import { Runtime, type StoreDeps, type WorkerLike } from './runtime.ts';
 import { backendSlice } from './slices/backend.ts';
@@ -36,7 +36,7 @@ function defaultDb(): JobDb {
 
 export function createAppStore(deps: StoreDeps) {
   return create<AppState>()((set, get) => {
-    const rt = new Runtime(deps, deps.db ?? defaultDb(), set, get);
+    const rt = new Runtime(deps, deps.db ?? defaultDb(), deps.owners ?? defaultOwners(), set, get);
     rt.onMessage = (msg) => handleWorkerMessage(msg, set, get, rt);
     rt.onCrash = (message) => handleWorkerCrash(message, set, get, rt);
 
@@ -73,8 +73,9 @@ export function createAppStore(deps: StoreDeps) {
           }
           rt.ensureWorker();
           rt.scheduleDescribe(true);
+          rt.startSync();
           try {
-            const loaded = await loadJobs(rt.db);
+            const loaded = await loadJobs(rt.db, rt.owners);
             set((s) => {
               const mine = new Set(s.jobs.map((j) => j.id));
               return { jobs: sortJobs([...s.jobs, ...loaded.filter((j) => !mine.has(j.id))]), jobsLoaded: true };

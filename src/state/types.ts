@@ -32,6 +32,7 @@ export interface StoredJob {
   message?: string;
   backend?: BackendName; // addition: the backend the job ran on (for partial results of interrupted jobs)
   dataset?: DatasetInfo; // the data it ran on, as the worker described it (files have no preset to look up)
+  heartbeatAt?: number; // ms since 1970: the owning tab was alive then (only where there are no Web Locks)
 }
 
 export interface LiveProgress {

@@ -8,11 +8,14 @@
 import { defaultRunConfig, type RunConfig } from '../core/config/config.ts';
 import { BACKEND_ORDER, type BackendName } from '../worker/protocol.ts';
 import { configError, mergeOntoDefaults, normalizeConfig } from '../core/config/validateConfig.ts';
+import { jsonProblem } from '../core/eval/resultsSchema.ts';
 
 export const CONFIG_PARAM = 'config';
 export const BACKEND_PARAM = 'backend';
 const VERSION = '1';
 const MAX_ENCODED = 100_000;
+/** A config diff is at most 4 levels deep (model.branches.macro, lists); anything far beyond is hostile. */
+const URL_JSON_LIMITS = { maxDepth: 8, maxNodes: 20_000, maxStringLength: 1_000 };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -92,6 +95,9 @@ export function decodeConfig(token: string): DecodeResult {
     } catch {
       return fail('it is not valid JSON');
     }
+    // Prototype keys, depth and size first: nothing hostile reaches the merge.
+    const shape = jsonProblem(patch, URL_JSON_LIMITS, 'config');
+    if (shape) return fail(shape);
     const { config, errors } = mergeOntoDefaults(patch, baseConfig());
     if (errors.length)
       return fail(errors.slice(0, 3).join('; ') + (errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''));

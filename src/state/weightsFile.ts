@@ -10,6 +10,7 @@
  */
 import type { RunConfig } from '../core/config/config.ts';
 import type { ModelSetting } from '../core/eval/experiment.ts';
+import { jsonProblem } from '../core/eval/resultsSchema.ts';
 
 export const WEIGHTS_FORMAT = 'mfmb-weights/1';
 const MAGIC = 'MFMBWTS1';
@@ -27,6 +28,17 @@ export interface WeightsFile {
 }
 
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** What a header may hold: the biggest preset has a few hundred tensors. */
+export const WEIGHTS_LIMITS = {
+  maxHeaderBytes: 4 * 1024 * 1024,
+  maxTensors: 10_000,
+  maxRank: 8,
+  maxValues: 2 ** 28, // 1 GB of float32
+  json: { maxDepth: 12, maxNodes: 200_000, maxStringLength: 1_000 },
+} as const;
+const ARCHS = ['mfmb', 'fc-t', 'fc-a', 'fc-v', 'concat'];
+const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 export function encodeWeightsFile(w: Omit<WeightsFile, 'format'>): Uint8Array<ArrayBuffer> {
   const { data, ...rest } = w;
@@ -50,41 +62,80 @@ export function decodeWeightsFile(bytes: ArrayBuffer | Uint8Array): WeightsFile 
   const view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
   const h = view.getUint32(8, true);
   if (12 + h > u8.length) throw bad('the header is truncated');
-  let header: Record<string, unknown>;
+  if (h > WEIGHTS_LIMITS.maxHeaderBytes)
+    throw bad(`the header is ${h} bytes (at most ${WEIGHTS_LIMITS.maxHeaderBytes})`);
+  let parsed: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(u8.subarray(12, 12 + h)));
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(u8.subarray(12, 12 + h)));
   } catch {
     throw bad('the header is not valid JSON');
   }
+  // Prototype keys, nesting and size before any field is read.
+  const shape = jsonProblem(parsed, WEIGHTS_LIMITS.json, 'the header');
+  if (shape) throw bad(shape);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('the header is not an object');
+  const header = Object.assign(Object.create(null) as Record<string, unknown>, parsed);
   if (header.format !== WEIGHTS_FORMAT)
     throw bad(`format ${JSON.stringify(header.format)} is not supported (expected "${WEIGHTS_FORMAT}")`);
   const names = header.names;
   const shapes = header.shapes;
   if (!Array.isArray(names) || !names.every((n) => typeof n === 'string'))
     throw bad('"names" must be a list of strings');
+  if (names.length > WEIGHTS_LIMITS.maxTensors)
+    throw bad(`${names.length} tensors (at most ${WEIGHTS_LIMITS.maxTensors})`);
   if (
     !Array.isArray(shapes) ||
     shapes.length !== names.length ||
-    !shapes.every((s) => Array.isArray(s) && s.every((d) => Number.isInteger(d) && d >= 0))
+    !shapes.every(
+      (s) =>
+        Array.isArray(s) &&
+        s.length <= WEIGHTS_LIMITS.maxRank &&
+        s.every((d) => Number.isInteger(d) && d >= 0 && d <= WEIGHTS_LIMITS.maxValues),
+    )
   ) {
     throw bad('"shapes" must hold one list of sizes per name');
   }
-  const setting = header.setting as ModelSetting | undefined;
-  if (!setting || typeof setting.arch !== 'string' || typeof setting.branches !== 'object' || setting.branches === null)
-    throw bad('"setting" is missing');
-  if (!Number.isInteger(header.seed)) throw bad('"seed" must be an integer');
-  if (typeof header.config !== 'object' || header.config === null) throw bad('"config" is missing');
+  const st = header.setting;
+  if (typeof st !== 'object' || st === null || Array.isArray(st)) throw bad('"setting" is missing');
+  const stArch = own(st, 'arch') ? (st as Record<string, unknown>).arch : undefined;
+  const br = own(st, 'branches') ? (st as Record<string, unknown>).branches : undefined;
+  if (typeof stArch !== 'string' || !ARCHS.includes(stArch))
+    throw bad(`"setting.arch" must be one of ${ARCHS.join(' | ')}`);
+  if (
+    typeof br !== 'object' ||
+    br === null ||
+    !['macro', 'micro', 'recon'].every((k) => own(br, k) && typeof (br as Record<string, unknown>)[k] === 'boolean')
+  )
+    throw bad('"setting.branches" must say true or false for macro, micro and recon');
+  const b = br as Record<string, boolean>;
+  const setting: ModelSetting = {
+    arch: stArch as ModelSetting['arch'],
+    branches: { macro: b.macro, micro: b.micro, recon: b.recon },
+  };
+  if (!Number.isInteger(header.seed) || (header.seed as number) < 0 || (header.seed as number) > 2 ** 32 - 1)
+    throw bad('"seed" must be an integer in [0, 2^32 - 1]');
+  if (typeof header.config !== 'object' || header.config === null || Array.isArray(header.config))
+    throw bad('"config" is missing');
   const start = Math.ceil((12 + h) / 4) * 4;
   const total = (shapes as number[][]).reduce((s, shape) => s + sizeOf(shape), 0);
+  if (!(total <= WEIGHTS_LIMITS.maxValues))
+    throw bad(`the shapes ask for ${total} values (at most ${WEIGHTS_LIMITS.maxValues})`);
   if (u8.length - start !== total * 4)
     throw bad(`expected ${total} float32 values after the header, found ${Math.max(0, (u8.length - start) / 4)}`);
   const values = new DataView(u8.buffer, u8.byteOffset + start, total * 4);
   const data = new Float32Array(total);
   for (let i = 0; i < total; i++) data[i] = values.getFloat32(i * 4, true);
-  const tool = (header.tool ?? { name: 'unknown', version: '' }) as { name: string; version: string };
+  const t = header.tool;
+  const tool =
+    typeof t === 'object' && t !== null && !Array.isArray(t)
+      ? {
+          name: String(own(t, 'name') ? (t as Record<string, unknown>).name : 'unknown'),
+          version: String(own(t, 'version') ? (t as Record<string, unknown>).version : ''),
+        }
+      : { name: 'unknown', version: '' };
   return {
     format: WEIGHTS_FORMAT,
-    createdAt: String(header.createdAt ?? ''),
+    createdAt: typeof header.createdAt === 'string' ? header.createdAt : '',
     tool,
     config: header.config as RunConfig,
     setting,

@@ -3,6 +3,8 @@ import { Component, type ErrorInfo, type ReactNode } from 'react';
 interface Props {
   where: string;
   children: ReactNode;
+  /** What to show instead of the default message (e.g. a broken run's row that can still be deleted). */
+  fallback?(error: Error, reset: () => void): ReactNode;
 }
 
 interface State {
@@ -23,6 +25,7 @@ export class ErrorBoundary extends Component<Props, State> {
 
   override render(): ReactNode {
     if (!this.state.error) return this.props.children;
+    if (this.props.fallback) return this.props.fallback(this.state.error, () => this.setState({ error: null }));
     return (
       <div className="boundary" role="alert" data-testid="error-boundary">
         <strong>Something went wrong in {this.props.where}.</strong>

@@ -14,6 +14,7 @@ import {
 import { useViewJob } from './derive.ts';
 import { useBusy } from './hooks.ts';
 import { downloadBlob, errorText, fmtDate } from './format.ts';
+import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { Panel } from './Panel.tsx';
 import { useUiStore } from './uiStore.ts';
 
@@ -26,7 +27,10 @@ export function RunsPanel() {
       subtitle="Every job is kept in this browser (IndexedDB). Tick jobs to compare their curves; click a name to show its charts."
       testId="panel-runs"
     >
-      <ExportBar />
+      {/* Each part has its own boundary: a broken run never takes Import, Export or Delete with it. */}
+      <ErrorBoundary where="the export and import bar">
+        <ExportBar />
+      </ErrorBoundary>
       <RunsList />
     </Panel>
   );
@@ -47,11 +51,42 @@ function RunsList() {
   return (
     <ul className="runs" data-testid="runs-list">
       {jobs.map((j) => (
-        <RunRow key={j.id} job={j} selected={selected.includes(j.id)} viewed={viewJob?.id === j.id} />
+        <ErrorBoundary key={j.id} where={`run ${j.id}`} fallback={(e) => <BrokenRunRow job={j} error={e} />}>
+          <RunRow job={j} selected={selected.includes(j.id)} viewed={viewJob?.id === j.id} />
+        </ErrorBoundary>
       ))}
     </ul>
   );
 }
+
+/** A run whose row could not be drawn (a record from an older version, say): it can still be deleted. */
+function BrokenRunRow({ job, error }: { job: StoredJob; error: Error }) {
+  const deleteJob = useAppStore((s) => s.deleteJob);
+  const id = typeof job?.id === 'string' ? job.id : '';
+  const name = typeof job?.name === 'string' ? job.name : id;
+  return (
+    <li className="run" data-testid={`run-${id}`} data-status="broken">
+      <div className="run-main">
+        <span className="run-name">{name}</span>
+        <div className="run-message" role="alert">
+          This run cannot be shown ({error.message}); delete it to remove it from this browser.
+        </div>
+      </div>
+      <div className="run-actions">
+        <button
+          type="button"
+          className="btn btn-small btn-danger"
+          data-testid={`run-delete-confirm-${id}`}
+          onClick={() => deleteJob(id)}
+        >
+          Delete
+        </button>
+      </div>
+    </li>
+  );
+}
+
+const text = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
 
 function RunRow({ job, selected, viewed }: { job: StoredJob; selected: boolean; viewed: boolean }) {
   const renameJob = useAppStore((s) => s.renameJob);
@@ -113,16 +148,16 @@ function RunRow({ job, selected, viewed }: { job: StoredJob; selected: boolean; 
           <span className={`badge badge-${job.status}`} data-testid={`run-status-${job.id}`}>
             {job.status}
           </span>
-          <span>{KIND_LABEL[job.kind]}</span>
+          <span>{KIND_LABEL[job.kind] ?? text(job.kind)}</span>
           <span>
             {job.runs.length} run{job.runs.length === 1 ? '' : 's'}
           </span>
-          <span>{job.config.data.source.replace('synthetic:', 'synthetic ')}</span>
-          <span>model {job.config.model.preset}</span>
-          <span>{job.config.missing.protocol}</span>
+          <span>{text(job.config?.data?.source).replace('synthetic:', 'synthetic ')}</span>
+          <span>model {text(job.config?.model?.preset)}</span>
+          <span>{text(job.config?.missing?.protocol)}</span>
           <time dateTime={job.createdAt}>{fmtDate(job.createdAt)}</time>
         </div>
-        {job.message ? <div className="run-message">{job.message}</div> : null}
+        {job.message ? <div className="run-message">{text(job.message)}</div> : null}
       </div>
       <div className="run-actions">
         {!editing ? (

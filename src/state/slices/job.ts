@@ -96,6 +96,7 @@ export function beginJob(
     progress: initialProgress(args.config, args.settings),
     selectedJobIds: [id, ...s.selectedJobIds.filter((x) => x !== id)],
   }));
+  rt.adopt(id, true);
   rt.saveJob(id, true);
   return job;
 }

@@ -1,5 +1,6 @@
 /** Runs slice: the jobs kept in IndexedDB — list, rename, delete, select for comparison, import. */
-import { parseResultsFile, type ResultsFile } from '../../core/eval/results.ts';
+import type { ResultsFile } from '../../core/eval/results.ts';
+import { checkResultsFile } from '../../core/eval/resultsSchema.ts';
 import type { ModelSetting } from '../../core/eval/experiment.ts';
 import type { JobKind } from '../../worker/protocol.ts';
 import { mergeOntoDefaults } from '../../core/config/validateConfig.ts';
@@ -25,7 +26,7 @@ export function inferKind(file: ResultsFile): JobKind {
   return 'train';
 }
 
-/** A finished job built from a results file (CLI output or an earlier export). */
+/** A finished job built from a results file (CLI output or an earlier export) that checkResultsFile passed. */
 export function jobFromResults(file: ResultsFile, id: string, name?: string): StoredJob {
   const merged = mergeOntoDefaults(file.config);
   const settingsSeen = new Map<string, ModelSetting>();
@@ -39,8 +40,9 @@ export function jobFromResults(file: ResultsFile, id: string, name?: string): St
     kind: inferKind(file),
     createdAt: new Date().toISOString(),
     status: stopped ? 'aborted' : 'done',
-    // A file from another version may lack newer fields: the defaults fill them in.
-    config: merged.errors.length ? file.config : merged.config,
+    // A file from another version may lack newer fields: the defaults fill them in. A config that
+    // does not merge is never stored as it is (checkResultsFile refuses it before this point).
+    config: merged.errors.length ? structuredClone(file.config) : merged.config,
     settings: [...settingsSeen.values()],
     epochs: file.runs.flatMap((r, index) => r.epochs.map((record) => ({ index, record }))),
     runs: file.runs,
@@ -61,8 +63,10 @@ export function runsSlice(set: SetState, get: GetState, rt: Runtime): RunsSlice 
         return;
       }
       if (!get().jobs.some((j) => j.id === id)) return;
-      set((s) => ({ jobs: s.jobs.map((j) => (j.id === id ? { ...j, name: clean.slice(0, 200) } : j)) }));
-      rt.saveJob(id, true);
+      const short = clean.slice(0, 200);
+      set((s) => ({ jobs: s.jobs.map((j) => (j.id === id ? { ...j, name: short } : j)) }));
+      // Only the name is written: this tab's copy of the rest may be stale (another tab may run it).
+      rt.patchJob(id, { name: short });
     },
 
     deleteJob(id) {
@@ -92,7 +96,8 @@ export function runsSlice(set: SetState, get: GetState, rt: Runtime): RunsSlice 
     importResults(file, name) {
       let parsed: ResultsFile;
       try {
-        parsed = parseResultsFile(file as unknown);
+        // Types, ranges, sizes, nesting and prototype keys: nothing the runs list cannot show is stored.
+        parsed = checkResultsFile(file as unknown);
       } catch (e) {
         set(errorNotice(`Could not import the results: ${(e as Error)?.message ?? String(e)}`));
         return;
@@ -103,6 +108,7 @@ export function runsSlice(set: SetState, get: GetState, rt: Runtime): RunsSlice 
         selectedJobIds: [...s.selectedJobIds, job.id],
         ...infoNotice(`Imported "${job.name}": ${parsed.runs.length} run${parsed.runs.length === 1 ? '' : 's'}.`),
       }));
+      rt.adopt(job.id, false);
       rt.saveJob(job.id, true);
     },
   };

@@ -5,7 +5,7 @@ import { auilcCell, COLUMNS, formatRate, isRawScale } from '../../core/eval/tabl
 import { useCompareSeries, type CurveSeries } from '../derive.ts';
 import type { LegendItem } from './exportPng.ts';
 import { fmtTick, niceAxis } from '../format.ts';
-import { ChartCard } from './ChartCard.tsx';
+import { ChartCard, extent } from './ChartCard.tsx';
 import { fmtScaled, METRIC_LABELS, scaleMetric } from './metricInfo.ts';
 
 const AXIS = { tick: { fontSize: 11, fill: '#5b6776' }, stroke: '#b8c2cf' };
@@ -39,8 +39,9 @@ export function AuilcView() {
         else vals.push(v);
       }
     }
-    if (!vals.length) return { domain: [0, 1] as [number, number], ticks: [0, 0.25, 0.5, 0.75, 1] };
-    return niceAxis(Math.min(...vals), Math.max(...vals), fromZero);
+    const range = extent(vals);
+    if (!range) return { domain: [0, 1] as [number, number], ticks: [0, 0.25, 0.5, 0.75, 1] };
+    return niceAxis(range[0], range[1], fromZero);
   }, [data, fromZero]);
 
   const legend: LegendItem[] = series.map((s) => ({
@@ -165,6 +166,7 @@ function AuilcTable({ series }: { series: CurveSeries[] }) {
   const oneProtocol = protocols.length === 1;
   const anyStd = series.some((s) => s.row.seeds.length > 1);
   const anyNull = series.some((s) => Object.values(s.row.auilc).some((a) => a.nullsAsZero > 0));
+  const rateRange = extent(series.flatMap((s) => s.row.perRate.map((p) => p.rate)));
   return (
     <div className="table-wrap">
       <table className="data-table" data-testid="auilc-table">
@@ -208,8 +210,7 @@ function AuilcTable({ series }: { series: CurveSeries[] }) {
       </table>
       <p className="table-note">
         Accuracies and F1 ×100; MAE lower is better, the rest higher. Area over test rates{' '}
-        {formatRate(Math.min(...series.flatMap((s) => s.row.perRate.map((p) => p.rate))))}…
-        {formatRate(Math.max(...series.flatMap((s) => s.row.perRate.map((p) => p.rate))))}.
+        {formatRate(rateRange?.[0] ?? 0)}…{formatRate(rateRange?.[1] ?? 1)}.
         {anyStd ? ' Mean ± std over seeds (population std).' : ''}
         {anyNull ? ' * undefined points (e.g. Corr of a constant prediction) counted as 0.' : ''}
       </p>

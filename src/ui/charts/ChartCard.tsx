@@ -81,3 +81,17 @@ export function Legend({ items }: { items: LegendItem[] }) {
     </ul>
   );
 }
+
+/**
+ * Smallest and largest of some numbers by a loop (never `Math.min(...values)`, which overflows the
+ * stack on a long list); null for an empty list.
+ */
+export function extent(values: Iterable<number>): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? [lo, hi] : null;
+}

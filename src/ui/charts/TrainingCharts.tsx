@@ -14,7 +14,7 @@ import { useAppStore } from '../bindings.ts';
 import { epochRecords, resolveRun, runOptions, useViewJob, type LiveRun } from '../derive.ts';
 import { ema, fmtNum, fmtTick, niceAxis } from '../format.ts';
 import { useUiStore } from '../uiStore.ts';
-import { ChartCard } from './ChartCard.tsx';
+import { ChartCard, extent } from './ChartCard.tsx';
 
 const AXIS = { tick: { fontSize: 11, fill: '#5b6776' }, stroke: '#b8c2cf' };
 const GRID = <CartesianGrid strokeDasharray="3 3" stroke="#e6ebf1" />;
@@ -70,7 +70,8 @@ function axisOf<T>(rows: T[], keys: (keyof T)[]): { domain: [number, number]; ti
       const v = r[k];
       if (typeof v === 'number' && Number.isFinite(v)) vals.push(v);
     }
-  return vals.length ? niceAxis(Math.min(...vals), Math.max(...vals), false) : { domain: [0, 1], ticks: [0, 0.5, 1] };
+  const range = extent(vals);
+  return range ? niceAxis(range[0], range[1], false) : { domain: [0, 1], ticks: [0, 0.5, 1] };
 }
 
 function tooltipNum(v: unknown): string {
