@@ -1,7 +1,7 @@
 /** Form controls that keep a local draft and commit only valid values to the store. */
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { formatNumberList, parseNumberList } from './format.ts';
-import { NUMBER_LIST_EXPECTED } from '../core/config/validateConfig.ts';
+import { NUMBER_LIST_EXPECTED, parseDecimal } from '../core/config/validateConfig.ts';
 
 /** Ids of a field's message and hint, for the input's aria-describedby (the error when there is one, else the hint). */
 export function describedBy(id: string, error: string | null | undefined, hint: ReactNode): string | undefined {
@@ -73,8 +73,9 @@ export function NumberField({
   const id = useId();
   const check = (text: string): number | string => {
     if (text.trim() === '') return 'enter a number';
-    const n = Number(text);
-    if (!Number.isFinite(n)) return 'not a number';
+    // The CLI's rule: plain decimals only (no 0x10, no 1_000, no Infinity).
+    const n = parseDecimal(text);
+    if (n === null) return 'not a number';
     if (integer && !Number.isInteger(n)) return 'must be a whole number';
     if (min !== undefined && n < min) return `must be ≥ ${min}`;
     if (max !== undefined && n > max) return `must be ≤ ${max}`;
