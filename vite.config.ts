@@ -1,6 +1,15 @@
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 
+// Cross-origin isolation (COOP + COEP) for `vite` and `vite preview`: it gives the page
+// SharedArrayBuffer, so the worker's tfjs-wasm runs its threaded SIMD binary (src/worker/backend.ts).
+// Static hosts that cannot send headers get them from public/coi-serviceworker.js instead.
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
 // tfjs is imported only by the training worker; keep it in a chunk of its own wherever it lands.
 // The WebGPU and WebGL backends are imported on demand (src/worker/backend.ts), each in its own
 // chunk, so the worker downloads tfjs-core + cpu + wasm and only the GPU backend it tries.
@@ -22,8 +31,8 @@ export default defineConfig({
   // Relative paths so `npm run build` output works from any static host or sub-folder.
   base: './',
   plugins: [react()],
-  // No COOP/COEP headers on purpose: threaded wasm hangs in minified builds with them
-  // (shared/spec/ENVIRONMENT.md); the single-threaded SIMD binary is what the worker loads.
+  server: { headers: isolationHeaders },
+  preview: { headers: isolationHeaders },
   // The worker's imports are not found by the dev server's first scan (it starts from index.html);
   // pre-bundle them up front, or the first job in `vite` dev triggers a dependency re-optimisation
   // and a full page reload.

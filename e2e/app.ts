@@ -335,3 +335,17 @@ export function cellNumbers(text: string): (number | null)[] {
 export function decimalsOf(text: string): number[] {
   return [...text.matchAll(/—|-?\d+(?:\.(\d+))?/g)].map((m) => (m[0] === '—' ? 0 : (m[1]?.length ?? 0)));
 }
+
+/**
+ * The tfjs-wasm binaries the page's workers fetch from now on, by their package names (the build
+ * adds a hash: tfjs-backend-wasm-threaded-simd-AbC123.wasm → tfjs-backend-wasm-threaded-simd.wasm).
+ * A live array: call before opening the app, read after.
+ */
+export function wasmBinariesLoaded(page: Page): string[] {
+  const seen: string[] = [];
+  page.context().on('request', (r) => {
+    const m = /(tfjs-backend-wasm(?:-threaded-simd|-simd)?)(?:-[\w-]{6,})?\.wasm(?:$|\?(?!import))/.exec(r.url());
+    if (m) seen.push(`${m[1]}.wasm`);
+  });
+  return seen;
+}

@@ -32,7 +32,7 @@ const BATCH = Number(process.env.E2E_WEBGPU_BATCH ?? 4);
 test('loads, reports the WebGPU backend, trains 3 steps, the loss chart gets points', async ({ page, app }) => {
   test.setTimeout(budget(120_000));
   const t0 = Date.now();
-  await page.goto(urlWith(app.url, tinyConfig({ epochs: 1, batchSize: BATCH, testRates: [0, 1] })), {
+  await page.goto(urlWith(app.url, tinyConfig({ epochs: 1, batchSize: BATCH, testRates: [0, 1] }), 'webgpu'), {
     waitUntil: 'load',
   });
   const backend = await waitReady(page, budget(60_000));

@@ -7,6 +7,7 @@ import type { StoreApi } from 'zustand';
 import type { FromWorker, ToWorker } from '../worker/protocol.ts';
 import { HEARTBEAT_MS, sortJobs, type JobDb, type JobOwners } from './persist.ts';
 import type { AppState, StoredJob } from './types.ts';
+import { initMessage } from './slices/backend.ts';
 
 /** The part of a Worker the store uses (a real Worker fits; tests pass a fake). */
 export interface WorkerLike {
@@ -121,7 +122,7 @@ export class Runtime {
       this.dropWorker();
       this.onCrash(e.message || 'the worker script failed (see the browser console)');
     };
-    w.postMessage({ type: 'init', backend: this.get().backend.requested });
+    w.postMessage(initMessage(this.get().backend.requested));
     return w;
   }
 

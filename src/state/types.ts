@@ -6,12 +6,14 @@ import type { Branches, ModelPresetName, RunConfig } from '../core/config/config
 import type { ModelSetting } from '../core/eval/experiment.ts';
 import type { DatasetInfo, EpochRecord, ResultsFile, RunResult } from '../core/eval/results.ts';
 import type {
+  AutoInfo,
   BackendName,
   DatasetSummary,
   FileSummary,
   JobKind,
   LoadErrorKind,
   ParamCount,
+  WasmInfo,
 } from '../worker/protocol.ts';
 import type { PresetId } from './presets.ts';
 
@@ -53,6 +55,8 @@ export interface BackendState {
   requested: BackendName | 'auto';
   active: BackendName | null;
   tried: { name: BackendName; ok: boolean; reason?: string }[];
+  wasm?: WasmInfo | null; // binary and thread count when active is 'wasm'
+  auto?: AutoInfo | null; // why 'auto' chose `active` (requested 'auto' only)
 }
 
 /** Loading a feature file: what the Data panel shows while reading, after success, after failure. */
@@ -84,6 +88,8 @@ export interface AppState {
   // --- backend slice
   backend: BackendState;
   selectBackend(b: BackendName | 'auto'): void;
+  /** Forget auto's remembered choice for this browser and time the candidates again. */
+  remeasureBackend(): void;
 
   // --- job slice
   status: JobStatus;

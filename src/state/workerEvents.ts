@@ -6,6 +6,7 @@
 import type { FromWorker } from '../worker/protocol.ts';
 import { estimateEta, failJob, isActive } from './slices/job.ts';
 import { errorNotice, infoNotice } from './slices/notice.ts';
+import { initMessage, rememberChoice } from './slices/backend.ts';
 import type { GetState, Runtime, SetState } from './runtime.ts';
 import type { LiveProgress, StoredJob } from './types.ts';
 
@@ -25,7 +26,22 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
   switch (msg.type) {
     case 'backend': {
       const requested = get().backend.requested;
-      set((s) => ({ backend: { ...s.backend, active: msg.name, tried: msg.tried } }));
+      set((s) => {
+        // wasm and auto describe the previous backend: dropped unless this message brings new ones.
+        const { wasm: _wasm, auto: _auto, ...rest } = s.backend;
+        void _wasm;
+        void _auto;
+        return {
+          backend: {
+            ...rest,
+            active: msg.name,
+            tried: msg.tried,
+            ...(msg.wasm ? { wasm: msg.wasm } : {}),
+            ...(msg.auto ? { auto: msg.auto } : {}),
+          },
+        };
+      });
+      if (msg.auto && !msg.auto.remembered) rememberChoice(msg.auto.fingerprint, msg.name, msg.auto.reason);
       if (requested !== 'auto' && requested !== msg.name) {
         const why = msg.tried.find((t) => t.name === requested)?.reason ?? 'it failed';
         set(
@@ -169,7 +185,7 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
         set((s) => ({ backend: { ...s.backend, active: null } }));
         // The job on the dead backend is being stopped and will report 'done'; re-init after it.
         if (isActive(get().status)) rt.reinitAfterJob = true;
-        else rt.post({ type: 'init', backend: get().backend.requested });
+        else rt.post(initMessage(get().backend.requested));
       } else if (msg.jobId && isCurrent(msg.jobId) && isActive(get().status)) {
         // The job ended with this error: keep what it had, plus the worker's partial results.
         if (msg.results) {
@@ -194,7 +210,7 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
 function afterJob(rt: Runtime, get: GetState): void {
   if (rt.reinitAfterJob) {
     rt.reinitAfterJob = false;
-    rt.post({ type: 'init', backend: get().backend.requested });
+    rt.post(initMessage(get().backend.requested));
   }
 }
 

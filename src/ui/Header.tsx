@@ -3,7 +3,7 @@ import { PRESET_BUTTONS, useAppStore } from './bindings.ts';
 import { useBusy } from './hooks.ts';
 
 const BACKEND_LABEL: Record<BackendName | 'auto', string> = {
-  auto: 'auto (fastest available)',
+  auto: 'auto (fastest measured)',
   webgpu: 'WebGPU',
   webgl: 'WebGL',
   wasm: 'WebAssembly (wasm)',
@@ -38,18 +38,47 @@ export function Header() {
   );
 }
 
+/** "wasm · 2 threads", "wasm · 1 thread — not cross-origin isolated", or just the backend's name. */
+export function backendBadge(b: {
+  active: BackendName | null;
+  wasm?: { threads: number; isolated: boolean } | null;
+}): string {
+  if (!b.active) return 'starting…';
+  if (b.active !== 'wasm' || !b.wasm) return b.active;
+  const n = b.wasm.threads;
+  return `wasm · ${n} thread${n === 1 ? '' : 's'}${b.wasm.isolated ? '' : ' — not cross-origin isolated'}`;
+}
+
+function wasmTitle(w: { binary: string; threads: number; isolated: boolean; cores: number }): string {
+  if (!w.isolated)
+    return (
+      `${w.binary}, 1 thread: the page is not cross-origin isolated (no COOP/COEP headers), so the ` +
+      'browser gives it no SharedArrayBuffer and tfjs-wasm cannot start threads.'
+    );
+  return (
+    `${w.binary}, ${w.threads} thread${w.threads === 1 ? '' : 's'}: tfjs-wasm's pool is half the ` +
+    `logical cores (${w.cores} here).`
+  );
+}
+
 function BackendBox() {
   const backend = useAppStore((s) => s.backend);
   const selectBackend = useAppStore((s) => s.selectBackend);
+  const remeasure = useAppStore((s) => s.remeasureBackend);
   const busy = useBusy();
   const webgpuFail = backend.tried.find((t) => t.name === 'webgpu' && !t.ok);
   const failures = backend.tried.filter((t) => !t.ok);
+  const auto = backend.requested === 'auto' && backend.active ? backend.auto : null;
   const fallback =
-    backend.active && backend.active !== 'webgpu' && webgpuFail
+    !auto && backend.active && backend.active !== 'webgpu' && webgpuFail
       ? webgpuFail.reason?.startsWith('WebGPU unavailable')
         ? webgpuFail.reason
         : `WebGPU unavailable: ${webgpuFail.reason ?? 'no reason given'}`
       : null;
+  const title = [
+    ...(backend.wasm && backend.active === 'wasm' ? [wasmTitle(backend.wasm)] : []),
+    ...failures.map((f) => `${f.name}: ${f.reason ?? 'failed'}`),
+  ].join('\n');
   return (
     <div className="backend" role="group" aria-label="Compute backend">
       <div className="backend-row">
@@ -57,9 +86,11 @@ function BackendBox() {
         <span
           className={`backend-name${backend.active ? '' : ' is-pending'}`}
           data-testid="backend-name"
-          title={failures.map((f) => `${f.name}: ${f.reason ?? 'failed'}`).join('\n') || undefined}
+          data-backend={backend.active ?? ''}
+          data-threads={backend.active === 'wasm' && backend.wasm ? backend.wasm.threads : undefined}
+          title={title || undefined}
         >
-          {backend.active ?? 'starting…'}
+          {backendBadge(backend)}
         </span>
         <label className="sr-only" htmlFor="backend-select">
           Choose the backend
@@ -79,7 +110,24 @@ function BackendBox() {
           ))}
         </select>
       </div>
-      {fallback ? (
+      {auto ? (
+        <div className="backend-fallback" data-testid="backend-fallback">
+          <span data-testid="backend-reason">
+            {backend.active} — {auto.reason}
+            {auto.remembered ? ' (remembered for this browser)' : ''}
+          </span>{' '}
+          <button
+            type="button"
+            className="btn btn-small btn-ghost"
+            data-testid="backend-remeasure"
+            disabled={busy}
+            title="Time the backends again and keep the fastest"
+            onClick={remeasure}
+          >
+            Re-measure
+          </button>
+        </div>
+      ) : fallback ? (
         <div className="backend-fallback" data-testid="backend-fallback">
           {fallback}
         </div>

@@ -4,10 +4,11 @@
  */
 import { selectBackend } from './backend.ts';
 import { post } from './port.ts';
-import type { BackendName } from './protocol.ts';
+import type { BackendName, RememberedChoices } from './protocol.ts';
 
 let backendName: BackendName | null = null;
 let requestedBackend: BackendName | 'auto' = 'auto';
+let rememberedChoices: RememberedChoices | undefined;
 let backendChain: Promise<unknown> = Promise.resolve();
 let pendingInits = 0;
 let onLost: (message: string) => void = () => {};
@@ -22,16 +23,35 @@ function deviceLost(message: string): void {
   onLost(message);
 }
 
-export function initBackend(requested: BackendName | 'auto'): Promise<BackendName> {
+export function initBackend(
+  requested: BackendName | 'auto',
+  opts: { remembered?: RememberedChoices; remeasure?: boolean } = {},
+): Promise<BackendName> {
   requestedBackend = requested;
+  if (opts.remembered) rememberedChoices = opts.remembered;
   pendingInits++;
   const run = backendChain
     .catch(() => undefined)
     .then(async () => {
       try {
-        const choice = await selectBackend(requested, deviceLost);
+        const choice = await selectBackend(requested, deviceLost, {
+          remembered: rememberedChoices,
+          remeasure: opts.remeasure,
+        });
         backendName = choice.name;
-        post({ type: 'backend', name: choice.name, tried: choice.tried });
+        post({
+          type: 'backend',
+          name: choice.name,
+          tried: choice.tried,
+          ...(choice.wasm ? { wasm: choice.wasm } : {}),
+          ...(choice.auto ? { auto: choice.auto } : {}),
+        });
+        // Later inits (after a device loss, say) reuse what this one decided.
+        if (choice.auto && !choice.auto.remembered)
+          rememberedChoices = {
+            ...rememberedChoices,
+            [choice.auto.fingerprint]: { name: choice.name, reason: choice.auto.reason },
+          };
         return choice.name;
       } catch (e) {
         backendName = null;

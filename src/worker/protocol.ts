@@ -17,7 +17,10 @@ export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm',
 export type JobKind = 'train' | 'sweep' | 'ablation';
 
 export type ToWorker =
-  | { type: 'init'; backend: BackendName | 'auto' } // (re)select the backend; 'auto' walks BACKEND_ORDER
+  // (Re)select the backend. 'auto' skips software-emulated GPUs, times the rest against wasm and keeps
+  // the fastest (autoBackend.ts); `remembered` (page's localStorage, by fingerprint) skips the timing
+  // unless `remeasure`.
+  | { type: 'init'; backend: BackendName | 'auto'; remembered?: RememberedChoices; remeasure?: boolean }
   | { type: 'describe'; config: RunConfig } // dataset summary + parameter counts for the panels
   | { type: 'start'; jobId: string; kind: JobKind; config: RunConfig; settings: ModelSetting[] }
   | { type: 'pause' }
@@ -68,8 +71,33 @@ export interface ParamCount {
   byBlock: Record<string, number>;
 }
 
+/** Auto's past decisions, by browser+GPU fingerprint (autoBackend.ts fingerprint()). */
+export type RememberedChoices = Record<string, { name: BackendName; reason: string }>;
+
+/** How the wasm backend runs: which binary was loaded and on how many threads. */
+export interface WasmInfo {
+  binary: 'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm';
+  threads: number;
+  isolated: boolean; // crossOriginIsolated: SharedArrayBuffer, hence threads, available
+  cores: number; // navigator.hardwareConcurrency (tfjs's pool: cores / 2)
+}
+
+/** Why 'auto' chose what it chose. */
+export interface AutoInfo {
+  fingerprint: string;
+  reason: string;
+  remembered: boolean; // taken from `remembered`, nothing timed
+  timings?: Partial<Record<BackendName, number>>; // ms for one tiny training step
+}
+
 export type FromWorker =
-  | { type: 'backend'; name: BackendName; tried: { name: BackendName; ok: boolean; reason?: string }[] }
+  | {
+      type: 'backend';
+      name: BackendName;
+      tried: { name: BackendName; ok: boolean; reason?: string }[];
+      wasm?: WasmInfo; // when name is 'wasm'
+      auto?: AutoInfo; // when 'auto' was asked for
+    }
   | { type: 'described'; dataset: DatasetSummary; params: ParamCount[] }
   | {
       type: 'run-start';

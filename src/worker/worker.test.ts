@@ -80,7 +80,10 @@ describe('training worker (Node, wasm backend)', () => {
     expect(await waitFor('backend')).toEqual({ type: 'backend', name: 'cpu', tried: [{ name: 'cpu', ok: true }] });
     posted.length = 0;
     send({ type: 'init', backend: 'wasm' }); // the rest trains on wasm: 6-7x faster than cpu
-    expect(await waitFor('backend')).toEqual({ type: 'backend', name: 'wasm', tried: [{ name: 'wasm', ok: true }] });
+    const wasm = await waitFor('backend');
+    expect(wasm).toMatchObject({ type: 'backend', name: 'wasm', tried: [{ name: 'wasm', ok: true }] });
+    // Node: no cross-origin isolation, so the single-threaded SIMD binary.
+    expect(wasm.type === 'backend' && wasm.wasm).toMatchObject({ binary: 'tfjs-backend-wasm-simd.wasm', threads: 1 });
   });
 
   it('describe: dataset summary with label histogram and the four Table-5 parameter counts', async () => {

@@ -28,7 +28,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'init':
       if (runningJob()) return postError('a job is running: stop it before switching the backend');
       try {
-        await initBackend(msg.backend);
+        await initBackend(msg.backend, msg);
       } catch (e) {
         postError(errorText(e), { recoverable: true });
       }
