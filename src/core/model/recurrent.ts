@@ -1,6 +1,12 @@
 import * as tf from '../tf.ts';
 import type { ParamStore } from './params.ts';
 import { applyDense, customOp } from './ops.ts';
+import {
+  gruScanBackwardWebGPU,
+  gruScanForwardWebGPU,
+  lstmScanBackwardWebGPU,
+  lstmScanForwardWebGPU,
+} from './webgpu/scan.ts';
 
 /**
  * Bidirectional recurrent encoder with lengths (eq. 8), PyTorch's GRU (gates r, z, n, two biases,
@@ -21,6 +27,18 @@ import { applyDense, customOp } from './ops.ts';
  */
 
 export type Cell = 'gru' | 'lstm';
+
+/**
+ * The fused WebGPU scan (webgpu/scan.ts: one dispatch per layer forward and one backward, in
+ * place of ~12 kernels per step each way) is used when this is on and the active backend is
+ * webgpu; every other backend takes the op-by-op path below. A switch so the browser
+ * test (e2e/tests/15-fused-rnn.spec.ts) can run both paths on the same inputs.
+ */
+export const fusedScan = { webgpu: true };
+
+function useFused(): boolean {
+  return fusedScan.webgpu && tf.getBackend() === 'webgpu';
+}
 
 interface DirectionWeights {
   wih: tf.Variable; // [in, G·h]  (PyTorch weight_ih [G·h, in])
@@ -62,6 +80,7 @@ export class BiRNN {
     const [B, L] = x.shape;
     const h = this.hidden,
       G = this.gates;
+    if (useFused()) return this.forwardFused(x, len);
     const mask = scanMask(len, B, L, h);
     let out = x;
     for (const [f, b] of this.layers) {
@@ -84,7 +103,81 @@ export class BiRNN {
     }
     return out;
   }
+
+  /**
+   * The same on webgpu with the fused scan: batch-major and in natural time order throughout (the
+   * shader indexes the backward direction's reversed time), so the layer is the input projection's
+   * matMul, one scan dispatch and nothing else.
+   */
+  private forwardFused(x: tf.Tensor3D, len: Int32Array): tf.Tensor3D {
+    const [B, L] = x.shape;
+    const h = this.hidden,
+      G = this.gates;
+    const lens = tf.tensor1d(Float32Array.from(len));
+    let out = x;
+    for (const [f, b] of this.layers) {
+      const wih = interleave(f.wih, b.wih, G, 1);
+      const bih = interleave(f.bih, b.bih, G, 0);
+      const bhh = interleave(f.bhh, b.bhh, G, 0);
+      const zero = tf.zeros([h, G * h]);
+      const whh = tf.concat([interleave(f.whh, zero, G, 1), interleave(zero, b.whh, G, 1)], 0);
+      const gi = tf.reshape(applyDense(out, wih, bih), [B, L, G * 2 * h]);
+      out = (this.cell === 'gru' ? gruScanFused : lstmScanFused)(gi, whh, bhh, lens);
+    }
+    return out;
+  }
 }
+
+/** gi [B, L, 3·2h], whh [2h, 3·2h], bhh [3·2h], lens [B] → [B, L, 2h] on webgpu (webgpu/scan.ts). */
+const gruScanFused: Scan = customOp(
+  (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, lens: tf.Tensor, save: tf.GradSaveFunc) => {
+    const hs = gruScanForwardWebGPU(gi as tf.Tensor3D, whh as tf.Tensor2D, bhh as tf.Tensor1D, lens as tf.Tensor1D);
+    save([gi, whh, bhh, lens, hs]);
+    return {
+      value: hs,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sGi, sWhh, sBhh, sLens, sHs] = saved;
+        const grads = gruScanBackwardWebGPU(
+          sGi as tf.Tensor3D,
+          sWhh as tf.Tensor2D,
+          sBhh as tf.Tensor1D,
+          sLens as tf.Tensor1D,
+          sHs as tf.Tensor3D,
+          dy as tf.Tensor3D,
+        );
+        return [...grads, tf.zerosLike(sLens)];
+      },
+    };
+  },
+);
+
+/** gi [B, L, 4·2h], whh [2h, 4·2h], bhh [4·2h], lens [B] → [B, L, 2h] on webgpu (webgpu/scan.ts). */
+const lstmScanFused: Scan = customOp(
+  (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, lens: tf.Tensor, save: tf.GradSaveFunc) => {
+    const { h, hc } = lstmScanForwardWebGPU(
+      gi as tf.Tensor3D,
+      whh as tf.Tensor2D,
+      bhh as tf.Tensor1D,
+      lens as tf.Tensor1D,
+    );
+    save([gi, whh, bhh, lens, hc]);
+    return {
+      value: h,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sGi, sWhh, sBhh, sLens, sHc] = saved;
+        const grads = lstmScanBackwardWebGPU(
+          sGi as tf.Tensor3D,
+          sWhh as tf.Tensor2D,
+          sBhh as tf.Tensor1D,
+          sLens as tf.Tensor1D,
+          sHc as tf.Tensor3D,
+          dy as tf.Tensor3D,
+        );
+        return [...grads, tf.zerosLike(sLens)];
+      },
+    };
+  },
+);
 
 /** [.., G·h] ⊕ [.., G·h] → [.., G·2h] with each gate block as [a_g | b_g]. */
 function interleave(a: tf.Tensor, b: tf.Tensor, G: number, axis: number): tf.Tensor {
