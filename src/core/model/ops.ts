@@ -1,6 +1,7 @@
 import * as tf from '../tf.ts';
 import type { MT19937 } from '../random.ts';
 import type { ParamStore } from './params.ts';
+import { dropoutMask, fusedKernelsActive, KERNEL_DROPOUT } from '../wasmAttention.ts';
 
 /**
  * Small building blocks shared by every block of the model. Two tfjs-on-wasm facts shape them
@@ -147,9 +148,26 @@ export function batchNorm(bn: BatchNorm, x: tf.Tensor, training: boolean, eps = 
   return y;
 }
 
+/**
+ * Inverted dropout with a counter-based mask: element i is kept iff a hash of (seed, i) clears the
+ * rate (wasmAttention.ts), the seed being one draw of the run's generator. On wasm the mask is drawn
+ * inside a kernel and never stored (the backward pass is the same kernel on dy); other backends
+ * multiply by the same mask built in JavaScript.
+ */
 export function dropout(x: tf.Tensor, rate: number, ctx: Ctx): tf.Tensor {
+  // Called by every block in training: also what installs the wasm kernels (the sharing Identity among them).
+  const fused = ctx.training && fusedKernelsActive();
   if (!ctx.training || rate <= 0) return x;
-  return tf.dropout(x, rate, undefined, ctx.rng.childSeed());
+  return dropoutSeeded(x, rate, ctx.rng.childSeed(), fused);
+}
+
+/** Dropout with a given seed (element i of x's flat layout kept iff the hash of (seed, i) clears the rate). */
+export function dropoutSeeded(x: tf.Tensor, rate: number, seed: number, fused = fusedKernelsActive()): tf.Tensor {
+  if (x.dtype === 'float32' && fused) {
+    const run = (t: tf.Tensor) => tf.engine().runKernel(KERNEL_DROPOUT, { x: t }, { rate, seed }) as tf.Tensor;
+    return customOp((t: tf.Tensor) => ({ value: run(t), gradFunc: (dy: tf.Tensor) => [run(dy)] }))(x);
+  }
+  return tf.mul(x, tf.tensor(dropoutMask(x.size, rate, seed), x.shape, 'float32'));
 }
 
 // ---------------------------------------------------------------- lengths, masks and positions (JS side)

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../tf.ts';
 import { initNodeBackend } from '../backend.ts';
 import { modelPreset, MODALITIES, type Branches } from '../config/config.ts';
@@ -8,6 +8,7 @@ import type { ByModality } from '../data/types.ts';
 import { MFMBNet } from './mfmb.ts';
 import { decodeTensor, type FixtureTensor } from './fixture.ts';
 import { mfmbLoss } from '../train/loss.ts';
+import { DEFAULT_FUSED_MIN_MAP, setFusedAttentionMinMap } from '../wasmAttention.ts';
 
 /**
  * Parity with the PyTorch reference (shared/reference, fixture written by
@@ -87,60 +88,64 @@ function relL2(got: Float32Array, want: Float32Array): number {
   return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-12);
 }
 
-describe('parity with the PyTorch reference (tiny, D 16/5/20, L 8/12/10, padded)', () => {
-  beforeAll(async () => {
-    await initNodeBackend('wasm');
+// Both attention paths on wasm: op by op (these maps are small) and the fused op (forced for every map).
+for (const fused of [false, true])
+  describe(`parity with the PyTorch reference (tiny, D 16/5/20, L 8/12/10, padded)${fused ? ', fused attention' : ''}`, () => {
+    beforeAll(async () => {
+      await initNodeBackend('wasm');
+      setFusedAttentionMinMap(fused ? 0 : DEFAULT_FUSED_MIN_MAP);
+    });
+    afterAll(() => setFusedAttentionMinMap(DEFAULT_FUSED_MIN_MAP));
+
+    for (const setting of SETTINGS) {
+      const s = fx.settings[setting];
+      it(`${setting}: eval output`, () => {
+        const model = build(s.branches, setting, false);
+        const inp = inputs();
+        const pred = tf.tidy(() =>
+          model.forward({ x: inp.x, len: inp.len }, { training: false, rng: new MT19937(1) }).pred.dataSync(),
+        );
+        expectClose(pred, decodeTensor(s.eval.pred), `${setting} eval pred`);
+        model.params.dispose();
+      });
+
+      it(`${setting}: train-mode loss and gradients`, () => {
+        const model = build(s.branches, setting, true);
+        const inp = inputs();
+        const names = model.params.trainableNames();
+        const vars = model.params.trainable();
+        const { value, grads } = tf.variableGrads(() => {
+          const out = model.forward({ x: inp.x, len: inp.len }, { training: true, rng: new MT19937(1) });
+          return mfmbLoss(out, inp.y, [5, 2, 20], inp.clean, inp.drop, true).total;
+        }, vars);
+        expectClose([value.dataSync()[0]], [s.train.loss], `${setting} loss`);
+        const checked = Object.keys(s.train.grads);
+        expect(checked.length).toBeGreaterThan(5);
+        for (const name of checked) {
+          const v = vars[names.indexOf(name)];
+          expect(v, name).toBeDefined();
+          const want = decodeTensor(s.train.grads[name]);
+          // Compare in PyTorch layout: our [in, out] Linear weights are transposed.
+          const layout = model.params.entries.get(name)!.layout;
+          const got = toTorchLayout(grads[v.name].dataSync() as Float32Array, layout, s.train.grads[name].shape);
+          const err = relL2(got, want);
+          // A few gradients are analytically (near) zero: the head's BatchNorm removes any per-feature
+          // shift or scale of H_f, so the last hub LayerNorm's gradients vanish, and the time map's bias
+          // shifts all features of a token equally, which the next LayerNorm removes. Both sides then
+          // hold float32 noise, so an absolute floor far below typical gradient norms (~1e-2) applies.
+          const tiny = absL2(got, want) <= 1e-6;
+          if (!(err <= 1e-3 || tiny)) throw new Error(`${setting} grad ${name}: relative L2 error ${err}`);
+        }
+        // BatchNorm running statistics after one train-mode forward (momentum 0.1, unbiased variance).
+        for (const [name, t] of Object.entries(s.train.bn_running_after as Record<string, FixtureTensor>)) {
+          if (!model.params.entries.has(name)) continue;
+          expectClose(model.params.get(name).dataSync(), decodeTensor(t), `${setting} ${name}`);
+        }
+        tf.dispose([value, grads]);
+        model.params.dispose();
+      });
+    }
   });
-
-  for (const setting of SETTINGS) {
-    const s = fx.settings[setting];
-    it(`${setting}: eval output`, () => {
-      const model = build(s.branches, setting, false);
-      const inp = inputs();
-      const pred = tf.tidy(() =>
-        model.forward({ x: inp.x, len: inp.len }, { training: false, rng: new MT19937(1) }).pred.dataSync(),
-      );
-      expectClose(pred, decodeTensor(s.eval.pred), `${setting} eval pred`);
-      model.params.dispose();
-    });
-
-    it(`${setting}: train-mode loss and gradients`, () => {
-      const model = build(s.branches, setting, true);
-      const inp = inputs();
-      const names = model.params.trainableNames();
-      const vars = model.params.trainable();
-      const { value, grads } = tf.variableGrads(() => {
-        const out = model.forward({ x: inp.x, len: inp.len }, { training: true, rng: new MT19937(1) });
-        return mfmbLoss(out, inp.y, [5, 2, 20], inp.clean, inp.drop, true).total;
-      }, vars);
-      expectClose([value.dataSync()[0]], [s.train.loss], `${setting} loss`);
-      const checked = Object.keys(s.train.grads);
-      expect(checked.length).toBeGreaterThan(5);
-      for (const name of checked) {
-        const v = vars[names.indexOf(name)];
-        expect(v, name).toBeDefined();
-        const want = decodeTensor(s.train.grads[name]);
-        // Compare in PyTorch layout: our [in, out] Linear weights are transposed.
-        const layout = model.params.entries.get(name)!.layout;
-        const got = toTorchLayout(grads[v.name].dataSync() as Float32Array, layout, s.train.grads[name].shape);
-        const err = relL2(got, want);
-        // A few gradients are analytically (near) zero: the head's BatchNorm removes any per-feature
-        // shift or scale of H_f, so the last hub LayerNorm's gradients vanish, and the time map's bias
-        // shifts all features of a token equally, which the next LayerNorm removes. Both sides then
-        // hold float32 noise, so an absolute floor far below typical gradient norms (~1e-2) applies.
-        const tiny = absL2(got, want) <= 1e-6;
-        if (!(err <= 1e-3 || tiny)) throw new Error(`${setting} grad ${name}: relative L2 error ${err}`);
-      }
-      // BatchNorm running statistics after one train-mode forward (momentum 0.1, unbiased variance).
-      for (const [name, t] of Object.entries(s.train.bn_running_after as Record<string, FixtureTensor>)) {
-        if (!model.params.entries.has(name)) continue;
-        expectClose(model.params.get(name).dataSync(), decodeTensor(t), `${setting} ${name}`);
-      }
-      tf.dispose([value, grads]);
-      model.params.dispose();
-    });
-  }
-});
 
 function toTorchLayout(data: Float32Array, layout: string, torchShape: number[]): Float32Array {
   if (layout === 'linear') {

@@ -1,11 +1,14 @@
 import * as tf from '../tf.ts';
 import type { ParamStore } from './params.ts';
+import { fusedAttentionFor, KERNEL_ATTENTION, KERNEL_ATTENTION_GRAD, type AttnGeom } from '../wasmAttention.ts';
 import {
   applyDense,
   bmm,
   createLayerNorm,
   createLinear,
+  customOp,
   dropout,
+  dropoutSeeded,
   keyBias,
   layerNorm,
   linear,
@@ -97,8 +100,8 @@ export class Encoder {
     let h = this.embed(x, q, ctx);
     const kvEmb = kv && k ? this.embed(kv, k, ctx) : null;
     const keys = k ?? q;
-    let bias: tf.Tensor = keyBias(keys.valid, B, keys.L); // [B, 1, 1, Lk]
-    if (this.causal) bias = tf.add(bias, causalBias(q.L, keys.L));
+    const bias = keyBias(keys.valid, B, keys.L); // [B, 1, 1, Lk]
+    const causal = this.causal;
     this.layers.forEach((layer, i) => {
       const hn = layerNorm(layer.ln0, h) as tf.Tensor3D;
       const kvn = kvEmb ? (layerNorm(layer.ln0, kvEmb) as tf.Tensor3D) : null;
@@ -106,10 +109,10 @@ export class Encoder {
       if (keepFrom > 0 && i === this.layers.length - 1) {
         if (this.causal) throw new Error('keepFrom is not supported with a causal mask');
         const part = (t: tf.Tensor3D) => tf.slice(t, [0, keepFrom, 0], [B, Lq - keepFrom, w]);
-        a = attention(layer.attn, part(hn), kvn ?? hn, bias, ctx);
+        a = attention(layer.attn, part(hn), kvn ?? hn, bias, causal, ctx);
         h = part(h);
       } else {
-        a = attention(layer.attn, hn, kvn, bias, ctx);
+        a = attention(layer.attn, hn, kvn, bias, causal, ctx);
       }
       h = tf.add(h, dropout(a, this.drop, ctx));
       const f = linear(layer.fc2, dropout(tf.relu(linear(layer.fc1, layerNorm(layer.ln1, h))), this.drop, ctx));
@@ -128,12 +131,78 @@ function causalBias(Lq: number, Lk: number): tf.Tensor {
   return tf.tensor4d(m, [1, 1, Lq, Lk]);
 }
 
-/** Multi-head attention; kv = null means self-attention on x. bias [B|1, 1, Lq|1, Lk] is additive. */
-function attention(a: MHA, x: tf.Tensor3D, kv: tf.Tensor3D | null, bias: tf.Tensor, ctx: Ctx): tf.Tensor3D {
+/**
+ * Multi-head attention; kv = null means self-attention on x. keyBias [B, 1, 1, Lk] is additive;
+ * `causal` adds fairseq's future mask. On wasm, large maps take one fused op (wasmAttention.ts) whose
+ * backward recomputes the attention maps instead of keeping them; otherwise (and on other backends)
+ * op by op with the same dropout mask.
+ */
+function attention(
+  a: MHA,
+  x: tf.Tensor3D,
+  kv: tf.Tensor3D | null,
+  keyBias: tf.Tensor4D,
+  causal: boolean,
+  ctx: Ctx,
+): tf.Tensor3D {
   const [B, Lq, w] = x.shape;
   const Lk = kv ? kv.shape[1] : Lq;
   const h = a.heads;
   const dh = w / h;
+  const rate = ctx.training ? a.attnDrop : 0;
+  const seed = rate > 0 ? ctx.rng.childSeed() : 0;
+  if (fusedAttentionFor(B * h * Lq * Lk)) {
+    const geom: AttnGeom = {
+      B,
+      Lq,
+      Lk,
+      heads: h,
+      dh,
+      qStride: kv ? w : 3 * w,
+      qOff: 0,
+      kvStride: kv ? 2 * w : 3 * w,
+      kOff: kv ? 0 : w,
+      vOff: kv ? w : 2 * w,
+      scale: dh ** -0.5,
+      causalOff: causal ? Math.abs(Lk - Lq) : -1,
+      masked: MASKED,
+      rate,
+      seed,
+    };
+    const kb = tf.reshape(keyBias, [B, Lk]);
+    const run = (inputs: tf.NamedTensorMap, kernel: string, attrs: object) =>
+      tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor[];
+    let ctxv: tf.Tensor;
+    if (!kv) {
+      const qkv = applyDense(x, a.inW, a.inB); // [B, L, 3w]
+      ctxv = customOp((t: tf.Tensor, save: tf.GradSaveFunc) => {
+        const [out, lse] = run({ q: t, kv: t, bias: kb }, KERNEL_ATTENTION, geom);
+        save([t, kb, lse]);
+        return {
+          value: out,
+          gradFunc: (dy: tf.Tensor, [st, skb, slse]: tf.Tensor[]) =>
+            run({ dy, q: st, kv: st, bias: skb, lse: slse }, KERNEL_ATTENTION_GRAD, { ...geom, packed: true }),
+        };
+      })(qkv);
+    } else {
+      const [wq, wkv] = tf.split(a.inW, [w, 2 * w], 1);
+      const [bq, bkv] = tf.split(a.inB, [w, 2 * w], 0);
+      const q = applyDense(x, wq, bq);
+      const kvp = applyDense(kv, wkv, bkv); // [B, Lk, 2w]
+      ctxv = customOp((tq: tf.Tensor, tkv: tf.Tensor, save: tf.GradSaveFunc) => {
+        const [out, lse] = run({ q: tq, kv: tkv, bias: kb }, KERNEL_ATTENTION, geom);
+        save([tq, tkv, kb, lse]);
+        return {
+          value: out,
+          gradFunc: (dy: tf.Tensor, [sq, skv, skb, slse]: tf.Tensor[]) =>
+            run({ dy, q: sq, kv: skv, bias: skb, lse: slse }, KERNEL_ATTENTION_GRAD, { ...geom, packed: false }),
+        };
+      })(q, kvp);
+    }
+    return linear(a.out, ctxv) as tf.Tensor3D;
+  }
+  let bias: tf.Tensor = keyBias;
+  if (causal) bias = tf.add(bias, causalBias(Lq, Lk));
   let q: tf.Tensor, k: tf.Tensor, v: tf.Tensor;
   if (!kv) {
     [q, k, v] = tf.split(applyDense(x, a.inW, a.inB), 3, 2); // 3 × [B, L, w]
@@ -148,7 +217,12 @@ function attention(a: MHA, x: tf.Tensor3D, kv: tf.Tensor3D | null, bias: tf.Tens
   const kT = tf.reshape(tf.transpose(tf.reshape(k, [B, Lk, h, dh]), [0, 2, 3, 1]), [B * h, dh, Lk]) as tf.Tensor3D;
   const vh = tf.reshape(tf.transpose(tf.reshape(v, [B, Lk, h, dh]), [0, 2, 1, 3]), [B * h, Lk, dh]) as tf.Tensor3D;
   const scores = tf.add(tf.reshape(bmm(qh, kT), [B, h, Lq, Lk]), bias); // [B, h, Lq, Lk]
-  const probs = tf.reshape(dropout(tf.softmax(scores), a.attnDrop, ctx), [B * h, Lq, Lk]) as tf.Tensor3D;
-  const ctxv = tf.reshape(tf.transpose(tf.reshape(bmm(probs, vh), [B, h, Lq, dh]), [0, 2, 1, 3]), [B, Lq, w]); // [B, Lq, w]
+  let probs = tf.softmax(scores);
+  // The fused kernel's mask, indexed [B, h, Lq, Lk].
+  if (rate > 0) probs = dropoutSeeded(probs, rate, seed);
+  const ctxv = tf.reshape(
+    tf.transpose(tf.reshape(bmm(tf.reshape(probs, [B * h, Lq, Lk]) as tf.Tensor3D, vh), [B, h, Lq, dh]), [0, 2, 1, 3]),
+    [B, Lq, w],
+  ); // [B, Lq, w]
   return linear(a.out, ctxv) as tf.Tensor3D;
 }

@@ -15,7 +15,7 @@ export class Adam {
   private readonly total: number;
   private readonly m: tf.Variable; // first moment, flat
   private readonly v: tf.Variable; // second moment, flat
-  private readonly steps: tf.Variable; // per-element step count (PyTorch keeps one per parameter)
+  private readonly counts: number[]; // step count per parameter (PyTorch keeps one per parameter)
   private readonly activeMasks = new Map<string, tf.Tensor1D>();
   lr: number;
 
@@ -34,7 +34,7 @@ export class Adam {
     const zeros = () => tf.tidy(() => tf.variable(tf.zeros([this.total]), false));
     this.m = zeros();
     this.v = zeros();
-    this.steps = zeros();
+    this.counts = vars.map(() => 0);
   }
 
   /** grads: by variable name, as tf.variableGrads returns them. Disposes nothing it was given. */
@@ -55,23 +55,38 @@ export class Adam {
         tf.mul(theta, this.weightDecay),
       );
       const active = allPresent ? null : this.activeMask(present);
-      const steps = active ? tf.add(this.steps, active) : tf.add(this.steps, 1);
+      present.forEach((p, i) => {
+        if (p) this.counts[i]++;
+      });
       let m = tf.add(tf.mul(this.m, b1), tf.mul(g, 1 - b1));
       let v = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(g), 1 - b2));
       if (active) {
         m = tf.add(this.m, tf.mul(tf.sub(m, this.m), active));
         v = tf.add(this.v, tf.mul(tf.sub(v, this.v), active));
       }
-      // Bias corrections per element; max(steps, 1) keeps never-stepped elements finite (they get no update).
-      const t = tf.maximum(steps, 1);
-      const bc1 = tf.sub(tf.scalar(1), tf.pow(tf.scalar(b1), t));
-      const bc2Sqrt = tf.sqrt(tf.sub(tf.scalar(1), tf.pow(tf.scalar(b2), t)));
-      let update = tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(v), bc2Sqrt), this.eps)), tf.div(tf.scalar(this.lr), bc1));
-      if (active) update = tf.mul(update, active);
+      // Bias corrections: scalars when every parameter has taken the same number of steps (the usual
+      // case), else per-element factors built here, 0 where a parameter is skipped this step.
+      const t0 = this.counts[0];
+      let update: tf.Tensor;
+      if (!active && this.counts.every((c) => c === t0)) {
+        const bc1 = 1 - b1 ** t0;
+        const bc2Sqrt = Math.sqrt(1 - b2 ** t0);
+        update = tf.mul(tf.div(m, tf.add(tf.div(tf.sqrt(v), bc2Sqrt), this.eps)), this.lr / bc1);
+      } else {
+        const invBc2 = new Float32Array(this.total);
+        const step = new Float32Array(this.total);
+        let o = 0;
+        this.counts.forEach((c, i) => {
+          const t = Math.max(c, 1);
+          invBc2.fill(1 / Math.sqrt(1 - b2 ** t), o, o + this.sizes[i]);
+          step.fill(present[i] ? this.lr / (1 - b1 ** t) : 0, o, o + this.sizes[i]);
+          o += this.sizes[i];
+        });
+        update = tf.mul(tf.div(m, tf.add(tf.mul(tf.sqrt(v), tf.tensor1d(invBc2)), this.eps)), tf.tensor1d(step));
+      }
       const next = tf.sub(theta, update);
       this.m.assign(m);
       this.v.assign(v);
-      this.steps.assign(steps);
       const parts = tf.split(next, this.sizes);
       this.vars.forEach((variable, i) => variable.assign(tf.reshape(parts[i], variable.shape)));
     });
@@ -94,7 +109,7 @@ export class Adam {
   }
 
   dispose(): void {
-    tf.dispose([this.m, this.v, this.steps, ...this.activeMasks.values()]);
+    tf.dispose([this.m, this.v, ...this.activeMasks.values()]);
     this.activeMasks.clear();
   }
 }

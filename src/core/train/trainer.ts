@@ -10,6 +10,7 @@ import { computeMetrics, type Metrics } from '../eval/metrics.ts';
 import type { EpochRecord, StopReason } from '../eval/results.ts';
 import { mfmbLoss } from './loss.ts';
 import { Adam } from './adam.ts';
+import { variableGradsFreeing } from './grads.ts';
 import { EarlyStopping } from './earlyStopping.ts';
 
 /**
@@ -176,7 +177,7 @@ export async function trainStep(
 ): Promise<number> {
   const { loss, grads } = tf.tidy(() => {
     const t = batchTensors(batch, ds, usesGen(model, withGen));
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = variableGradsFreeing(() => {
       const out = model.forward(t.input, ctx);
       return mfmbLoss(out, t.y, cfg.train.alpha, t.clean, t.drop, withGen).total;
     }, vars);
