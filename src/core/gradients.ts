@@ -28,7 +28,6 @@ import { padV2GradConfig } from '@tensorflow/tfjs-core/dist/gradients/PadV2_grad
 import { divGradConfig } from '@tensorflow/tfjs-core/dist/gradients/RealDiv_grad.js';
 import { reluGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Relu_grad.js';
 import { reshapeGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Reshape_grad.js';
-import { reverseGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Reverse_grad.js';
 import { rsqrtGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Rsqrt_grad.js';
 import { sigmoidGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Sigmoid_grad.js';
 import { sliceGradConfig } from '@tensorflow/tfjs-core/dist/gradients/Slice_grad.js';
@@ -57,7 +56,6 @@ export const GRADIENTS: readonly GradConfig[] = [
   divGradConfig,
   reluGradConfig,
   reshapeGradConfig,
-  reverseGradConfig,
   rsqrtGradConfig,
   sigmoidGradConfig,
   sliceGradConfig,

@@ -15,13 +15,18 @@ import {
  * Why it looks like this (ENVIRONMENT.md): on wasm a per-step `slice` copies the whole source and
  * tfjs's automatic gradient of `stack` is an `unstack`, so an autodiff loop over time is O(L²). Here
  * both directions run in ONE loop on a state [B, 2h] = [h_fwd, h_bwd] with a block-diagonal
- * recurrent matrix, the input projections for every step come from one matMul, each step's slice is
- * fetched with `gather` (copies only what it returns), and backpropagation through time is written
- * by hand inside `tf.customGrad`.
+ * recurrent matrix; the input projections for every step come from one matMul and are put in step
+ * order (time-major, the backward half at time L−1−s: nothing is reversed, split or transposed) by
+ * one `gather` of h-wide rows, which copies only what it returns and whose gradient is the inverse
+ * gather; the outputs go back the same way; the steps are unstacked once; and backpropagation
+ * through time is written by hand inside `tf.customGrad`, with every factor that does not depend
+ * on the carried gradient computed for all steps at once before the loop. Kernels per step (GRU):
+ * 12 forward, 6 backward.
  *
- * Lengths: padding is at the end, so no gather by length is needed. A per-step mask keeps the state
- * unchanged (at zero for the backward direction, which starts at t = L−1) while t ≥ len, and
- * outputs beyond the length are zero, exactly as pack_padded_sequence gives.
+ * Lengths: padding is at the end. A padding step reads constant gate inputs that saturate the gates
+ * (GRU z = 1; LSTM f = 1, i = 0), so it keeps the state unchanged without a mask multiply (at zero
+ * for the backward direction, which starts at t = L−1), and the output gather writes zeros beyond
+ * each length, exactly as pack_padded_sequence gives.
  *
  * Gate layout inside the scan: G blocks of width 2h, each [fwd | bwd], in PyTorch's gate order.
  */
@@ -81,7 +86,15 @@ export class BiRNN {
     const h = this.hidden,
       G = this.gates;
     if (useFused()) return this.forwardFused(x, len);
-    const mask = scanMask(len, B, L, h);
+    // Time-major step order with the backward half at time L−1−s, and back, as ONE gather each way
+    // (a permutation of h-wide rows; padding steps read constant rows, see gateRows/outRows).
+    const gates = gateRows(len, B, L, G, this.cell);
+    const big = new Float32Array(3 * h);
+    big.fill(MASKED_PRE, h, 2 * h).fill(-MASKED_PRE, 2 * h);
+    const gatherIn = rowGather(gates.idx, gates.inv, tf.tensor2d(big, [3, h]));
+    const outs = outRows(len, B, L);
+    const gatherOut = rowGather(outs.idx, outs.inv, tf.zeros([1, h]));
+    const scan = this.cell === 'gru' ? gruScan : lstmScan;
     let out = x;
     for (const [f, b] of this.layers) {
       // Fused weights: gate blocks [fwd | bwd]; the recurrent matrix is block-diagonal.
@@ -90,16 +103,12 @@ export class BiRNN {
       const bhh = interleave(f.bhh, b.bhh, G, 0); // [G·2h]
       const zero = tf.zeros([h, G * h]);
       const whh = tf.concat([interleave(f.whh, zero, G, 1), interleave(zero, b.whh, G, 1)], 0); // [2h, G·2h]
-      // Input projections for all steps at once, the backward half reversed in time, then time-major.
-      // (Rank ≤ 4 throughout: webgl has no rank-5 reverse.)
-      const xp = tf.reshape(applyDense(out, wih, bih), [B, L * G, 2, h]);
-      const [xf, xb] = tf.split(xp, 2, 2); // [B, L·G, 1, h] each
-      const xbRev = tf.reshape(tf.reverse(tf.reshape(xb, [B, L, G * h]), 1), [B, L * G, 1, h]);
-      const gi = tf.transpose(tf.reshape(tf.concat([xf, xbRev], 2), [B, L, G * 2 * h]), [1, 0, 2]); // [L, B, G·2h]
-      const hs = (this.cell === 'gru' ? gruScan : lstmScan)(gi, whh, bhh, mask); // [L, B, 2h] by step, zero where masked
-      // Step s of the backward half is time L−1−s: undo the reversal.
-      const [hf, hb] = tf.split(tf.reshape(hs, [L, B, 2, h]), 2, 2);
-      out = tf.transpose(tf.reshape(tf.concat([hf, tf.reverse(hb, 0)], 2), [L, B, 2 * h]), [1, 0, 2]) as tf.Tensor3D;
+      // Input projections for all steps at once (rows [B, L, G, 2] of width h), then per step s the
+      // rows [fwd at s | bwd at L−1−s] of every gate: [L, B, G·2h].
+      const xp = tf.reshape(applyDense(out, wih, bih), [B * L * G * 2, h]) as tf.Tensor2D;
+      const gi = tf.reshape(gatherIn(xp), [L, B, G * 2 * h]);
+      const hs = scan(gi, whh, bhh); // [L, B, 2h] by step
+      out = tf.reshape(gatherOut(tf.reshape(hs, [L * B * 2, h]) as tf.Tensor2D), [B, L, 2 * h]) as tf.Tensor3D;
     }
     return out;
   }
@@ -189,190 +198,238 @@ function interleave(a: tf.Tensor, b: tf.Tensor, G: number, axis: number): tf.Ten
   );
 }
 
-/** [L, B, 2h] step mask: forward half valid iff s < len, backward half iff L−1−s < len. */
-function scanMask(len: Int32Array, B: number, L: number, h: number): tf.Tensor3D {
-  const m = new Float32Array(L * B * 2 * h);
-  for (let s = 0; s < L; s++) {
-    for (let b = 0; b < B; b++) {
-      const o = (s * B + b) * 2 * h;
-      if (s < len[b]) m.fill(1, o, o + h);
-      if (L - 1 - s < len[b]) m.fill(1, o + h, o + 2 * h);
-    }
-  }
-  return tf.tensor3d(m, [L, B, 2 * h]);
+/**
+ * Gate pre-activation that a padding step reads in place of its input projection (for the GRU's z
+ * and the LSTM's f; minus it for the LSTM's i). It saturates the sigmoid to exactly 1 (or 0), so
+ * the step keeps the state unchanged: h = n + z ⊙ (h_prev − n) = h_prev, c = f ⊙ c_prev + i ⊙ g =
+ * c_prev. Padding is at the end, so the backward direction meets its padding steps first and its
+ * state stays exactly zero until its first valid step; the forward direction's state after its
+ * last valid step is read by nothing valid, and outRows replaces those outputs by zeros. The
+ * gradients through such a step vanish the same way (z(1−z) = 1−z = 0, i = f(1−f) = 0).
+ */
+const MASKED_PRE = 1e4;
+
+/**
+ * Rows of the input projections, [B, L, G, 2] rows of width h (batch-major, natural time) → the
+ * scan's [L, B, G, 2] (step s: the forward half at time s, the backward half at L−1−s). Padding
+ * rows read row n (zero), n+1 (+MASKED_PRE: GRU z, LSTM f) or n+2 (−MASKED_PRE: LSTM i), where n
+ * is the row count. inv maps each source row to where it went (n, a zero row of dy, if nowhere).
+ */
+function gateRows(len: Int32Array, B: number, L: number, G: number, cell: Cell): { idx: Int32Array; inv: Int32Array } {
+  const n = L * B * G * 2;
+  const idx = new Int32Array(n),
+    inv = new Int32Array(n).fill(n);
+  const padRow = (g: number): number => (g === 1 ? n + 1 : cell === 'lstm' && g === 0 ? n + 2 : n);
+  let i = 0;
+  for (let s = 0; s < L; s++)
+    for (let b = 0; b < B; b++)
+      for (let g = 0; g < G; g++)
+        for (let d = 0; d < 2; d++, i++) {
+          const t = d === 0 ? s : L - 1 - s;
+          if (t < len[b]) {
+            const src = ((b * L + t) * G + g) * 2 + d;
+            idx[i] = src;
+            inv[src] = i;
+          } else idx[i] = padRow(g);
+        }
+  return { idx, inv };
 }
 
-type Scan = (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor) => tf.Tensor3D;
+/** Rows of the scan's states [L, B, 2] (width h, by step) → [B, L, 2] in natural time, zero (row n) beyond each length. */
+function outRows(len: Int32Array, B: number, L: number): { idx: Int32Array; inv: Int32Array } {
+  const n = L * B * 2;
+  const idx = new Int32Array(n),
+    inv = new Int32Array(n).fill(n);
+  let i = 0;
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < L; t++)
+      for (let d = 0; d < 2; d++, i++) {
+        if (t < len[b]) {
+          const src = ((d === 0 ? t : L - 1 - t) * B + b) * 2 + d;
+          idx[i] = src;
+          inv[src] = i;
+        } else idx[i] = n;
+      }
+  return { idx, inv };
+}
+
+/**
+ * x [n, w] → rows idx of [x; extra] (extra: constant rows, no gradient). The gradient is the same
+ * gather the other way, rows inv of [dy; 0]. One gather copies only what it returns (ENVIRONMENT.md).
+ */
+function rowGather(idx: Int32Array, inv: Int32Array, extra: tf.Tensor2D): (x: tf.Tensor2D) => tf.Tensor2D {
+  return customOp((x: tf.Tensor) => ({
+    value: tf.gather(tf.concat([x, extra], 0), tf.tensor1d(idx, 'int32')),
+    gradFunc: (dy: tf.Tensor) => [
+      tf.gather(tf.concat([dy, tf.zeros([1, x.shape[1] as number])], 0), tf.tensor1d(inv, 'int32')),
+    ],
+  })) as (x: tf.Tensor2D) => tf.Tensor2D;
+}
+
+type Scan = (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, lens: tf.Tensor) => tf.Tensor3D;
+type OpScan = (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor) => tf.Tensor3D;
 
 /*
- * Masking without extra work: padding is at the end, so the backward direction meets its invalid
- * steps before any valid one and the forward direction only after the last one. Setting the state
- * to m ⊙ candidate therefore keeps the backward state at zero until its first valid step, and only
- * zeroes forward states that nothing valid reads — and the output is that state, already zero
- * beyond the length.
+ * Backpropagation through time with the least work per step: every factor that does not depend on
+ * the carried gradient (gate derivatives, 1 − n², …) is computed once for all steps before the
+ * loop, so a step is the carry, one concat, one product, the recurrent matMul and its add.
  */
 
 /**
- * GRU over time on the fused state. gi [L, B, 3·2h] input projections (b_ih included), whh [2h, 3·2h],
- * bhh [3·2h], mask [L, B, 2h] → states [L, B, 2h], zero where masked. ~12 kernels per step forward.
+ * GRU over time on the fused state. gi [L, B, 3·2h] input projections (b_ih included, padding steps
+ * as in gateRows), whh [2h, 3·2h], bhh [3·2h] → states [L, B, 2h]. 12 kernels per step forward, 6 back.
  */
-const gruScan: Scan = customOp(
-  (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [L, B] = gi.shape;
-    const H2 = mask.shape[2] as number;
-    const [giRZ, giN] = tf.split(gi, [2 * H2, H2], 2).map((t) => tf.unstack(t)); // per step [B, 4h] / [B, 2h]
-    const ms = tf.unstack(mask);
-    const keep: Record<'r' | 'z' | 'n' | 'ghn' | 'hp', tf.Tensor[]> = { r: [], z: [], n: [], ghn: [], hp: [] };
-    const outs: tf.Tensor[] = [];
-    let H: tf.Tensor2D = tf.zeros([B, H2]);
-    for (let s = 0; s < L; s++) {
-      const prev = H;
-      const res = tf.tidy(() => {
-        const gh = tf.fused.matMul({ a: prev, b: whh as tf.Tensor2D, bias: bhh }); // [B, 3·2h]
-        const [ghRZ, ghn] = tf.split(gh, [2 * H2, H2], 1);
-        const [r, z] = tf.split(tf.sigmoid(tf.add(giRZ[s], ghRZ)), 2, 1);
-        const n = tf.tanh(tf.add(giN[s], tf.mul(r, ghn)));
-        const next = tf.mul(ms[s], tf.add(n, tf.mul(z, tf.sub(prev, n)))) as tf.Tensor2D; // m ⊙ ((1 − z) ⊙ n + z ⊙ h)
-        return { r, z, n, ghn, next };
-      });
-      keep.r.push(res.r);
-      keep.z.push(res.z);
-      keep.n.push(res.n);
-      keep.ghn.push(res.ghn);
-      keep.hp.push(prev);
-      outs.push(res.next);
-      H = res.next;
-    }
-    const out = tf.stack(outs) as tf.Tensor3D;
-    save([whh, mask, ...(['r', 'z', 'n', 'ghn', 'hp'] as const).map((k) => tf.stack(keep[k]))]);
-    return {
-      value: out,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sWhh, sMask, R, Z, N, GHN, HP] = saved;
-        const [rs, zs, ns, ghns, ms2, dys] = [R, Z, N, GHN, sMask, dy].map((t) => tf.unstack(t));
-        const whhT = tf.transpose(sWhh as tf.Tensor2D);
-        const dgi: tf.Tensor[] = new Array(L);
-        const dgh: tf.Tensor[] = new Array(L);
-        const hps = tf.unstack(HP);
-        let dH: tf.Tensor = tf.zeros([B, H2]);
-        for (let s = L - 1; s >= 0; s--) {
-          const carry = dH;
-          const res = tf.tidy(() => {
-            const r = rs[s],
-              z = zs[s],
-              n = ns[s];
-            const dCand = tf.mul(tf.add(dys[s], carry), ms2[s]); // ∂/∂candidate
-            const oneMinusZ = tf.sub(tf.scalar(1), z);
-            const dnPre = tf.mul(tf.mul(dCand, oneMinusZ), tf.sub(tf.scalar(1), tf.square(n)));
-            const drPre = tf.mul(tf.mul(dnPre, ghns[s]), tf.mul(r, tf.sub(tf.scalar(1), r)));
-            const dzPre = tf.mul(tf.mul(dCand, tf.sub(hps[s], n)), tf.mul(z, oneMinusZ));
-            const dGh = tf.concat([drPre, dzPre, tf.mul(dnPre, r)], 1);
-            const dPrev = tf.add(tf.mul(dCand, z), tf.matMul(dGh, whhT));
-            return { dGi: tf.concat([drPre, dzPre, dnPre], 1), dGh, dPrev };
-          });
-          dgi[s] = res.dGi;
-          dgh[s] = res.dGh;
-          carry.dispose();
-          dH = res.dPrev;
-        }
-        const dGh = tf.concat(dgh, 0); // [L·B, 3·2h]
-        const dWhh = tf.matMul(tf.transpose(tf.reshape(HP, [L * B, H2]) as tf.Tensor2D), dGh as tf.Tensor2D); // Σ_s h_{s−1}ᵀ ∂gh_s
-        return [tf.stack(dgi), dWhh, tf.sum(dGh, 0), tf.zerosLike(sMask)];
-      },
-    };
-  },
-);
+const gruScan: OpScan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, save: tf.GradSaveFunc) => {
+  const [L, B, W] = gi.shape as [number, number, number];
+  const H2 = W / 3;
+  const [giRZ, giN] = tf.split(gi, [2 * H2, H2], 2).map((t) => tf.unstack(t)); // per step [B, 4h] / [B, 2h]
+  const keep: Record<'rz' | 'n' | 'ghn' | 'hp', tf.Tensor[]> = { rz: [], n: [], ghn: [], hp: [] };
+  const outs: tf.Tensor[] = [];
+  let H: tf.Tensor2D = tf.zeros([B, H2]);
+  for (let s = 0; s < L; s++) {
+    const prev = H;
+    const res = tf.tidy(() => {
+      const gh = tf.add(tf.matMul(prev, whh as tf.Tensor2D), bhh); // [B, 3·2h] (tf.fused.matMul adds 3 reshapes)
+      const [ghRZ, ghn] = tf.split(gh, [2 * H2, H2], 1);
+      const rz = tf.sigmoid(tf.add(giRZ[s], ghRZ));
+      const [r, z] = tf.split(rz, 2, 1);
+      const n = tf.tanh(tf.add(giN[s], tf.mul(r, ghn)));
+      const next = tf.add(n, tf.mul(z, tf.sub(prev, n))) as tf.Tensor2D; // (1 − z) ⊙ n + z ⊙ h
+      return { rz, n, ghn, next };
+    });
+    keep.rz.push(res.rz);
+    keep.n.push(res.n);
+    keep.ghn.push(res.ghn);
+    keep.hp.push(prev);
+    outs.push(res.next);
+    H = res.next;
+  }
+  const out = tf.stack(outs) as tf.Tensor3D;
+  save([whh, ...(['rz', 'n', 'ghn', 'hp'] as const).map((k) => tf.stack(keep[k]))]);
+  return {
+    value: out,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sWhh, RZ, N, GHN, HP] = saved;
+      const one = tf.scalar(1);
+      const [R, Z] = tf.split(RZ, 2, 2);
+      const omz = tf.sub(one, Z);
+      const A = tf.mul(omz, tf.sub(one, tf.square(N))); // ∂n_pre/∂cand
+      const ACr = tf.mul(A, tf.mul(GHN, tf.mul(R, tf.sub(one, R)))); // ∂r_pre/∂cand
+      const Bz = tf.mul(tf.sub(HP, N), tf.mul(Z, omz)); // ∂z_pre/∂cand
+      const kGi = tf.concat([ACr, Bz, A], 2); // ∂gi/∂cand
+      const kGh = tf.unstack(tf.concat([ACr, Bz, tf.mul(A, R)], 2)); // ∂gh/∂cand
+      const zs = tf.unstack(Z),
+        dys = tf.unstack(dy);
+      const whhT = tf.transpose(sWhh as tf.Tensor2D);
+      const cand3: tf.Tensor[] = new Array(L);
+      const dgh: tf.Tensor[] = new Array(L);
+      let dH: tf.Tensor = tf.zeros([B, H2]);
+      for (let s = L - 1; s >= 0; s--) {
+        const carry = dH;
+        const res = tf.tidy(() => {
+          const dCand = tf.add(dys[s], carry); // ∂/∂candidate
+          const c3 = tf.concat([dCand, dCand, dCand], 1);
+          const dGh = tf.mul(c3, kGh[s]);
+          return { c3, dGh, dPrev: tf.add(tf.mul(dCand, zs[s]), tf.matMul(dGh, whhT)) };
+        });
+        cand3[s] = res.c3;
+        dgh[s] = res.dGh;
+        carry.dispose();
+        dH = res.dPrev;
+      }
+      const dGh = tf.concat(dgh, 0); // [L·B, 3·2h]
+      const dWhh = tf.matMul(tf.transpose(tf.reshape(HP, [L * B, H2]) as tf.Tensor2D), dGh as tf.Tensor2D); // Σ_s h_{s−1}ᵀ ∂gh_s
+      return [tf.mul(tf.stack(cand3), kGi), dWhh, tf.sum(dGh, 0)];
+    },
+  };
+});
 
-/** LSTM over time on the fused state (cell state c carried and masked the same way). gi [L, B, 4·2h]. */
-const lstmScan: Scan = customOp(
-  (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [L, B] = gi.shape;
-    const H2 = mask.shape[2] as number;
-    const gis = tf.unstack(gi);
-    const ms = tf.unstack(mask);
-    const keep: Record<'i' | 'f' | 'g' | 'o' | 'tc' | 'cp' | 'hp', tf.Tensor[]> = {
-      i: [],
-      f: [],
-      g: [],
-      o: [],
-      tc: [],
-      cp: [],
-      hp: [],
-    };
-    const outs: tf.Tensor[] = [];
-    let H: tf.Tensor2D = tf.zeros([B, H2]);
-    let C: tf.Tensor2D = tf.zeros([B, H2]);
-    for (let s = 0; s < L; s++) {
-      const hPrev = H,
-        cPrev = C;
-      const res = tf.tidy(() => {
-        const pre = tf.add(gis[s], tf.fused.matMul({ a: hPrev, b: whh as tf.Tensor2D, bias: bhh }));
-        const [si, sf, sg, so] = tf.split(pre, 4, 1);
-        const i = tf.sigmoid(si),
-          f = tf.sigmoid(sf),
-          g = tf.tanh(sg),
-          o = tf.sigmoid(so);
-        const c = tf.mul(ms[s], tf.add(tf.mul(f, cPrev), tf.mul(i, g))) as tf.Tensor2D;
-        const tc = tf.tanh(c);
-        return { i, f, g, o, tc, c, h: tf.mul(o, tc) as tf.Tensor2D }; // h is zero where c is masked
-      });
-      keep.i.push(res.i);
-      keep.f.push(res.f);
-      keep.g.push(res.g);
-      keep.o.push(res.o);
-      keep.tc.push(res.tc);
-      keep.cp.push(cPrev);
-      keep.hp.push(hPrev);
-      outs.push(res.h);
-      H = res.h;
-      C = res.c;
-    }
-    C.dispose();
-    const out = tf.stack(outs) as tf.Tensor3D;
-    save([whh, mask, ...(['i', 'f', 'g', 'o', 'tc', 'cp', 'hp'] as const).map((k) => tf.stack(keep[k]))]);
-    return {
-      value: out,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sWhh, sMask, I, F, G, O, TC, CP, HP] = saved;
-        const [is, fs, gs, os, tcs, cps, ms2, dys] = [I, F, G, O, TC, CP, sMask, dy].map((t) => tf.unstack(t));
-        const whhT = tf.transpose(sWhh as tf.Tensor2D);
-        const dpre: tf.Tensor[] = new Array(L);
-        let dH: tf.Tensor = tf.zeros([B, H2]);
-        let dC: tf.Tensor = tf.zeros([B, H2]);
-        for (let s = L - 1; s >= 0; s--) {
-          const carryH = dH,
-            carryC = dC;
-          const res = tf.tidy(() => {
-            const i = is[s],
-              f = fs[s],
-              g = gs[s],
-              o = os[s],
-              tc = tcs[s];
-            const one = tf.scalar(1);
-            const dh = tf.add(dys[s], carryH);
-            // c = m ⊙ (f ⊙ c_prev + i ⊙ g); h = o ⊙ tanh(c)
-            const dc = tf.mul(tf.add(carryC, tf.mul(tf.mul(dh, o), tf.sub(one, tf.square(tc)))), ms2[s]);
-            const dPre = tf.concat(
-              [
-                tf.mul(tf.mul(dc, g), tf.mul(i, tf.sub(one, i))),
-                tf.mul(tf.mul(dc, cps[s]), tf.mul(f, tf.sub(one, f))),
-                tf.mul(tf.mul(dc, i), tf.sub(one, tf.square(g))),
-                tf.mul(tf.mul(dh, tc), tf.mul(o, tf.sub(one, o))),
-              ],
-              1,
-            );
-            return { dPre, dhPrev: tf.matMul(dPre, whhT), dcPrev: tf.mul(dc, f) };
-          });
-          dpre[s] = res.dPre;
-          carryH.dispose();
-          carryC.dispose();
-          dH = res.dhPrev;
-          dC = res.dcPrev;
-        }
-        const dPre = tf.concat(dpre, 0);
-        const dWhh = tf.matMul(tf.transpose(tf.reshape(HP, [L * B, H2]) as tf.Tensor2D), dPre as tf.Tensor2D);
-        return [tf.stack(dpre), dWhh, tf.sum(dPre, 0), tf.zerosLike(sMask)];
-      },
-    };
-  },
-);
+/** LSTM over time on the fused state (cell state c carried the same way). gi [L, B, 4·2h]. 12 kernels per step forward, 7 back. */
+const lstmScan: OpScan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, save: tf.GradSaveFunc) => {
+  const [L, B, W] = gi.shape as [number, number, number];
+  const H2 = W / 4;
+  const gis = tf.unstack(tf.add(gi, bhh)); // b_hh once for all steps
+  const keep: Record<'i' | 'f' | 'g' | 'o' | 'tc' | 'cp' | 'hp', tf.Tensor[]> = {
+    i: [],
+    f: [],
+    g: [],
+    o: [],
+    tc: [],
+    cp: [],
+    hp: [],
+  };
+  const outs: tf.Tensor[] = [];
+  let H: tf.Tensor2D = tf.zeros([B, H2]);
+  let C: tf.Tensor2D = tf.zeros([B, H2]);
+  for (let s = 0; s < L; s++) {
+    const hPrev = H,
+      cPrev = C;
+    const res = tf.tidy(() => {
+      const pre = tf.add(gis[s], tf.matMul(hPrev, whh as tf.Tensor2D));
+      const [si, sf, sg, so] = tf.split(pre, 4, 1);
+      const i = tf.sigmoid(si),
+        f = tf.sigmoid(sf),
+        g = tf.tanh(sg),
+        o = tf.sigmoid(so);
+      const c = tf.add(tf.mul(f, cPrev), tf.mul(i, g)) as tf.Tensor2D;
+      const tc = tf.tanh(c);
+      return { i, f, g, o, tc, c, h: tf.mul(o, tc) as tf.Tensor2D };
+    });
+    keep.i.push(res.i);
+    keep.f.push(res.f);
+    keep.g.push(res.g);
+    keep.o.push(res.o);
+    keep.tc.push(res.tc);
+    keep.cp.push(cPrev);
+    keep.hp.push(hPrev);
+    outs.push(res.h);
+    H = res.h;
+    C = res.c;
+  }
+  C.dispose();
+  const out = tf.stack(outs) as tf.Tensor3D;
+  save([whh, ...(['i', 'f', 'g', 'o', 'tc', 'cp', 'hp'] as const).map((k) => tf.stack(keep[k]))]);
+  return {
+    value: out,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sWhh, I, F, G, O, TC, CP, HP] = saved;
+      const one = tf.scalar(1);
+      // c = f ⊙ c_prev + i ⊙ g; h = o ⊙ tanh(c)
+      const qs = tf.unstack(tf.mul(O, tf.sub(one, tf.square(TC)))); // ∂c/∂h (through tanh)
+      const ks = tf.unstack(
+        tf.concat(
+          [
+            tf.mul(G, tf.mul(I, tf.sub(one, I))),
+            tf.mul(CP, tf.mul(F, tf.sub(one, F))),
+            tf.mul(I, tf.sub(one, tf.square(G))),
+            tf.mul(TC, tf.mul(O, tf.sub(one, O))),
+          ],
+          2,
+        ),
+      ); // ∂pre/∂[c, c, c, h]
+      const [fs, dys] = [F, dy].map((t) => tf.unstack(t));
+      const whhT = tf.transpose(sWhh as tf.Tensor2D);
+      const dpre: tf.Tensor[] = new Array(L);
+      let dH: tf.Tensor = tf.zeros([B, H2]);
+      let dC: tf.Tensor = tf.zeros([B, H2]);
+      for (let s = L - 1; s >= 0; s--) {
+        const carryH = dH,
+          carryC = dC;
+        const res = tf.tidy(() => {
+          const dh = tf.add(dys[s], carryH);
+          const dc = tf.add(carryC, tf.mul(dh, qs[s]));
+          const dPre = tf.mul(tf.concat([dc, dc, dc, dh], 1), ks[s]);
+          return { dPre, dhPrev: tf.matMul(dPre, whhT), dcPrev: tf.mul(dc, fs[s]) };
+        });
+        dpre[s] = res.dPre;
+        carryH.dispose();
+        carryC.dispose();
+        dH = res.dhPrev;
+        dC = res.dcPrev;
+      }
+      const dPre = tf.concat(dpre, 0);
+      const dWhh = tf.matMul(tf.transpose(tf.reshape(HP, [L * B, H2]) as tf.Tensor2D), dPre as tf.Tensor2D);
+      return [tf.stack(dpre), dWhh, tf.sum(dPre, 0)];
+    },
+  };
+});
