@@ -19,19 +19,18 @@ import { cpus } from 'node:os';
 import * as tf from '../src/core/tf.ts';
 import { initNodeBackend, type NodeBackend } from '../src/core/backend.ts';
 import { defaultRunConfig, modelPreset, type ModelPresetName, type PerModality } from '../src/core/config/config.ts';
-import type { Dataset, Split } from '../src/core/data/types.ts';
 import { maskedBatch, planMissing } from '../src/core/data/masking.ts';
 import { buildModel } from '../src/core/model/build.ts';
 import { Adam } from '../src/core/train/adam.ts';
 import { batchTensors, trainStep } from '../src/core/train/trainer.ts';
 import { MT19937 } from '../src/core/random.ts';
+import { benchData, DIMS } from './benchData.ts';
 
 const B = Number(process.argv.includes('--batch') ? process.argv[process.argv.indexOf('--batch') + 1] : 24);
 const SHAPES: Record<string, { lens: PerModality<number>; ref: string }> = {
   aligned: { lens: [50, 50, 50], ref: 'mosi-aligned' },
   unaligned: { lens: [50, 375, 500], ref: 'mosi-unaligned' },
 };
-const DIMS: PerModality<number> = [768, 5, 20];
 
 interface Row {
   preset: ModelPresetName;
@@ -58,26 +57,6 @@ const only = arg('only')?.split(',');
 const rows = ROWS.filter((r) =>
   only ? only.includes(rowName(r)) : !(flag('quick') && r.preset === 'base' && r.shape === 'unaligned'),
 );
-
-/** Random N(0,1) features at full length, masked at r = 0.3 with the default mask seeds (as the reference). */
-function benchData(lens: PerModality<number>): Dataset {
-  const rng = new MT19937(0);
-  const split = (): Split => {
-    const x = {} as Split['x'];
-    const len = {} as Split['len'];
-    (['t', 'a', 'v'] as const).forEach((m, i) => {
-      const a = new Float32Array(B * lens[i] * DIMS[i]);
-      for (let k = 0; k < a.length; k++) a[k] = rng.normal();
-      x[m] = a;
-      len[m] = new Int32Array(B).fill(lens[i]);
-    });
-    const y = new Float32Array(B);
-    for (let k = 0; k < B; k++) y[k] = rng.uniform(-3, 3);
-    return { n: B, x, len, y };
-  };
-  const s = split();
-  return { source: 'bench', dims: DIMS, lens, textIsBert: false, textUnk: null, train: s, valid: s, test: s };
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -154,7 +133,7 @@ async function benchRow(r: Row, ref: RefDriver | null): Promise<Result> {
   const name = rowName(r);
   const cfg = defaultRunConfig();
   cfg.model = modelPreset(r.preset, { dims: DIMS, lens: SHAPES[r.shape].lens });
-  const ds = benchData(SHAPES[r.shape].lens);
+  const ds = benchData(B, SHAPES[r.shape].lens);
   const plan = planMissing(ds.train, ds, cfg.missing);
   const batch = maskedBatch(
     ds.train,

@@ -19,12 +19,13 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { installFastWasmSlice } from '../../src/core/wasmSlice.ts';
 import { installFastWasmBatchMatMul } from '../../src/core/wasmMatMul.ts';
+import { installWasmFusedKernels } from '../../src/core/wasmAttention.ts';
 import { defaultRunConfig, modelPreset, type PerModality } from '../../src/core/config/config.ts';
-import type { Dataset, Split } from '../../src/core/data/types.ts';
 import { maskedBatch, planMissing } from '../../src/core/data/masking.ts';
 import { buildModel } from '../../src/core/model/build.ts';
 import { Adam } from '../../src/core/train/adam.ts';
 import { batchTensors, trainStep } from '../../src/core/train/trainer.ts';
+import { benchData, DIMS } from '../benchData.ts';
 import { MT19937 } from '../../src/core/random.ts';
 import type { BenchParams, BenchResult, WorkerMessage } from './protocol.ts';
 
@@ -34,7 +35,6 @@ const counter = installDispatchCounter({ engine: tf.engine() as unknown as Engin
 const post = (m: WorkerMessage): void => (self as unknown as Worker).postMessage(m);
 const log = (text: string): void => post({ type: 'log', text });
 
-const DIMS: PerModality<number> = [768, 5, 20];
 const LENS: Record<BenchParams['shape'], PerModality<number>> = {
   aligned: [50, 50, 50],
   unaligned: [50, 375, 500],
@@ -88,6 +88,7 @@ async function initBackend(name: BenchParams['backend']): Promise<{ adapter: str
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     installFastWasmSlice();
     installFastWasmBatchMatMul();
+    installWasmFusedKernels();
     if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not initialise the wasm backend');
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return { adapter: `wasm (${simd ? 'SIMD' : 'no SIMD'}, 1 thread)`, info: { simd, threads: 1 } };
@@ -118,23 +119,6 @@ function deviceBytes(backend: string): { bytes: number; source: string } {
       source: 'tf.memory().numBytesInGPUAllocated (textures allocated, pool included)',
     };
   return { bytes: m.numBytes, source: 'tf.memory().numBytes (tensors)' };
-}
-
-/** Random N(0,1) features at full length (as `npm run bench`), masked at r = 0.3. */
-function benchData(B: number, lens: PerModality<number>): Dataset {
-  const rng = new MT19937(0);
-  const x = {} as Split['x'];
-  const len = {} as Split['len'];
-  (['t', 'a', 'v'] as const).forEach((m, i) => {
-    const a = new Float32Array(B * lens[i] * DIMS[i]);
-    for (let k = 0; k < a.length; k++) a[k] = rng.normal();
-    x[m] = a;
-    len[m] = new Int32Array(B).fill(lens[i]);
-  });
-  const y = new Float32Array(B);
-  for (let k = 0; k < B; k++) y[k] = rng.uniform(-3, 3);
-  const s: Split = { n: B, x, len, y };
-  return { source: 'bench', dims: DIMS, lens, textIsBert: false, textUnk: null, train: s, valid: s, test: s };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];

@@ -2,6 +2,7 @@ import * as tf from './tf.ts';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { installFastWasmSlice } from './wasmSlice.ts';
 import { installFastWasmBatchMatMul } from './wasmMatMul.ts';
+import { installWasmFusedKernels } from './wasmAttention.ts';
 
 /**
  * Picks the tfjs backend in Node (wasm by default, cpu as fallback). The browser app has its own
@@ -56,6 +57,7 @@ export async function initNodeBackend(name: NodeBackend = 'wasm'): Promise<strin
     setWasmPaths(dist);
     installFastWasmSlice();
     installFastWasmBatchMatMul();
+    installWasmFusedKernels();
   }
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs backend "${name}" failed to initialise`);

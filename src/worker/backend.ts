@@ -28,6 +28,7 @@ import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-was
 import threadedFactorySource from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?raw';
 import { installFastWasmSlice } from '../core/wasmSlice.ts';
 import { installFastWasmBatchMatMul } from '../core/wasmMatMul.ts';
+import { installWasmFusedKernels } from '../core/wasmAttention.ts';
 import {
   fingerprint,
   pickFastest,
@@ -176,6 +177,7 @@ async function precheck(name: BackendName): Promise<string | null> {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', wasmThreadsPossible());
       installFastWasmSlice();
       installFastWasmBatchMatMul();
+      installWasmFusedKernels();
       wasmConfigured = true;
     }
     return null;

@@ -155,10 +155,8 @@ export function batchNorm(bn: BatchNorm, x: tf.Tensor, training: boolean, eps = 
  * multiply by the same mask built in JavaScript.
  */
 export function dropout(x: tf.Tensor, rate: number, ctx: Ctx): tf.Tensor {
-  // Called by every block in training: also what installs the wasm kernels (the sharing Identity among them).
-  const fused = ctx.training && fusedKernelsActive();
   if (!ctx.training || rate <= 0) return x;
-  return dropoutSeeded(x, rate, ctx.rng.childSeed(), fused);
+  return dropoutSeeded(x, rate, ctx.rng.childSeed());
 }
 
 /** Dropout with a given seed (element i of x's flat layout kept iff the hash of (seed, i) clears the rate). */
