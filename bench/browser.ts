@@ -5,7 +5,7 @@
  *   npm run bench:browser -- --backend webgpu|webgl|wasm|cpu --model tiny|small|base --shape aligned|unaligned
  *                            [--batch 24] [--warmup 1] [--steps 5] [--infer 5] [--json [FILE]]
  *                            [--runs webgpu:tiny:aligned,wasm:base:unaligned,...] [--gpu] [--require-gpu]
- *                            [--dev] [--timeout S] [--flag=--some-chromium-flag ...]
+ *                            [--dev] [--timeout S] [--flag=--some-chromium-flag ...] [--breakdown]
  *
  * Prints steps/s, ms per training step and per inference batch, GPU dispatches per training step
  * (WebGPU compute dispatches; WebGL draw calls; on wasm/cpu the tfjs kernel count, so labelled),
@@ -13,7 +13,8 @@
  * (one run) or `{ runs: [...] }` (several), with the Chromium flags used. Without `--gpu`, Chromium
  * runs with this project's usual flags (e2e/env.ts: --disable-gpu, SwiftShader WebGPU/WebGL);
  * `--gpu` swaps them for the Vulkan ones (bench/README.md), for a machine with a real GPU, and
- * `--require-gpu` fails when the adapter is still a CPU one. See bench/README.md.
+ * `--require-gpu` fails when the adapter is still a CPU one. `--breakdown` also prints the last timed
+ * step's device work by tfjs kernel name (always in the JSON). See bench/README.md.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -191,6 +192,11 @@ async function main(): Promise<number> {
         `${`${fmt(r.peakBytes / MiB, 1)} (${src})`.padEnd(22)}   ${r.adapter}`,
     );
   }
+  if (flag('breakdown'))
+    for (const r of results) {
+      console.log(`\n${r.model}-${r.shape}-${r.backend}: ${r.dispatchUnit} of the last timed step by tfjs kernel`);
+      for (const [name, n] of r.dispatchesByKernel) console.log(`  ${String(n).padStart(7)}  ${name}`);
+    }
   for (const f of failures)
     console.log(`${`${f.run.model}-${f.run.shape}-${f.run.backend}`.padEnd(24)} FAILED: ${f.error.split('\n')[0]}`);
 

@@ -7,6 +7,7 @@ import {
   type Branches,
   type ModelPresetName,
   type RunConfig,
+  type SyntheticKnobs,
 } from '../src/core/config/config.ts';
 import {
   NUMBER_LIST_EXPECTED,
@@ -29,12 +30,14 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export const COMMANDS = ['train', 'sweep', 'ablate', 'info', 'inspect'] as const;
+export const COMMANDS = ['train', 'sweep', 'ablate', 'info', 'inspect', 'cell', 'worker', 'status', 'collect'] as const;
 export type Command = (typeof COMMANDS)[number];
 /** The commands that load tfjs (everything but inspect and help). */
 export const TFJS_COMMANDS: readonly Command[] = ['train', 'sweep', 'ablate', 'info'];
 /** The commands that train and may write a results file. */
 export const TRAIN_COMMANDS: readonly Command[] = ['train', 'sweep', 'ablate'];
+/** Commands of big sweeps (cli/sweeps.ts): queue workers, array shares, status and merging. */
+export const SWEEP_COMMANDS: readonly Command[] = ['cell', 'worker', 'status', 'collect'];
 
 export interface CliOptions {
   command: Command;
@@ -47,6 +50,21 @@ export interface CliOptions {
   subset: number | null; // first N samples per split
   maxBytes: number; // refuse files whose float32 features need more (with a subset offer)
   structureOnly: boolean; // inspect: shapes and dtypes only, no array read
+  sweep: SweepOptions;
+}
+
+/** Flags of the sharded sweeps (README "Running big sweeps"). */
+export interface SweepOptions {
+  queue: string | null; // redis://HOST:PORT[/DB]
+  name: string; // the queue's name: one sweep (or several that share cells) per name
+  detach: boolean;
+  concurrency: number;
+  attempts: number;
+  lockMs: number; // BullMQ lock duration; a worker silent this long has its cell retried elsewhere
+  index: number | null; // array share K of N (0-based)
+  of: number | null;
+  out: string | null; // cell: the folder of per-cell result files
+  dir: string | null; // collect: that folder
 }
 
 export type ParsedArgs = { command: 'help' } | CliOptions;
@@ -70,6 +88,9 @@ flags (defaults in brackets):
   --max-gb X                         refuse files whose float32 features need more [${DEFAULT_MAX_GB}]
   --standardize                      feature files: z-score each feature with the train split's
                                      mean and sigma (MMSA feeds raw features: off by default)
+  --knobs shared=1,noise=0.5         synthetic data's teaching knobs (README "The built-in teaching
+                                     dataset"): textSignal audioSignal visionSignal noise
+                                     interaction shared [1 1 1 1 1 0]
   --structure                        inspect: shapes and dtypes only, read no array
   --branches macro,micro,recon       enabled branches [all]; several settings: separate with '/',
                                      'table5' = the four Table-5 settings,
@@ -87,6 +108,20 @@ flags (defaults in brackets):
   --quiet                            no per-epoch progress
   -h, --help                         this text
 
+big sweeps (README "Running big sweeps"):
+  train|sweep|ablate ... --queue redis://HOST:PORT[/DB] [--name NAME] [--detach]
+                                     enqueue the cells on a BullMQ queue in Redis, show progress,
+                                     write --json when all are done (--detach: enqueue and exit)
+  worker --queue URL [--name NAME] [--concurrency N] [--data FILE]
+                                     run cells until SIGINT/SIGTERM (--data: this machine's copy)
+  status --queue URL [--name NAME]   cells done / running / waiting / failed
+  collect --queue URL [--name NAME] --json FILE | collect --dir DIR --json FILE
+                                     merge the finished cells (exit 1 naming any missing)
+  cell --index K --of N [sweep flags] --out DIR
+                                     run share K (0-based) of N, one result file per cell
+  --attempts N  --lock-ms MS         queue: tries per failing cell [3]; lock before a silent
+                                     worker's cell goes to another worker [30000]
+
 Lists (--rates, --seeds) take commas or spaces between the numbers; a value that starts with '-'
 goes after '=' (--lr=-1). Exit status: 0 done, 1 failed (file refused, run error), 2 bad command
 line, 3 a run stopped on a non-finite loss.
@@ -98,6 +133,7 @@ const OPTIONS = {
   subset: { type: 'string' },
   'max-gb': { type: 'string' },
   standardize: { type: 'boolean' },
+  knobs: { type: 'string' },
   structure: { type: 'boolean' },
   branches: { type: 'string' },
   protocol: { type: 'string' },
@@ -114,6 +150,16 @@ const OPTIONS = {
   backend: { type: 'string' },
   json: { type: 'string' },
   quiet: { type: 'boolean' },
+  queue: { type: 'string' },
+  name: { type: 'string' },
+  detach: { type: 'boolean' },
+  concurrency: { type: 'string' },
+  attempts: { type: 'string' },
+  'lock-ms': { type: 'string' },
+  index: { type: 'string' },
+  of: { type: 'string' },
+  out: { type: 'string' },
+  dir: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -123,6 +169,7 @@ type Flag = keyof typeof OPTIONS;
 const FLAG_OF_FIELD: Record<string, Flag> = {
   'data.source': 'data',
   'data.standardize': 'standardize',
+  'data.knobs': 'knobs',
   'missing.protocol': 'protocol',
   'missing.trainRate': 'train-rate',
   'missing.testRates': 'rates',
@@ -287,8 +334,9 @@ export function parseArgs(argv: string[]): ParsedArgs {
   if (inspectPath !== null && v.data !== undefined)
     throw new UsageError('inspect reads one file: give it as mfmb inspect FILE, without --data');
   if (v.structure && cmd !== 'inspect') throw new UsageError('--structure applies to inspect only');
-  if (v.json !== undefined && !TRAIN_COMMANDS.includes(cmd))
-    throw new UsageError(`--json applies to ${TRAIN_COMMANDS.join(', ')}; ${cmd} writes no results file`);
+  if (v.json !== undefined && !TRAIN_COMMANDS.includes(cmd) && cmd !== 'collect')
+    throw new UsageError(`--json applies to ${TRAIN_COMMANDS.join(', ')}, collect; ${cmd} writes no results file`);
+  const sweep = sweepOptions(cmd, v);
   if (v.json !== undefined && v.json.trim() === '') throw new UsageError('--json needs a file name');
 
   const config = defaultRunConfig();
@@ -313,6 +361,10 @@ export function parseArgs(argv: string[]): ParsedArgs {
   config.data.standardize = v.standardize ?? false;
   if (config.data.standardize && !dataPath)
     throw new UsageError('--standardize applies to feature files (--data FILE)');
+  if (v.knobs !== undefined) {
+    if (dataPath) throw new UsageError('--knobs applies to the synthetic presets (--data synthetic:...)');
+    setKnobs(config.data.knobs, v.knobs);
+  }
   const subset = v.subset !== undefined ? positiveInt('subset', v.subset) : null;
   if (subset !== null && !dataPath) throw new UsageError('--subset applies to feature files (--data FILE)');
   const maxGb = v['max-gb'] !== undefined ? parseDecimal(v['max-gb']) : DEFAULT_MAX_GB;
@@ -361,5 +413,83 @@ export function parseArgs(argv: string[]): ParsedArgs {
     subset,
     maxBytes: maxGb * 1e9,
     structureOnly: v.structure ?? false,
+    sweep,
   };
+}
+
+function nonNegativeInt(flag: Flag, s: string): number {
+  const v = parseDecimal(s);
+  if (v === null || !Number.isSafeInteger(v) || v < 0)
+    throw new UsageError(`--${flag}: expected an integer >= 0, got "${s}"`);
+  return v;
+}
+
+/** The sweep flags, each checked against the command it is given to. */
+function sweepOptions(cmd: Command, v: ReturnType<typeof readFlags>['values']): SweepOptions {
+  const only = (flag: Flag, cmds: readonly Command[]) => {
+    if (v[flag] !== undefined && !cmds.includes(cmd))
+      throw new UsageError(`--${flag} applies to ${cmds.join(', ')}, not ${cmd}`);
+  };
+  const queueCmds: Command[] = [...TRAIN_COMMANDS, 'worker', 'status', 'collect'];
+  only('queue', queueCmds);
+  only('name', queueCmds);
+  only('detach', TRAIN_COMMANDS);
+  only('concurrency', ['worker']);
+  only('attempts', TRAIN_COMMANDS);
+  only('lock-ms', ['worker']);
+  for (const f of ['index', 'of', 'out'] as const) only(f, ['cell']);
+  only('dir', ['collect']);
+  const queue = v.queue ?? null;
+  if (queue !== null && !/^rediss?:\/\/[^\s]+$/.test(queue))
+    throw new UsageError(`--queue: expected redis://HOST:PORT[/DB] (or rediss://), got "${queue}"`);
+  if (v.detach && queue === null) throw new UsageError('--detach needs --queue');
+  if (v.attempts !== undefined && queue === null) throw new UsageError('--attempts needs --queue');
+  if (['worker', 'status'].includes(cmd) && queue === null)
+    throw new UsageError(`${cmd} needs --queue redis://HOST:PORT`);
+  const name = v.name ?? 'mfmb';
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name))
+    throw new UsageError(`--name: letters, digits, '_', '.', '-' (1 to 100), got "${name}"`);
+  if (cmd === 'collect') {
+    if ((queue === null) === (v.dir === undefined))
+      throw new UsageError('collect reads either --queue URL [--name NAME] or --dir DIR');
+    if (v.json === undefined) throw new UsageError('collect needs --json FILE');
+  }
+  let index: number | null = null;
+  let of: number | null = null;
+  if (cmd === 'cell') {
+    if (v.index === undefined || v.of === undefined || v.out === undefined)
+      throw new UsageError('cell needs --index K --of N --out DIR');
+    index = nonNegativeInt('index', v.index);
+    of = positiveInt('of', v.of);
+    if (index >= of) throw new UsageError(`--index ${index} is not below --of ${of} (shares are numbered from 0)`);
+  }
+  for (const f of ['out', 'dir'] as const)
+    if (v[f] !== undefined && v[f].trim() === '') throw new UsageError(`--${f} needs a folder`);
+  return {
+    queue,
+    name,
+    detach: v.detach ?? false,
+    concurrency: v.concurrency !== undefined ? positiveInt('concurrency', v.concurrency) : 1,
+    attempts: v.attempts !== undefined ? positiveInt('attempts', v.attempts) : 3,
+    lockMs: v['lock-ms'] !== undefined ? positiveInt('lock-ms', v['lock-ms']) : 30_000,
+    index,
+    of,
+    out: v.out ?? null,
+    dir: v.dir ?? null,
+  };
+}
+
+/** `--knobs shared=1,noise=0.5`: sets the named synthetic knobs; the validator checks the values. */
+function setKnobs(knobs: SyntheticKnobs, text: string): void {
+  const names = Object.keys(knobs) as (keyof SyntheticKnobs)[];
+  for (const part of text.split(/[,\s]+/).filter(Boolean)) {
+    const [name, value, extra] = part.split('=');
+    if (value === undefined || extra !== undefined)
+      throw new UsageError(`--knobs: expected name=value pairs such as shared=1,noise=0.5, got "${part}"`);
+    if (!names.includes(name as keyof SyntheticKnobs))
+      throw new UsageError(`--knobs: unknown knob "${name}" (${names.join(', ')})`);
+    const x = parseDecimal(value);
+    if (x === null) throw new UsageError(`--knobs: ${name} needs a number, got "${value}"`);
+    knobs[name as keyof SyntheticKnobs] = x;
+  }
 }

@@ -315,7 +315,7 @@ describe('argument parsing', () => {
     expect(usageError(['train', '--epochs', '0'])).toMatch(/^train\.epochs: expected an integer ≥ 1/);
     expect(usageError(['train', '--epochs', 'ten'])).toContain('got "ten" (from --epochs ten)');
     expect(usageError(['train', '--branches', 'macro,foo'])).toMatch(/unknown branch/);
-    expect(usageError(['train', '--nope', '1'])).toBe('unknown flag --nope');
+    expect(usageError(['train', '--xyzzy', '1'])).toBe('unknown flag --xyzzy');
     expect(usageError(['inspect'])).toMatch(/inspect needs a file/);
     expect(usageError(['train', '--data', 'a.pkl', '--subset', '0'])).toMatch(/positive integer/);
     expect(usageError(['train', '--seeds', '1,x'])).toBe(

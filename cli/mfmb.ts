@@ -3,11 +3,12 @@ import { formatFileSummary } from '../src/core/data/files/summaryText.ts';
 import { escapeTerminal, escapeTerminalDeep } from '../src/core/text/terminal.ts';
 import { nodeFileSource, progressLine } from './fileSource.ts';
 import { checkInputFile, checkOutputFile } from './paths.ts';
-import { parseArgs, USAGE, UsageError, type CliOptions } from './args.ts';
+import { parseArgs, SWEEP_COMMANDS, USAGE, UsageError, type CliOptions } from './args.ts';
 
 /**
  * The Node front end: the same core as the browser app, driven by flags. This module loads no
- * tfjs: help and inspect start at once; train, sweep, ablate and info import ./run.ts.
+ * tfjs: help and inspect start at once; train, sweep, ablate and info import ./run.ts; the
+ * big-sweep commands (cell, worker, status, collect, --queue) import ./sweep/sweeps.ts.
  * Exit status: 0 done, 1 failed, 2 usage error (nothing was run), 3 a run stopped on a non-finite loss.
  * Everything printed that may hold text from a file (field names, dtypes, file names, messages
  * quoting them) goes through escapeTerminal: a file cannot send the terminal control sequences.
@@ -62,6 +63,11 @@ async function main(argv: string[]): Promise<number> {
   if (opts.dataPath) checkInputFile(opts.dataPath, opts.command === 'inspect' ? 'inspect' : '--data');
   if (opts.json) checkOutputFile(opts.json);
   if (opts.command === 'inspect') return inspect(opts);
+  // Big sweeps (queue, workers, array shares): their module loads bullmq and tfjs only as needed.
+  if (SWEEP_COMMANDS.includes(opts.command) || opts.sweep.queue) {
+    const { sweepCommand } = await import('./sweep/sweeps.ts');
+    return sweepCommand(opts);
+  }
   const { runCommand } = await import('./run.ts');
   return runCommand(opts);
 }

@@ -8,7 +8,10 @@ import { loadFeatureFile } from '../src/core/data/files/load.ts';
 import { escapeTerminal, escapeTerminalDeep } from '../src/core/text/terminal.ts';
 import { formatFileSummary } from '../src/core/data/files/summaryText.ts';
 import { nodeFileSource, progressLine } from './fileSource.ts';
-import { modelConfigFor, runExperiment, type ExperimentEvent, type RunLabel } from '../src/core/eval/experiment.ts';
+import { modelConfigFor, type ExperimentEvent, type RunLabel } from '../src/core/eval/experiment.ts';
+import { makePlan, planCells } from '../src/core/eval/cells.ts';
+import { runCellsSerially } from './sweep/cellRun.ts';
+import { dataRefOf } from './sweep/dataRef.ts';
 import { datasetBlockOf, makeResultsFile } from '../src/core/eval/results.ts';
 import { defaultRowLabel, formatAblationTable, formatAuilcTable, formatPerRateTable } from '../src/core/eval/tables.ts';
 import { buildModel } from '../src/core/model/build.ts';
@@ -39,8 +42,15 @@ function progress(opts: CliOptions) {
     if (e.kind === 'epoch') {
       const r = e.record;
       const f = (v: number | null, d = 4) => (v === null ? '—' : v.toFixed(d));
+      // The terms of the train loss: L_task, then α_m·L_gen^m for t/a/v once L_gen is in the objective.
+      const t = r.trainTerms;
+      const terms = t
+        ? ` (task ${f(t.task)}` +
+          (t.genText === null ? '' : ` + gen t ${f(t.genText)} a ${f(t.genAudio)} v ${f(t.genVision)}`) +
+          ')'
+        : '';
       err(
-        `  epoch ${String(r.epoch).padStart(2)}/${opts.config.train.epochs}  train loss ${f(r.trainLoss)}  valid loss ${f(r.validLoss)}` +
+        `  epoch ${String(r.epoch).padStart(2)}/${opts.config.train.epochs}  train loss ${f(r.trainLoss)}${terms}  valid loss ${f(r.validLoss)}` +
           `  valid MAE ${f(r.valid.mae)}  Corr ${f(r.valid.corr, 3)}  lr ${r.lr.toExponential(1)}  ${r.seconds.toFixed(1)} s`,
       );
     }
@@ -126,13 +136,10 @@ export async function runCommand(opts: CliOptions): Promise<number> {
     err('interrupted: finishing the current step, then stopping');
     abort.abort();
   });
-  const runs = await runExperiment({
-    config: cfg,
-    dataset: ds,
-    settings: opts.settings,
-    signal: abort.signal,
-    onEvent: progress(opts),
-  });
+  // The serial run is the sweep's cells in order (src/core/eval/cells.ts): one code path with the
+  // queue workers and array shares, whose merged files are this one's.
+  const plan = makePlan({ config: cfg, settings: opts.settings, backend, data: dataRefOf(opts) });
+  const runs = await runCellsSerially(planCells(plan), ds, { signal: abort.signal, onEvent: progress(opts) });
   const file = makeResultsFile({
     backend,
     dataset: datasetBlockOf(ds),

@@ -59,8 +59,10 @@ export function tinyConfig(
   opts: { epochs?: number; testRates?: number[]; seeds?: number[]; patience?: number; batchSize?: number } = {},
 ): RunConfig {
   const c = quickDemoPreset().config;
+  // The Quick demo trains on synthetic:small at batch 60; these tests keep the faster tiny set.
+  c.data.source = 'synthetic:tiny';
   c.train.epochs = opts.epochs ?? 1;
-  if (opts.batchSize !== undefined) c.train.batchSize = opts.batchSize;
+  c.train.batchSize = opts.batchSize ?? 24;
   c.train.patience = opts.patience ?? Math.max(c.train.patience, c.train.epochs);
   c.train.seeds = opts.seeds ?? [111];
   c.missing.testRates = opts.testRates ?? [0, 1];

@@ -70,6 +70,12 @@ export interface BenchResult {
   /** tfjs kernel executions per training step (every backend). */
   kernelsPerTrainStep: number;
   kernelsPerInferStep: number | null;
+  /**
+   * Device work of the last timed training step by tfjs kernel name (each dispatch charged to the
+   * innermost engine.runKernel running when it was issued; '(outside kernels)' for the rest, e.g.
+   * custom-gradient forwards and variable writes), largest first.
+   */
+  dispatchesByKernel: [string, number][];
   /** Peak device memory: GPU bytes allocated by tfjs (pooled buffers/textures included), or the wasm heap size. */
   peakBytes: number;
   /** Where peakBytes comes from. */

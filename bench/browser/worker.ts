@@ -32,6 +32,32 @@ import type { BenchParams, BenchResult, WorkerMessage } from './protocol.ts';
 // Before tfjs can create a GPU device: every encoder and context made later is counted.
 const counter = installDispatchCounter({ engine: tf.engine() as unknown as EngineLike });
 
+/**
+ * Charges each dispatch (draw, kernel) to the innermost tfjs kernel running when it was issued, so a
+ * step's device work can be read by kernel name. Wraps engine.runKernel over the counter's wrapper.
+ */
+const byKernel = new Map<string, number>();
+let backendName = 'cpu';
+{
+  const engine = tf.engine() as unknown as { runKernel(name: string, ...rest: unknown[]): unknown };
+  const inner = engine.runKernel;
+  const stack: { start: number; child: number }[] = [];
+  const now = (): number => deviceWork(backendName, counter.read()).count;
+  engine.runKernel = function (this: unknown, name: string, ...rest: unknown[]): unknown {
+    const frame = { start: now(), child: 0 };
+    stack.push(frame);
+    try {
+      return inner.call(this, name, ...rest);
+    } finally {
+      stack.pop();
+      const delta = now() - frame.start;
+      if (stack.length) stack[stack.length - 1].child += delta;
+      const self = delta - frame.child;
+      if (self) byKernel.set(name, (byKernel.get(name) ?? 0) + self);
+    }
+  };
+}
+
 const post = (m: WorkerMessage): void => (self as unknown as Worker).postMessage(m);
 const log = (text: string): void => post({ type: 'log', text });
 
@@ -61,6 +87,8 @@ async function initBackend(name: BenchParams['backend']): Promise<{ adapter: str
     if (a.features) info.features = [...a.features].sort();
     if (a.limits) info.maxBufferSize = a.limits.maxBufferSize;
     await import('@tensorflow/tfjs-backend-webgpu');
+    // As the app (src/worker/backend.ts): the fused kernels come with the webgpu backend.
+    (await import('../../src/core/model/webgpu/kernels.ts')).installWebGPUFusedKernels();
     if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs could not initialise the webgpu backend');
     const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ');
     return { adapter: name || '(the adapter gave no info)', info };
@@ -126,6 +154,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
 async function run(p: BenchParams): Promise<BenchResult> {
   const t0 = performance.now();
   const { adapter, info } = await initBackend(p.backend);
+  backendName = p.backend;
   await tf.ready();
   const initMs = performance.now() - t0;
   log(`${tf.getBackend()} ready in ${initMs.toFixed(0)} ms; adapter: ${adapter}`);
@@ -153,9 +182,11 @@ async function run(p: BenchParams): Promise<BenchResult> {
   const losses: number[] = [];
   let firstStepMs: number | null = null;
   let peakTensorBytes = 0;
+  let lastByKernel: [string, number][] = [];
   try {
     for (let i = 0; i < p.warmup + p.steps; i++) {
       counter.reset();
+      byKernel.clear();
       const s0 = performance.now();
       // trainStep reads the loss back (await data()), so the step's GPU work has finished.
       const loss = await trainStep(model, opt, batch, ds, cfg, true, ctx, vars);
@@ -171,6 +202,12 @@ async function run(p: BenchParams): Promise<BenchResult> {
         peakTensorBytes = Math.max(peakTensorBytes, c.peakTensorBytes);
       }
       const w = deviceWork(p.backend, c);
+      if (timed) {
+        const inKernels = [...byKernel.values()].reduce((a, b) => a + b, 0);
+        lastByKernel = [...byKernel.entries(), ['(outside kernels)', w.count - inKernels] as [string, number]]
+          .filter(([, n]) => n > 0)
+          .sort((a, b) => b[1] - a[1]);
+      }
       log(
         `${timed ? 'step' : 'warm-up'} ${i + 1}/${p.warmup + p.steps}: ${ms.toFixed(0)} ms, loss ${loss.toFixed(4)}, ` +
           `${w.count} ${w.unit}${w.unit === 'kernels' ? '' : `, ${c.kernels} kernels`}`,
@@ -216,6 +253,7 @@ async function run(p: BenchParams): Promise<BenchResult> {
         gpu && inferCounts.length ? median(inferCounts.map((c) => deviceWork(p.backend, c).count)) : null,
       dispatchUnit: deviceWork(p.backend, counts[0]).unit,
       kernelsPerTrainStep: median(counts.map((c) => c.kernels)),
+      dispatchesByKernel: lastByKernel,
       kernelsPerInferStep: inferCounts.length ? median(inferCounts.map((c) => c.kernels)) : null,
       peakBytes: peak.bytes,
       peakBytesSource: peak.source,

@@ -7,6 +7,7 @@
 import * as tf from '../../src/core/tf.ts';
 import '../../src/core/gradients.ts';
 import '@tensorflow/tfjs-backend-webgpu';
+import { installWebGPUFusedKernels } from '../../src/core/model/webgpu/kernels.ts';
 import { BiRNN, fusedScan, type Cell } from '../../src/core/model/recurrent.ts';
 import { ParamStore } from '../../src/core/model/params.ts';
 import { MT19937 } from '../../src/core/random.ts';
@@ -127,6 +128,8 @@ export interface ParityResult {
 async function runParity(url: string, setting: string): Promise<ParityResult> {
   if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
   await tf.ready();
+  // As the app: the fused attention, dropout and LayerNorm kernels too (src/core/model/webgpu/kernels.ts).
+  installWebGPUFusedKernels();
   fusedScan.webgpu = true;
   const fx = await (await fetch(url)).json();
   const s = fx.settings[setting];

@@ -8,6 +8,13 @@
 const N = 624;
 const M = 397;
 
+/** Everything a generator will draw from: enough to continue a stream exactly (a resumed run). */
+export interface MT19937State {
+  mt: Uint32Array; // 624 words
+  mti: number;
+  spareNormal: number | null;
+}
+
 export class MT19937 {
   private readonly mt = new Uint32Array(N);
   private mti = N + 1;
@@ -28,6 +35,27 @@ export class MT19937 {
     }
     this.mti = N;
     this.spareNormal = null;
+  }
+
+  /** A copy of the state (the generator's own array is never handed out). */
+  getState(): MT19937State {
+    return { mt: new Uint32Array(this.mt), mti: this.mti, spareNormal: this.spareNormal };
+  }
+
+  /** Continues from `state` (a getState() copy, possibly through structured clone). */
+  setState(state: MT19937State): void {
+    const ok =
+      state &&
+      state.mt instanceof Uint32Array &&
+      state.mt.length === N &&
+      Number.isInteger(state.mti) &&
+      state.mti >= 0 &&
+      state.mti <= N &&
+      (state.spareNormal === null || Number.isFinite(state.spareNormal));
+    if (!ok) throw new Error('not an MT19937 state (624 uint32 words, an index 0–624, a spare normal or null)');
+    this.mt.set(state.mt);
+    this.mti = state.mti;
+    this.spareNormal = state.spareNormal;
   }
 
   /** One 32-bit unsigned draw (genrand_int32). */

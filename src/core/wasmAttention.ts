@@ -1,4 +1,5 @@
 import * as tf from './tf.ts';
+import { webgpuKernelActive } from './model/webgpu/select.ts';
 import { checkWasmPatch, warnSkipped, wasmPatchEnv, type WasmPatchEnv, type WasmPatchNeeds } from './wasmGuard.ts';
 
 /**
@@ -497,7 +498,12 @@ export function setFusedAttentionMinMap(elements: number): void {
   fusedMinMap = elements;
 }
 
-/** Should an attention with a map of `mapElements` take the fused op? */
+/**
+ * Should an attention with a map of `mapElements` take the fused op? On WebGPU always, when its
+ * kernels are registered (webgpu/kernels.ts: a handful of dispatches instead of ~40); on wasm from
+ * the size set above.
+ */
 export function fusedAttentionFor(mapElements: number): boolean {
+  if (webgpuKernelActive('attention', KERNEL_ATTENTION)) return true;
   return mapElements >= fusedMinMap && fusedKernelsActive();
 }

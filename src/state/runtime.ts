@@ -25,6 +25,8 @@ export interface StoreDeps {
   saveIntervalMs?: number;
   /** Debounce of 'describe' after config edits; default 250 ms (0 = at once). */
   describeDelayMs?: number;
+  /** Delay before the presets' step times are measured once a backend is ready; default 1500 ms, null = never (unit tests). */
+  estimateDelayMs?: number | null;
   /** Give up on an 'export-weights' answer after this long; default 60 s. */
   weightsTimeoutMs?: number;
   /** Who owns running jobs across tabs; default Web Locks (navigator.locks), else heartbeats. */

@@ -20,6 +20,8 @@ import { beginJob, failJob, isActive, jobSlice } from './slices/job.ts';
 import { errorNotice, infoNotice, noticeSlice } from './slices/notice.ts';
 import { runsSlice } from './slices/runs.ts';
 import { fileSlice } from './slices/file.ts';
+import { inspectSlice, onInspected } from './slices/inspect.ts';
+import { estimatesSlice } from './slices/estimates.ts';
 import type { AppState } from './types.ts';
 import { readUrlState } from './urlCodec.ts';
 import { configError, mergeOntoDefaults, normalizeConfig } from '../core/config/validateConfig.ts';
@@ -37,16 +39,36 @@ function defaultDb(): JobDb {
 export function createAppStore(deps: StoreDeps) {
   return create<AppState>()((set, get) => {
     const rt = new Runtime(deps, deps.db ?? defaultDb(), deps.owners ?? defaultOwners(), set, get);
-    rt.onMessage = (msg) => handleWorkerMessage(msg, set, get, rt);
+    const estimates = estimatesSlice(set, get, rt);
+    rt.onMessage = (msg) => {
+      if (msg.type === 'inspected') return onInspected(msg, set, get);
+      if (msg.type === 'estimated') return estimates.onEstimated(msg);
+      const wasActive = isActive(get().status);
+      handleWorkerMessage(msg, set, get, rt);
+      // Preset estimates: measured once a backend is up, and again after a job if one was refused.
+      if (msg.type === 'backend' || (wasActive && !isActive(get().status))) scheduleEstimates();
+    };
+    let estimateTimer: ReturnType<typeof setTimeout> | null = null;
+    const scheduleEstimates = () => {
+      if (deps.estimateDelayMs === null) return; // tests that count the worker's messages
+      if (estimateTimer) clearTimeout(estimateTimer);
+      // A moment after the backend is ready, so the page's first action is not slowed by it.
+      estimateTimer = setTimeout(() => {
+        estimateTimer = null;
+        get().measurePresets();
+      }, deps.estimateDelayMs ?? 1500);
+    };
     rt.onCrash = (message) => handleWorkerCrash(message, set, get, rt);
 
     return {
+      ...estimates.slice,
       ...configSlice(set, get, rt),
       ...backendSlice(set, get, rt),
       ...jobSlice(set, get, rt),
       ...runsSlice(set, get, rt),
       ...noticeSlice(set, get),
       ...fileSlice(set, get, rt),
+      ...inspectSlice(set, get, rt),
 
       jobsLoaded: false,
       memory: null,

@@ -4,7 +4,7 @@
  */
 import type { Branches, ModelPresetName, RunConfig } from '../core/config/config.ts';
 import type { ModelSetting } from '../core/eval/experiment.ts';
-import type { DatasetInfo, EpochRecord, ResultsFile, RunResult } from '../core/eval/results.ts';
+import type { DatasetInfo, EpochRecord, LossTerms, ResultsFile, RunResult } from '../core/eval/results.ts';
 import type {
   AutoInfo,
   BackendName,
@@ -16,6 +16,8 @@ import type {
   WasmInfo,
 } from '../worker/protocol.ts';
 import type { PresetId } from './presets.ts';
+import type { EstimatesSlice } from './slices/estimates.ts';
+import type { InspectSlice } from './slices/inspect.ts';
 
 export type JobStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'done' | 'error';
 
@@ -48,7 +50,8 @@ export interface LiveProgress {
   maxEpochs: number;
   stepsPerSecond: number;
   etaSeconds: number | null;
-  losses: { step: number; loss: number }[]; // per-step train loss of the current run (for the loss chart)
+  // per-step train loss of the current run and its terms (L_task, α_m·L_gen^m), for the loss chart
+  losses: { step: number; loss: number; terms?: LossTerms }[];
 }
 
 export interface BackendState {
@@ -72,7 +75,8 @@ export interface FileLoadState {
   standardize: boolean; // the option the next load uses (z-score with train-split statistics)
 }
 
-export interface AppState {
+/** The "Look inside" views' slice (src/state/slices/inspect.ts) is declared with it. */
+export interface AppState extends InspectSlice, EstimatesSlice {
   // --- config slice: the whole RunConfig being edited (data, model, missing, train, eval)
   config: RunConfig;
   setConfig(patch: (c: RunConfig) => void): void; // immer-free: the slice clones, applies, validates

@@ -116,7 +116,10 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
       if (!isCurrent(msg.jobId)) return;
       updateProgress((p) => {
         const x = (msg.epoch - 1) * msg.stepsPerEpoch + msg.step;
-        let losses = [...p.losses, { step: x, loss: msg.loss }];
+        let losses = [
+          ...p.losses,
+          msg.terms ? { step: x, loss: msg.loss, terms: msg.terms } : { step: x, loss: msg.loss },
+        ];
         if (losses.length > MAX_LOSS_POINTS) losses = losses.filter((_, i) => i % 2 === 0 || i === losses.length - 1);
         const next: LiveProgress = {
           ...p,

@@ -12,6 +12,8 @@ import { ModelPanel } from './panels/ModelPanel.tsx';
 import { TrainingPanel } from './panels/TrainingPanel.tsx';
 import { RunsPanel } from './RunsList.tsx';
 import { useUiStore } from './uiStore.ts';
+import { LookInside } from './views/LookInside.tsx';
+import { Workshop } from './Workshop.tsx';
 
 export function App() {
   const [initError, setInitError] = useState<string | null>(null);
@@ -22,6 +24,7 @@ export function App() {
       <ErrorBoundary where="the header">
         <Header />
         <PresetBar />
+        <Workshop />
       </ErrorBoundary>
       <Notices initError={initError} clearInitError={() => setInitError(null)} />
       <main className="layout">
@@ -36,6 +39,7 @@ export function App() {
             <LossChart />
             <ValidMetricsChart />
           </div>
+          <LookInside />
           <AuilcView />
           <AblationView />
           <RunsPanel />

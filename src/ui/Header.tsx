@@ -1,6 +1,9 @@
 import { BACKEND_ORDER, type BackendName } from '../worker/protocol.ts';
 import { PRESET_BUTTONS, useAppStore } from './bindings.ts';
 import { useBusy } from './hooks.ts';
+import { formatDuration } from '../core/eval/estimate.ts';
+import type { PresetEstimate } from '../state/slices/estimates.ts';
+import { WorkshopButton } from './Workshop.tsx';
 
 const BACKEND_LABEL: Record<BackendName | 'auto', string> = {
   auto: 'auto (fastest measured)',
@@ -142,24 +145,43 @@ function BackendBox() {
 
 export function PresetBar() {
   const applyPreset = useAppStore((s) => s.applyPreset);
+  const estimates = useAppStore((s) => s.estimates);
   const busy = useBusy();
   return (
     <nav className="presets" aria-label="One-click experiments">
       <span className="presets-label">One-click experiments</span>
-      {PRESET_BUTTONS.map((p) => (
-        <button
-          key={p.testId}
-          type="button"
-          className="btn btn-preset"
-          data-testid={`preset-${p.testId}`}
-          disabled={busy}
-          title={busy ? 'a job is running: stop it first' : p.hint}
-          onClick={() => applyPreset(p.id, true)}
-        >
-          <span className="btn-preset-title">{p.label}</span>
-          <span className="btn-preset-hint">{p.hint}</span>
-        </button>
-      ))}
+      {PRESET_BUTTONS.map((p) => {
+        const e = estimates[p.id];
+        const time = estimateText(e);
+        return (
+          <button
+            key={p.testId}
+            type="button"
+            className={`btn btn-preset${p.id.endsWith('-paper') ? ' btn-preset-paper' : ''}`}
+            data-testid={`preset-${p.testId}`}
+            disabled={busy}
+            title={busy ? 'a job is running: stop it first' : `${p.hint}${time ? ` — ${time}` : ''}`}
+            onClick={() => applyPreset(p.id, true)}
+          >
+            <span className="btn-preset-title">{p.label}</span>
+            <span className="btn-preset-hint">{p.hint}</span>
+            <span className="btn-preset-time" data-testid={`preset-time-${p.testId}`} data-seconds={e?.seconds}>
+              {time ?? '\u00a0'}
+            </span>
+          </button>
+        );
+      })}
+      <WorkshopButton />
     </nav>
   );
+}
+
+/** "≈ 2 min here", with the early-stopping range when it matters; null while there is nothing to say. */
+export function estimateText(e: PresetEstimate | undefined): string | null {
+  if (!e) return null;
+  if (e.status === 'measuring') return 'timing a step on this device…';
+  if (e.status === 'unavailable' || e.seconds === undefined) return null;
+  const up = formatDuration(e.seconds);
+  const soon = e.soonestSeconds !== undefined ? formatDuration(e.soonestSeconds) : up;
+  return soon !== up ? `${soon}–${up} here (early stopping decides)` : `≈ ${up} here`;
 }

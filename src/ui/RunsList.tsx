@@ -12,7 +12,7 @@ import {
   type CsvKind,
 } from './bindings.ts';
 import { useViewJob } from './derive.ts';
-import { useBusy } from './hooks.ts';
+import { useBusy, useCalm } from './hooks.ts';
 import { downloadBlob, errorText, fmtDate } from './format.ts';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { Panel } from './Panel.tsx';
@@ -37,7 +37,7 @@ export function RunsPanel() {
 }
 
 function RunsList() {
-  const jobs = useAppStore((s) => s.jobs);
+  const jobs = useCalm(useAppStore((s) => s.jobs));
   const selected = useAppStore((s) => s.selectedJobIds);
   const loaded = useAppStore((s) => s.jobsLoaded);
   const { job: viewJob } = useViewJob();

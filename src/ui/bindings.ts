@@ -22,7 +22,7 @@ export type { PresetRun } from '../state/presets.ts';
 export const PRESET_BUTTONS: { id: presets.PresetId; testId: string; label: string; hint: string }[] =
   presets.PRESETS.map((p) => ({
     id: p.id,
-    testId: p.id === 'robustness' ? 'sweep' : p.id,
+    testId: p.id.replace(/^robustness/, 'sweep'),
     label: p.label,
     hint: p.description,
   }));

@@ -6,11 +6,12 @@ import { defaultRowLabel, formatTrainRate } from '../core/eval/tables.ts';
 import type { LiveProgress, StoredJob } from '../state/types.ts';
 import { useAppStore } from './bindings.ts';
 import { colorAt, settingLabel } from './format.ts';
+import { useCalm } from './hooks.ts';
 import { useUiStore } from './uiStore.ts';
 
 /** The job the charts show: the one picked in the runs list, else the running one, else the newest. */
 export function useViewJob(): { job: StoredJob | null; isCurrent: boolean } {
-  const jobs = useAppStore((s) => s.jobs);
+  const jobs = useCalm(useAppStore((s) => s.jobs));
   const currentJobId = useAppStore((s) => s.currentJobId);
   const viewJobId = useUiStore((s) => s.viewJobId);
   return useMemo(() => {
@@ -114,7 +115,7 @@ export interface CurveSeries {
 
 /** One series per (job, summary row) for the compared jobs: the selected ones plus the current one. */
 export function useCompareSeries(): { series: CurveSeries[]; jobs: StoredJob[] } {
-  const jobs = useAppStore((s) => s.jobs);
+  const jobs = useCalm(useAppStore((s) => s.jobs));
   const selected = useAppStore((s) => s.selectedJobIds);
   const currentJobId = useAppStore((s) => s.currentJobId);
   const viewJobId = useUiStore((s) => s.viewJobId);

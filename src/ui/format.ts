@@ -123,6 +123,21 @@ export function fmtTick(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
+/**
+ * A formatter for one axis's ticks with as few decimals as keep every tick's label distinct and
+ * exact (0.0025-step ticks get 4 decimals, so 1.0275 and 1.03 never both read "1.03").
+ */
+export function tickFormat(ticks: number[]): (v: number) => string {
+  if (ticks.length < 2) return fmtTick;
+  for (let d = 0; d <= 8; d++) {
+    const labels = ticks.map((t) => t.toFixed(d));
+    const exact = ticks.every((t, i) => Math.abs(Number(labels[i]) - t) <= Math.abs(t) * 1e-9 + 1e-12);
+    if (exact && new Set(labels).size === labels.length)
+      return (v: number) => (Number.isFinite(v) ? (Math.abs(v) < 0.5 * 10 ** -d ? (0).toFixed(d) : v.toFixed(d)) : '');
+  }
+  return fmtTick;
+}
+
 /** A "nice" step (1, 2, 2.5, 5 × 10^k) that splits `span` into about `n` parts. */
 export function niceStep(span: number, n = 4): number {
   if (!(span > 0) || !Number.isFinite(span)) return 1;
@@ -149,8 +164,13 @@ export function niceDomain(min: number, max: number, withZero: boolean): [number
 export function niceAxis(min: number, max: number, withZero: boolean): { domain: [number, number]; ticks: number[] } {
   const domain = niceDomain(min, max, withZero);
   const step = niceStep(domain[1] - domain[0]);
+  // Ticks as integer multiples of the step, not by repeated addition: 0 comes out as exactly 0
+  // (never 2.78e-17), and no two ticks can round to the same label.
+  const first = Math.round(domain[0] / step);
+  const last = Math.round(domain[1] / step);
   const ticks: number[] = [];
-  for (let v = domain[0]; v <= domain[1] + step * 1e-6 && ticks.length < 30; v += step)
-    ticks.push(Number(v.toPrecision(12)));
-  return { domain, ticks };
+  for (let k = first; k <= last && ticks.length < 30; k++) ticks.push(k === 0 ? 0 : Number((k * step).toPrecision(12)));
+  const lo = Number((first * step).toPrecision(12));
+  const hi = Number((last * step).toPrecision(12));
+  return { domain: [lo, hi], ticks };
 }

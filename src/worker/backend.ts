@@ -73,7 +73,11 @@ let webglFactory: ReturnType<typeof tf.findBackendFactory> | null = null;
  * Importing a backend package registers its factory (webgpu's only when navigator.gpu exists).
  */
 const gpuBackendModules: Record<'webgpu' | 'webgl', () => Promise<unknown>> = {
-  webgpu: () => import('@tensorflow/tfjs-backend-webgpu'),
+  // With it, the fused WebGPU kernels (attention, dropout, LayerNorm, Adam): WGSL only webgpu users load.
+  webgpu: () =>
+    import('@tensorflow/tfjs-backend-webgpu')
+      .then(() => import('../core/model/webgpu/kernels.ts'))
+      .then((k) => k.installWebGPUFusedKernels()),
   webgl: () => import('@tensorflow/tfjs-backend-webgl'),
 };
 const gpuBackendLoaded = new Map<'webgpu' | 'webgl', Promise<string | null>>();

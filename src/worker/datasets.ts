@@ -15,7 +15,16 @@ const cache = new Map<string, Dataset>();
 
 export function datasetKey(data: DataConfig): string {
   const k = data.knobs;
-  return JSON.stringify([data.source, data.seed, k.textSignal, k.audioSignal, k.visionSignal, k.noise, k.interaction]);
+  return JSON.stringify([
+    data.source,
+    data.seed,
+    k.textSignal,
+    k.audioSignal,
+    k.visionSignal,
+    k.noise,
+    k.interaction,
+    k.shared,
+  ]);
 }
 
 /** The feature file loaded in this tab (only one: MOSI alone is ~340 MB of float32). */

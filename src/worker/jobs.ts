@@ -3,8 +3,8 @@
  * core's experiment runner; its events become progress messages, its trained weights go to
  * weights.ts, and whatever finished is reported even when the job fails.
  */
-import { table5Settings, type RunConfig } from '../core/config/config.ts';
-import { modelConfigFor, runExperiment, type ExperimentEvent } from '../core/eval/experiment.ts';
+import { sameBranches, table5Settings, type RunConfig } from '../core/config/config.ts';
+import { modelConfigFor, runExperiment, type ExperimentEvent, type ModelSetting } from '../core/eval/experiment.ts';
 import {
   datasetBlockOf,
   makeResultsFile,
@@ -14,6 +14,7 @@ import {
 } from '../core/eval/results.ts';
 import { buildModel } from '../core/model/build.ts';
 import { errorText } from './backend.ts';
+import { estimateIdle } from './estimate.ts';
 import { datasetFor, summarize } from './datasets.ts';
 import { ensureBackend } from './device.ts';
 import { StepRate, StepThrottle } from './pacing.ts';
@@ -56,6 +57,7 @@ export async function startJob(msg: Extract<ToWorker, { type: 'start' }>): Promi
   const config: RunConfig = msg.config;
   try {
     if (!msg.settings.length) throw new Error('nothing to run: the job has no model settings');
+    await estimateIdle(); // a preset's timing run must not share the device with the job
     backend = await ensureBackend();
     const ds = datasetFor(config.data);
     info = datasetBlockOf(ds);
@@ -90,6 +92,7 @@ export async function startJob(msg: Extract<ToWorker, { type: 'start' }>): Promi
             stepsPerEpoch: s.stepsPerEpoch,
             loss: s.loss,
             stepsPerSecond: sps,
+            terms: s.terms,
           });
         }
       } else if (e.kind === 'epoch') {
@@ -161,11 +164,16 @@ export function resumeJob(): void {
 export async function describe(config: RunConfig): Promise<void> {
   await ensureBackend();
   const ds = datasetFor(config.data);
-  const params = table5Settings().map((setting) => {
+  // The four Table-5 settings (the panel's table) plus the config's own setting when it is another
+  // combination or a baseline, so the panel always shows a computed count for what will train.
+  const settings: ModelSetting[] = table5Settings();
+  const own: ModelSetting = { arch: config.model.arch, branches: { ...config.model.branches } };
+  if (!settings.some((s) => s.arch === own.arch && sameBranches(s.branches, own.branches))) settings.push(own);
+  const params = settings.map((setting) => {
     const model = buildModel(modelConfigFor(config.model, setting, ds), 111);
     try {
       const c = model.params.count();
-      return { branches: setting.branches, total: c.total, byBlock: c.byBlock };
+      return { arch: setting.arch, branches: setting.branches, total: c.total, byBlock: c.byBlock };
     } finally {
       model.params.dispose();
     }

@@ -2,11 +2,19 @@
  * The typed messages between the page and the training worker. The page never imports tfjs: all
  * model work happens in the worker, which runs the same core as the CLI.
  */
-import type { Branches, RunConfig } from '../core/config/config.ts';
+import type { Architecture, Branches, RunConfig } from '../core/config/config.ts';
 import type { ModelSetting } from '../core/eval/experiment.ts';
-import type { EpochRecord, ResultsFile, RunResult } from '../core/eval/results.ts';
+import type { SplitSizes, StepTiming } from '../core/eval/estimate.ts';
+import type { EpochRecord, LossTerms, ResultsFile, RunResult } from '../core/eval/results.ts';
 import type { FileSummary } from '../core/data/files/fileSummary.ts';
 import type { LoadErrorKind } from '../core/data/files/load.ts';
+import type {
+  HubAttentionView,
+  ReconErrorCurve,
+  ReconstructionView,
+  SampleRobustness,
+  SplitRanking,
+} from '../core/eval/inspect.ts';
 
 export type { FileSummary, LoadErrorKind };
 
@@ -55,7 +63,28 @@ export type ToWorker =
       maxBytes: number;
       standardize: boolean;
     }
-  | { type: 'cancel-load'; requestId: number };
+  | { type: 'cancel-load'; requestId: number }
+  // --- additions (views): look inside the model a finished run trained (src/worker/inspect.ts)
+  // Rebuilds run `run` (default: the last finished) of job `jobId` — the most recent job, whose
+  // weights the worker keeps — under `config` (that job's), and answers 'inspected' for test sample
+  // `sample` at missing rate `rate`: reconstruction, hub attention, the sample's robustness over
+  // config.missing.testRates with `seeds` mask seeds, and (`ranking`) every test sample's error at
+  // r = 0 and its shift at `rateHigh`.
+  | {
+      type: 'inspect';
+      requestId: number;
+      jobId: string;
+      run?: number;
+      config: RunConfig;
+      sample: number;
+      rate: number;
+      seeds: number;
+      rateHigh: number;
+      ranking: boolean;
+    }
+  // --- additions (presets): time one training step and one evaluation batch of `config`'s model
+  // (its first setting) on the active backend, for a preset's "≈ N min here" (src/worker/estimate.ts).
+  | { type: 'estimate'; requestId: number; config: RunConfig; settings: ModelSetting[] };
 
 export interface DatasetSummary {
   source: string;
@@ -66,6 +95,7 @@ export interface DatasetSummary {
 }
 
 export interface ParamCount {
+  arch?: Architecture; // absent: mfmb (older messages)
   branches: Branches;
   total: number;
   byBlock: Record<string, number>;
@@ -118,6 +148,7 @@ export type FromWorker =
       stepsPerEpoch: number;
       loss: number;
       stepsPerSecond: number;
+      terms?: LossTerms; // L_task and α_m·L_gen^m of this step (sum = loss)
     }
   | { type: 'epoch'; jobId: string; index: number; record: EpochRecord }
   | { type: 'run-end'; jobId: string; index: number; result: RunResult }
@@ -151,4 +182,32 @@ export type FromWorker =
       names: string[];
       shapes: number[][];
       data: ArrayBuffer;
+    }
+  // --- additions (views): the answer to 'inspect'; `error` instead of `result` when it failed
+  | { type: 'inspected'; requestId: number; jobId: string; result: InspectResult | null; error?: string }
+  // --- additions (presets): the answer to 'estimate'; `error` (e.g. a job is running) instead of figures
+  | {
+      type: 'estimated';
+      requestId: number;
+      backend: BackendName | null;
+      timing: StepTiming | null;
+      sizes: SplitSizes | null;
+      error?: string;
     };
+
+/** Everything the "Look inside" views show for one test sample, as plain typed arrays. */
+export interface InspectResult {
+  jobId: string;
+  run: number;
+  setting: ModelSetting;
+  n: number; // test samples
+  sample: number;
+  rate: number;
+  reconstruction: ReconstructionView;
+  curve: ReconErrorCurve | null; // null without the reconstruction branch
+  attention: HubAttentionView | null; // null without the macro stream
+  robustness: SampleRobustness;
+  ranking: SplitRanking | null; // when asked for
+  transcript: string | null; // the file's raw_text for this sample, when it has one
+  ms: number; // worker time for this answer
+}

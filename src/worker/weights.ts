@@ -57,6 +57,18 @@ export function recordWeights(jobId: string): (run: RunLabel, checkpoint: Traine
   };
 }
 
+/** The held weights of run `index` (default: the last finished) of job `jobId` (default: the most recent job). */
+export function heldWeights(
+  jobId?: string,
+  index?: number,
+): { jobId: string; index: number; weights: TrainedWeights } | null {
+  const held = lastWeights && (jobId === undefined || jobId === lastWeights.jobId) ? lastWeights : null;
+  if (!held || held.runs.size === 0) return null;
+  const i = index ?? Math.max(...held.runs.keys());
+  const weights = held.runs.get(i);
+  return weights ? { jobId: held.jobId, index: i, weights } : null;
+}
+
 export function exportWeights(msg: Extract<ToWorker, { type: 'export-weights' }>): Promise<void> | void {
   const held = lastWeights && (msg.jobId === undefined || msg.jobId === lastWeights.jobId) ? lastWeights : null;
   if (!held || held.runs.size === 0) {

@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseResultsFile } from '../core/eval/results.ts';
 import { quickDemoPreset } from '../state/presets.ts';
+import { normalizeConfig } from '../core/config/validateConfig.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
 // In the browser these `?url` imports are served URLs; in Node the wasm loader reads files, so
@@ -55,8 +56,11 @@ async function waitFor<T extends FromWorker['type']>(
 
 const config = (() => {
   const c = quickDemoPreset().config;
+  // The Quick demo trains on synthetic:small at batch 60; this test keeps the faster tiny set.
+  c.data.source = 'synthetic:tiny';
+  c.train.batchSize = 24;
   c.train.epochs = 2;
-  return c;
+  return normalizeConfig(c);
 })();
 
 beforeAll(async () => {

@@ -9,12 +9,14 @@
  */
 import * as tf from '../core/tf.ts';
 import { errorText } from './backend.ts';
+import { estimate } from './estimate.ts';
 import { ensureBackend, initBackend, setDeviceLostHandler } from './device.ts';
 import { cancelLoad, loadFile } from './fileLoad.ts';
 import { describe, pauseJob, resumeJob, runningJob, startJob, stopJob } from './jobs.ts';
 import { post, postError, scope } from './port.ts';
 import type { ToWorker } from './protocol.ts';
 import { evaluateWeights, exportWeights } from './weights.ts';
+import { inspect } from './inspect.ts';
 
 setDeviceLostHandler((message) => {
   const job = runningJob();
@@ -65,6 +67,10 @@ async function handle(msg: ToWorker): Promise<void> {
       return loadFile(msg, runningJob() !== null);
     case 'cancel-load':
       return cancelLoad(msg);
+    case 'inspect':
+      return inspect(msg, runningJob() !== null);
+    case 'estimate':
+      return estimate(msg, () => runningJob() !== null);
     default:
       postError(`unknown message type ${JSON.stringify((msg as { type?: unknown }).type)}`);
   }

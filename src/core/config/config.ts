@@ -67,6 +67,7 @@ export interface SyntheticKnobs {
   visionSignal: number;
   noise: number; // scale of the feature noise everywhere
   interaction: number; // share of samples whose polarity needs vision and text together
+  shared: number; // strength of a slow trajectory all three modalities show: content the recon branch can rebuild
 }
 
 export interface DataConfig {
@@ -200,6 +201,7 @@ export const DEFAULT_KNOBS: SyntheticKnobs = {
   visionSignal: 1,
   noise: 1,
   interaction: 1,
+  shared: 0,
 };
 
 export function defaultRunConfig(): RunConfig {

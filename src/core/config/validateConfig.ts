@@ -218,7 +218,7 @@ function checkData(c: Checker, d: Obj): void {
   c.bool(d.standardize, 'data.standardize');
   if (c.section(d.knobs, 'data.knobs')) {
     const k = d.knobs as Obj;
-    for (const name of ['textSignal', 'audioSignal', 'visionSignal', 'noise', 'interaction'])
+    for (const name of ['textSignal', 'audioSignal', 'visionSignal', 'noise', 'interaction', 'shared'])
       c.num(k[name], `data.knobs.${name}`, 0, 100);
   }
 }

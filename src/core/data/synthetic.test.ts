@@ -189,3 +189,69 @@ describe('labelHistogram', () => {
     expect(Array.from(labelHistogram(y, 5))).toEqual([2, 0, 3, 0, 4]);
   });
 });
+
+describe('the shared-content knob', () => {
+  it('adds one trajectory all modalities show at the same moments, and changes nothing else', () => {
+    const off = { ...DEFAULT_KNOBS, audioSignal: 0, visionSignal: 0, noise: 0 };
+    const base = makeSynthetic('small', 3, off);
+    const ds = makeSynthetic('small', 3, { ...off, shared: 1 });
+    expect(base.train.x.a.every((v) => v === 0)).toBe(true);
+    for (const s of SPLITS) {
+      expect(ds[s].y).toEqual(base[s].y);
+      expect(ds[s].len.a).toEqual(base[s].len.a);
+    }
+    // Audio and vision now hold only the trajectory, each along a unit direction of its own: at
+    // equal lengths (small: 20 / 20 / 20), frame t of both has the same |u(τ)|.
+    const { x, len, n } = ds.train;
+    const [, La, Lv] = SYNTHETIC_PRESETS.small.lens;
+    const [, Da, Dv] = SYNTHETIC_PRESETS.small.dims;
+    const norm = (arr: Float32Array, off0: number, D: number) =>
+      Math.hypot(...Array.from(arr.subarray(off0, off0 + D)));
+    let compared = 0;
+    let energy = 0;
+    for (let i = 0; i < n; i++) {
+      if (len.a[i] !== len.v[i]) continue;
+      for (let t = 0; t < La; t++) {
+        const na = norm(x.a, (i * La + t) * Da, Da);
+        const nv = norm(x.v, (i * Lv + t) * Dv, Dv);
+        if (t >= len.a[i]) {
+          expect(na).toBe(0); // padding stays zero
+          continue;
+        }
+        expect(na).toBeCloseTo(nv, 4);
+        energy += na;
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+    expect(energy / compared).toBeGreaterThan(0.5); // the trajectory is really there
+  });
+
+  it('is smooth in time: neighbouring frames share most of it', () => {
+    const off = { ...DEFAULT_KNOBS, audioSignal: 0, visionSignal: 0, noise: 0, shared: 1 };
+    const { x, len, n } = makeSynthetic('small', 4, off).train;
+    const [, La] = SYNTHETIC_PRESETS.small.lens;
+    const [, Da] = SYNTHETIC_PRESETS.small.dims;
+    // Projections of consecutive frames onto one fixed direction are strongly correlated.
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t + 1 < len.a[i]; t++) {
+        a.push(x.a[(i * La + t) * Da]);
+        b.push(x.a[(i * La + t + 1) * Da]);
+      }
+    }
+    const mean = (v: number[]) => v.reduce((s, q) => s + q, 0) / v.length;
+    const ma = mean(a);
+    const mb = mean(b);
+    let sab = 0;
+    let saa = 0;
+    let sbb = 0;
+    for (let k = 0; k < a.length; k++) {
+      sab += (a[k] - ma) * (b[k] - mb);
+      saa += (a[k] - ma) ** 2;
+      sbb += (b[k] - mb) ** 2;
+    }
+    expect(sab / Math.sqrt(saa * sbb)).toBeGreaterThan(0.6); // independent frames would give ≈ 0
+  });
+});

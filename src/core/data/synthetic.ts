@@ -11,9 +11,15 @@
  *  - the label is y* = (text polarity, after negation and cue) + q_a + q_v, rated by 2–4 simulated
  *    annotators on the integer scale −3..3 and averaged, giving annotator-mean values such as
  *    exact zeros and halves.
+ *  - with `shared` > 0, every modality also shows one slow per-sample trajectory u(τ) (two random
+ *    sinusoids over normalised time) along its own direction: content with no label in it that a
+ *    dropped frame shares with the other modalities at the same moment and with its neighbours —
+ *    what the reconstruction branch (L_gen) can learn to rebuild. At 0 (the default) the features
+ *    are exactly those without it, and L_gen can only learn the noise's mean.
  * Latents and labels come from their own generator, so the knobs never reshuffle the data: the
  * signal knobs scale how visible each effect is in the features, `noise` scales the feature noise
- * (not the annotator noise), and only `interaction` (the share of cue-carrying samples) moves labels.
+ * (not the annotator noise), `shared` adds the trajectory, and only `interaction` (the share of
+ * cue-carrying samples) moves labels.
  */
 import { DEFAULT_KNOBS, type PerModality, type SyntheticKnobs, type SyntheticPresetName } from '../config/config.ts';
 import { roundHalfEven } from '../eval/metrics.ts';
@@ -62,6 +68,7 @@ const AUDIO_GAIN = 3;
 const VISION_GAIN = 3;
 const CUE_GAIN = 2.5;
 const BURST = [0.5, 1, 0.5]; // a three-frame bump: the "short local burst"
+const SHARED_GAIN = 2; // amplitude of the shared trajectory at knobs.shared = 1 (AV noise σ is 1)
 
 type Cue = 'none' | 'flip' | 'amplify';
 
@@ -89,6 +96,20 @@ interface Geometry {
   amplifyCue: Float64Array; // unit, ⟂ vision, flipCue
 }
 
+/** Where the shared trajectory lives in each modality (drawn after, and apart from, Geometry). */
+interface SharedGeometry {
+  t: Float64Array; // unit, ⟂ sentiment, negation
+  a: Float64Array; // unit, ⟂ audio
+  v: Float64Array; // unit, ⟂ vision, flipCue, amplifyCue
+}
+
+/** One sample's shared trajectory u(τ) = Σ_k amp_k · sin(2π f_k τ + φ_k), τ ∈ [0, 1]. */
+interface Trajectory {
+  amp: [number, number];
+  freq: [number, number];
+  phase: [number, number];
+}
+
 /** Generates one of the presets. Same preset + seed + knobs → byte-identical arrays. */
 export function makeSynthetic(
   preset: SyntheticPresetName,
@@ -104,9 +125,16 @@ export function makeSynthetic(
   const master = new MT19937(seed);
   const geometry = makeGeometry(new MT19937(master.childSeed()), p);
   const seeds = [0, 1, 2].map(() => [master.childSeed(), master.childSeed()]);
+  // Drawn after every seed above, from generators of their own, so data made before the `shared`
+  // knob existed (or with it at 0) stays byte-identical.
+  const shared = makeSharedGeometry(new MT19937(master.childSeed()), geometry);
+  const trajectorySeeds = [0, 1, 2].map(() => master.childSeed());
   const split = (k: number, n: number): Split => {
     const latents = drawLatents(new MT19937(seeds[k][0]), n, p, knobs);
-    return render(new MT19937(seeds[k][1]), latents, p, geometry, knobs);
+    const out = render(new MT19937(seeds[k][1]), latents, p, geometry, knobs);
+    if (knobs.shared > 0)
+      addShared(out, drawTrajectories(new MT19937(trajectorySeeds[k]), n), p, shared, knobs.shared * SHARED_GAIN);
+    return out;
   };
   return {
     source: `synthetic:${preset}`,
@@ -147,6 +175,50 @@ function makeGeometry(rng: MT19937, p: SyntheticPreset): Geometry {
   const flipCue = unitVector(rng, Dv, [vision]);
   const amplifyCue = unitVector(rng, Dv, [vision, flipCue]);
   return { vocab, sentiment, negation, audio, vision, flipCue, amplifyCue };
+}
+
+function makeSharedGeometry(rng: MT19937, g: Geometry): SharedGeometry {
+  return {
+    t: unitVector(rng, g.sentiment.length, [g.sentiment, g.negation]),
+    a: unitVector(rng, g.audio.length, [g.audio]),
+    v: unitVector(rng, g.vision.length, [g.vision, g.flipCue, g.amplifyCue]),
+  };
+}
+
+function drawTrajectories(rng: MT19937, n: number): Trajectory[] {
+  const out: Trajectory[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push({
+      amp: [rng.normal(), rng.normal()],
+      // One slow and one faster component: smooth over a few frames, yet not a constant offset.
+      freq: [0.5 + rng.random(), 1.5 + 1.5 * rng.random()],
+      phase: [2 * Math.PI * rng.random(), 2 * Math.PI * rng.random()],
+    });
+  }
+  return out;
+}
+
+function trajectoryAt(z: Trajectory, tau: number): number {
+  return (
+    (z.amp[0] * Math.sin(2 * Math.PI * z.freq[0] * tau + z.phase[0]) +
+      z.amp[1] * Math.sin(2 * Math.PI * z.freq[1] * tau + z.phase[1])) /
+    Math.SQRT2
+  );
+}
+
+/** Adds each sample's trajectory to every valid frame of every modality, at its normalised time. */
+function addShared(split: Split, traj: Trajectory[], p: SyntheticPreset, g: SharedGeometry, gain: number): void {
+  const dirs = [g.t, g.a, g.v];
+  (['t', 'a', 'v'] as const).forEach((m, j) => {
+    const L = p.lens[j];
+    const D = p.dims[j];
+    for (let i = 0; i < split.n; i++) {
+      const len = split.len[m][i];
+      for (let t = 0; t < len; t++) {
+        addDirection(split.x[m], (i * L + t) * D, dirs[j], gain * trajectoryAt(traj[i], (t + 0.5) / len));
+      }
+    }
+  });
 }
 
 /**

@@ -12,6 +12,7 @@ export interface Split {
   x: ByModality<Float32Array>;
   len: ByModality<Int32Array>;
   y: Float32Array; // regression labels in [-3, 3]
+  rawText?: string[]; // [n] the transcript (a file's raw_text), when the file has one
 }
 
 export type SplitName = 'train' | 'valid' | 'test';

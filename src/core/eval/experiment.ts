@@ -3,7 +3,16 @@ import type { Architecture, Branches, ModelConfig, PerModality, RunConfig } from
 import type { Dataset } from '../data/types.ts';
 import { planSplits } from '../data/masking.ts';
 import { buildModel } from '../model/build.ts';
-import { evaluate, ratesFor, train, type StepInfo, type TrainCallbacks } from '../train/trainer.ts';
+import {
+  evaluate,
+  ratesFor,
+  train,
+  type StepInfo,
+  type TrainCallbacks,
+  type TrainCheckpoint,
+  type TrainStage,
+} from '../train/trainer.ts';
+import type { Metrics } from './metrics.ts';
 import type { EpochRecord, RatedMetrics, RunResult } from './results.ts';
 
 /**
@@ -46,7 +55,17 @@ export type ExperimentEvent =
   | { kind: 'run-start'; run: RunLabel; params: number }
   | { kind: 'step'; run: RunLabel; step: StepInfo }
   | { kind: 'epoch'; run: RunLabel; record: EpochRecord }
+  | { kind: 'stage'; run: RunLabel; stage: TrainStage | 'testing'; rate?: number }
+  // one test rate finished (so a run cut off while testing keeps the rates it had)
+  | { kind: 'test'; run: RunLabel; rate: number; metrics: Metrics }
   | { kind: 'run-end'; run: RunLabel; result: RunResult };
+
+/** Where a resumed experiment picks up: runs before `runIndex` finished (their results given). */
+export interface ExperimentResume {
+  runIndex: number;
+  finished: RunResult[]; // runs 0 … runIndex − 1, in order
+  checkpoint: TrainCheckpoint | null; // run `runIndex`'s last epoch checkpoint (null: start it afresh)
+}
 
 export interface ExperimentSpec {
   config: RunConfig;
@@ -63,6 +82,9 @@ export interface ExperimentSpec {
    * (ParamStore.disposeCheckpoint). Without this hook no copy is made.
    */
   onTrained?(run: RunLabel, checkpoint: TrainedCheckpoint): void;
+  /** Every finished epoch's resumable checkpoint (TrainCallbacks.onCheckpoint); without it none is read. */
+  onCheckpoint?(run: RunLabel, ckpt: TrainCheckpoint): void;
+  resume?: ExperimentResume;
 }
 
 /** Every parameter of a trained model (trainable and not: BatchNorm statistics too), by PyTorch name. */
@@ -88,8 +110,21 @@ export async function runExperiment(spec: ExperimentSpec): Promise<RunResult[]> 
   }
   jobs.forEach((j) => (j.total = jobs.length));
 
-  const results: RunResult[] = [];
+  const resume = spec.resume;
+  if (resume) {
+    if (!Number.isInteger(resume.runIndex) || resume.runIndex < 0 || resume.runIndex > jobs.length)
+      throw new Error(`cannot resume at run ${resume.runIndex + 1}: the experiment has ${jobs.length} runs`);
+    if (resume.finished.length !== resume.runIndex)
+      throw new Error(`cannot resume at run ${resume.runIndex + 1} with ${resume.finished.length} finished runs`);
+    resume.finished.forEach((r, i) => {
+      const want = jobs[i];
+      if (r.seed !== want.seed || r.arch !== want.setting.arch || r.trainRate !== want.trainRate)
+        throw new Error(`finished run ${i + 1} (seed ${r.seed}) is not run ${i + 1} of this experiment`);
+    });
+  }
+  const results: RunResult[] = resume ? [...resume.finished] : [];
   for (const run of jobs) {
+    if (resume && run.index < resume.runIndex) continue;
     if (spec.signal?.aborted) break;
     const model = buildModel(modelConfigFor(cfg.model, run.setting, ds), run.seed);
     try {
@@ -104,20 +139,24 @@ export async function runExperiment(spec: ExperimentSpec): Promise<RunResult[]> 
         trainRate: run.trainRate,
         validRate: validRateFor(cfg, run.trainRate),
         signal: spec.signal,
+        resume: resume && run.index === resume.runIndex ? (resume.checkpoint ?? undefined) : undefined,
         callbacks: {
           beforeStep: spec.beforeStep,
           onStep: (step) => spec.onEvent?.({ kind: 'step', run, step }),
           onEpoch: (record) => spec.onEvent?.({ kind: 'epoch', run, record }),
+          onStage: (stage) => spec.onEvent?.({ kind: 'stage', run, stage }),
+          ...(spec.onCheckpoint ? { onCheckpoint: (ckpt: TrainCheckpoint) => spec.onCheckpoint!(run, ckpt) } : {}),
         },
       });
       const testRates = perRate ? [run.trainRate as number] : cfg.missing.testRates;
       const test: RatedMetrics[] = [];
       if (outcome.bestEpoch !== null) {
-        for (const rate of testRates)
-          test.push({
-            rate,
-            metrics: (await evaluate(model, ds, ds.test, plans.test, ratesFor(rate, cfg), cfg)).metrics,
-          });
+        for (const rate of testRates) {
+          spec.onEvent?.({ kind: 'stage', run, stage: 'testing', rate });
+          const metrics = (await evaluate(model, ds, ds.test, plans.test, ratesFor(rate, cfg), cfg)).metrics;
+          test.push({ rate, metrics });
+          spec.onEvent?.({ kind: 'test', run, rate, metrics });
+        }
       }
       const result: RunResult = {
         arch: run.setting.arch,

@@ -8,6 +8,27 @@ import type { MetricKey, Metrics } from './metrics.ts';
 
 export type StopReason = 'early-stop' | 'max-epochs' | 'aborted' | 'non-finite-loss';
 
+/**
+ * How a run ended, for summaries and tables (our addition to RESULTS.md; files without it derive it
+ * from stopReason): 'finished' = trained to its own end (early stop, the epoch cap, or a non-finite
+ * loss, which is a result of the config, as in the CLI), 'stopped' = cut off by the user (Stop,
+ * stopReason 'aborted'), 'interrupted' = cut off by a reload or a lost tab, 'failed' = ended by an
+ * error. Only finished runs count in a summary unless partial runs are asked for.
+ */
+export type RunStatus = 'finished' | 'stopped' | 'interrupted' | 'failed';
+
+/**
+ * The objective split into its terms (eqs. 17–19): L_task and each weighted α_m·L_gen^m, so that
+ * task + genText + genAudio + genVision = the loss they come with. A gen term is null when L_gen is
+ * not part of that objective (the reconstruction warm-up, or the recon branch off).
+ */
+export interface LossTerms {
+  task: number | null;
+  genText: number | null;
+  genAudio: number | null;
+  genVision: number | null;
+}
+
 export interface EpochRecord {
   epoch: number; // numbered from 1, in files and on screen
   // null when the loss was not finite (the run then stops with 'non-finite-loss'); JSON has no NaN.
@@ -16,6 +37,10 @@ export interface EpochRecord {
   lr: number;
   seconds: number;
   valid: Metrics;
+  // Not in RESULTS.md's example (our addition, optional: files written before it still read): the
+  // terms of trainLoss (sample-weighted mean over the epoch's steps, as trainLoss) and of validLoss.
+  trainTerms?: LossTerms;
+  validTerms?: LossTerms;
 }
 
 export interface RatedMetrics {
@@ -38,6 +63,8 @@ export interface RunResult {
   stopReason: StopReason;
   test: RatedMetrics[]; // ascending rates
   message?: string; // why it stopped, for 'aborted' and 'non-finite-loss'
+  // Our addition (see RunStatus); written by makeResultsFile, derived from stopReason when absent.
+  status?: RunStatus;
 }
 
 export interface MeanStd {
@@ -57,6 +84,10 @@ export interface SummaryRow {
   branches: Branches;
   trainRate: SummaryTrainRate; // our addition: keeps a sweep over training rates apart
   seeds: number[]; // our addition: the seeds that contributed test results
+  // Our additions (absent in older files): the runs of this row that did not finish (left out of
+  // the figures unless `partial`), and `partial: true` when they were counted anyway.
+  cutOff?: { seed: number; status: RunStatus }[];
+  partial?: boolean;
   perRate: { rate: number; mean: Metrics; std: Metrics }[];
   auilc: Record<MetricKey, AuilcSummary>;
 }

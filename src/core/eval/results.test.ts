@@ -168,4 +168,67 @@ describe('parseResultsFile', () => {
     delete noSummary.summary;
     expect(parseResultsFile(noSummary).summary).toEqual(sampleFile().summary);
   });
+
+  it('keeps the per-epoch loss terms; files without them (written before they existed) still read', () => {
+    const withTerms = clone(sampleFile());
+    const e = withTerms.runs[0].epochs[0];
+    e.trainTerms = { task: 0.9, genText: 0.1, genAudio: 0.05, genVision: 0.15 };
+    e.validTerms = { task: 1.1, genText: null, genAudio: null, genVision: null };
+    const f = parseResultsFile(JSON.parse(JSON.stringify(withTerms)));
+    expect(f.runs[0].epochs[0].trainTerms).toEqual(e.trainTerms);
+    expect(f.runs[0].epochs[0].validTerms).toEqual(e.validTerms);
+    // Without: the record has no terms at all (not a record of nulls), exactly as before.
+    expect('trainTerms' in parseResultsFile(clone(sampleFile())).runs[0].epochs[0]).toBe(false);
+    // A NaN term is written as null, like the losses.
+    const runs = structuredClone(sampleFile().runs);
+    runs[0].epochs[0].trainTerms = { task: NaN, genText: 1, genAudio: 2, genVision: 3 };
+    const made = makeResultsFile({ backend: 'wasm', dataset, config: defaultRunConfig(), toolVersion: '0', runs });
+    expect(made.runs[0].epochs[0].trainTerms).toEqual({ task: null, genText: 1, genAudio: 2, genVision: 3 });
+    // Present but malformed: refused with its path.
+    const bad = clone(sampleFile());
+    bad.runs[0].epochs[0].trainTerms = { task: 1, genText: 'x', genAudio: 0, genVision: 0 };
+    expect(() => parseResultsFile(bad)).toThrow(
+      /runs\[0\]\.epochs\[0\]\.trainTerms\.genText: expected a finite number/,
+    );
+    const missing = clone(sampleFile());
+    missing.runs[0].epochs[0].validTerms = { task: 1 };
+    expect(() => parseResultsFile(missing)).toThrow(/validTerms\.genText: missing/);
+    const extra = clone(sampleFile());
+    extra.runs[0].epochs[0].trainTerms = { task: 1, genText: 0, genAudio: 0, genVision: 0, genExtra: 1 };
+    expect(() => parseResultsFile(extra)).toThrow(/unknown loss term\(s\) genExtra/);
+  });
+
+  it('marks every run with its status; the summary leaves out cut-off runs; older files still read', () => {
+    const runs = [1, 2, 3].map((seed) =>
+      run({
+        seed,
+        test: [
+          [0, metricsOf(seed / 10)],
+          [1, metricsOf(seed / 10)],
+        ],
+      }),
+    );
+    runs[2].stopReason = 'aborted';
+    const f = makeResultsFile({ backend: 'wasm', dataset, config: defaultRunConfig(), toolVersion: '0', runs });
+    expect(f.runs.map((r) => r.status)).toEqual(['finished', 'finished', 'stopped']);
+    expect(f.summary[0].seeds).toEqual([1, 2]);
+    expect(f.summary[0].cutOff).toEqual([{ seed: 3, status: 'stopped' }]);
+    expect(f.summary[0].perRate[0].mean.mae).toBeCloseTo(0.15, 12);
+    // Written and read back: nothing lost.
+    expect(parseResultsFile(JSON.stringify(f))).toEqual(f);
+    // A file from before the fields existed: statuses from the stop reasons, its summary as written.
+    const old = clone(f);
+    for (const r of old.runs) delete r.status;
+    for (const s of old.summary) delete s.cutOff;
+    const read = parseResultsFile(old);
+    expect(read.runs.map((r) => r.status)).toEqual(['finished', 'finished', 'stopped']);
+    expect('cutOff' in read.summary[0]).toBe(false);
+    // Unknown statuses are refused with their path.
+    const bad = clone(f);
+    bad.runs[1].status = 'done';
+    expect(() => parseResultsFile(bad)).toThrow(/runs\[1\]\.status: expected one of finished \| stopped/);
+    const badCut = clone(f);
+    badCut.summary[0].cutOff = [{ seed: 3, status: 'halted' }];
+    expect(() => parseResultsFile(badCut)).toThrow(/summary\[0\]\.cutOff\[0\]\.status/);
+  });
 });

@@ -11,20 +11,25 @@ import { METRIC_KEYS, type MetricKey, type Metrics } from './metrics.ts';
 import type {
   AuilcSummary,
   EpochRecord,
+  LossTerms,
   RatedMetrics,
   RunResult,
+  RunStatus,
   StopReason,
   SummaryRow,
   SummaryTrainRate,
 } from './resultTypes.ts';
-import { summarizeRuns, summaryTrainRate } from './summary.ts';
+import { runStatus, summarizeRuns, summaryTrainRate } from './summary.ts';
+export { runStatus } from './summary.ts';
 
 export type {
   AuilcSummary,
   EpochRecord,
+  LossTerms,
   MeanStd,
   RatedMetrics,
   RunResult,
+  RunStatus,
   StopReason,
   SummaryRow,
   SummaryTrainRate,
@@ -34,6 +39,7 @@ export const RESULTS_SCHEMA = 'mfmb-results/1';
 export const TOOL_NAME = 'mfmb-playground';
 
 export const STOP_REASONS: readonly StopReason[] = ['early-stop', 'max-epochs', 'aborted', 'non-finite-loss'];
+export const RUN_STATUSES: readonly RunStatus[] = ['finished', 'stopped', 'interrupted', 'failed'];
 const ARCHITECTURES: readonly Architecture[] = ['mfmb', 'fc-t', 'fc-a', 'fc-v', 'concat'];
 
 export interface DatasetInfo {
@@ -81,6 +87,19 @@ export interface ResultsFile {
 
 const nonFiniteToNull = (v: number | null): number | null => (v === null || Number.isFinite(v) ? v : null);
 
+export const LOSS_TERM_KEYS = [
+  'task',
+  'genText',
+  'genAudio',
+  'genVision',
+] as const satisfies readonly (keyof LossTerms)[];
+
+function cleanTerms(t: LossTerms): LossTerms {
+  const out = {} as LossTerms;
+  for (const k of LOSS_TERM_KEYS) out[k] = nonFiniteToNull(t[k]);
+  return out;
+}
+
 function cleanMetrics(m: Metrics): Metrics {
   const out = {} as Metrics;
   for (const k of METRIC_KEYS) out[k] = nonFiniteToNull(m[k]);
@@ -103,8 +122,12 @@ export function makeResultsFile(args: {
       trainLoss: nonFiniteToNull(e.trainLoss),
       validLoss: nonFiniteToNull(e.validLoss),
       valid: cleanMetrics(e.valid),
+      ...(e.trainTerms ? { trainTerms: cleanTerms(e.trainTerms) } : {}),
+      ...(e.validTerms ? { validTerms: cleanTerms(e.validTerms) } : {}),
     })),
     test: run.test.map((t) => ({ rate: t.rate, metrics: cleanMetrics(t.metrics) })),
+    // Every run says how it ended, so a reader never has to guess which ones the summary counted.
+    status: runStatus(run),
   }));
   const file: ResultsFile = {
     schema: RESULTS_SCHEMA,
@@ -213,6 +236,24 @@ function metrics(v: unknown, path: string): Metrics {
   return out;
 }
 
+/** Loss terms are optional (files written before they existed have none); when present, all four keys. */
+function lossTerms(v: unknown, path: string): LossTerms | undefined {
+  if (v === undefined) return undefined;
+  const o = obj(v, path);
+  const out = {} as LossTerms;
+  for (const k of LOSS_TERM_KEYS) {
+    if (!(k in o)) throw new ResultsFormatError(`${path}.${k}`, 'missing (use null for a term not in the objective)');
+    out[k] = numOrNull(o[k], `${path}.${k}`);
+  }
+  const extra = Object.keys(o).filter((k) => !(LOSS_TERM_KEYS as readonly string[]).includes(k));
+  if (extra.length)
+    throw new ResultsFormatError(
+      path,
+      `unknown loss term(s) ${extra.join(', ')}; expected ${LOSS_TERM_KEYS.join(', ')}`,
+    );
+  return out;
+}
+
 function branches(v: unknown, path: string): Branches {
   const o = obj(v, path);
   return {
@@ -240,6 +281,8 @@ function ratedList(v: unknown, path: string): RatedMetrics[] {
 
 function epochRecord(v: unknown, path: string): EpochRecord {
   const o = obj(v, path);
+  const trainTerms = lossTerms(o.trainTerms, `${path}.trainTerms`);
+  const validTerms = lossTerms(o.validTerms, `${path}.validTerms`);
   return {
     epoch: int(o.epoch, `${path}.epoch`, 1),
     trainLoss: numOrNull(o.trainLoss, `${path}.trainLoss`),
@@ -247,6 +290,8 @@ function epochRecord(v: unknown, path: string): EpochRecord {
     lr: num(o.lr, `${path}.lr`),
     seconds: num(o.seconds, `${path}.seconds`),
     valid: metrics(o.valid, `${path}.valid`),
+    ...(trainTerms ? { trainTerms } : {}),
+    ...(validTerms ? { validTerms } : {}),
   };
 }
 
@@ -266,6 +311,8 @@ function runResult(v: unknown, path: string): RunResult {
     test: ratedList(o.test, `${path}.test`),
   };
   if (o.message !== undefined) run.message = str(o.message, `${path}.message`);
+  // Files written before the field existed: derived from the stop reason ('aborted' = stopped).
+  run.status = o.status === undefined ? runStatus(run) : oneOf(o.status, RUN_STATUSES, `${path}.status`);
   return run;
 }
 
@@ -306,7 +353,17 @@ function summaryRow(v: unknown, path: string, runs: RunResult[]): SummaryRow {
     o.seeds === undefined
       ? [...new Set(mine.map((r) => r.seed))]
       : arr(o.seeds, `${path}.seeds`).map((s, i) => int(s, `${path}.seeds[${i}]`, 0));
-  return { arch: a, branches: b, trainRate, seeds, perRate, auilc };
+  const row: SummaryRow = { arch: a, branches: b, trainRate, seeds, perRate, auilc };
+  if (o.cutOff !== undefined)
+    row.cutOff = arr(o.cutOff, `${path}.cutOff`).map((c, i) => {
+      const q = obj(c, `${path}.cutOff[${i}]`);
+      return {
+        seed: int(q.seed, `${path}.cutOff[${i}].seed`, 0),
+        status: oneOf(q.status, RUN_STATUSES, `${path}.cutOff[${i}].status`),
+      };
+    });
+  if (o.partial !== undefined) row.partial = bool(o.partial, `${path}.partial`);
+  return row;
 }
 
 function runConfig(v: unknown, path: string): RunConfig {

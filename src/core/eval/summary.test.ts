@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ALL, metricsOf, NO_MACRO, run } from './__fixtures__/runs.ts';
-import { meanStd, summarizeRuns } from './summary.ts';
+import { meanStd, rowStatusNote, runStatus, seedCount, summarizeRuns } from './summary.ts';
 
 const close = (a: number | null, b: number) => {
   expect(a).not.toBeNull();
@@ -141,5 +141,90 @@ describe('summarizeRuns', () => {
     expect(rows[0].seeds).toEqual([]);
     expect(rows[0].perRate).toEqual([]);
     expect(rows[0].auilc.mae).toEqual({ mean: null, std: null, nullsAsZero: 0 });
+  });
+});
+
+describe('run status in summaries', () => {
+  // Seeds 1 and 2 finished; seed 3 was stopped after a short training and tested anyway.
+  //   mae at r = 0: 0.4, 0.6 (finished) and 2.0 (stopped); at r = 1: 0.6, 0.8 and 2.0
+  //   finished only: mean(0.4, 0.6) = 0.5, std 0.1; AUILC per seed ½(0.4+0.6) = 0.5, ½(0.6+0.8) = 0.7
+  //   → mean 0.6, std 0.1.  With the stopped seed: mean(0.4, 0.6, 2.0) = 1.0, AUILC (0.5+0.7+2.0)/3
+  const sweep = () => {
+    const r = [0.4, 0.6, 2.0].map((v, i) =>
+      run({
+        seed: i + 1,
+        test: [
+          [0, metricsOf(v)],
+          [1, metricsOf(i === 2 ? v : v + 0.2)],
+        ],
+      }),
+    );
+    r[2].stopReason = 'aborted';
+    return r;
+  };
+
+  it('derives the status from the stop reason unless the run says it', () => {
+    const r = run({ seed: 1, test: [] });
+    expect(runStatus(r)).toBe('finished');
+    expect(runStatus({ ...r, stopReason: 'early-stop' })).toBe('finished');
+    expect(runStatus({ ...r, stopReason: 'non-finite-loss' })).toBe('finished'); // a result, as in the CLI
+    expect(runStatus({ ...r, stopReason: 'aborted' })).toBe('stopped');
+    expect(runStatus({ ...r, status: 'interrupted' })).toBe('interrupted');
+    expect(runStatus({ ...r, stopReason: 'aborted', status: 'failed' })).toBe('failed');
+  });
+
+  it('counts finished runs only by default and lists the cut-off one', () => {
+    const [row] = summarizeRuns(sweep(), true);
+    expect(row.seeds).toEqual([1, 2]);
+    expect(row.cutOff).toEqual([{ seed: 3, status: 'stopped' }]);
+    expect(row.partial).toBeUndefined();
+    close(row.perRate[0].mean.mae, 0.5);
+    close(row.perRate[0].std.mae, 0.1);
+    close(row.auilc.mae.mean, 0.6);
+    close(row.auilc.mae.std, 0.1);
+    expect(seedCount(row)).toEqual({ n: 2, of: 3 });
+    expect(rowStatusNote(row)).toBe('n = 2 of 3 seeds');
+  });
+
+  it('includes partial runs when asked, and marks the row', () => {
+    const [row] = summarizeRuns(sweep(), true, { includePartial: true });
+    expect(row.seeds).toEqual([1, 2, 3]);
+    expect(row.partial).toBe(true);
+    close(row.perRate[0].mean.mae, 1.0);
+    close(row.auilc.mae.mean, (0.5 + 0.7 + 2.0) / 3);
+    expect(rowStatusNote(row)).toBe('n = 3 of 3 seeds, incl. 1 stopped');
+  });
+
+  it('keeps a setting whose only run was cut off, with no figures', () => {
+    const done = run({
+      seed: 1,
+      test: [
+        [0, metricsOf(0.5)],
+        [1, metricsOf(0.5)],
+      ],
+    });
+    const cut = { ...run({ seed: 1, branches: NO_MACRO, test: [[0, metricsOf(0.9)]] }), stopReason: 'aborted' as const };
+    const rows = summarizeRuns([done, cut], true);
+    expect(rows.map((r) => r.branches)).toEqual([ALL, NO_MACRO]);
+    expect(rows[0].cutOff).toEqual([]);
+    expect(rowStatusNote(rows[0])).toBe('');
+    expect(rows[1].seeds).toEqual([]);
+    expect(rows[1].perRate).toEqual([]);
+    expect(rows[1].auilc.corr).toEqual({ mean: null, std: null, nullsAsZero: 0 });
+    expect(rowStatusNote(rows[1])).toBe('stopped (n = 0 of 1)');
+  });
+
+  it('an interrupted or failed run is left out like a stopped one', () => {
+    const r = sweep();
+    r[2].stopReason = 'max-epochs';
+    r[2].status = 'interrupted';
+    r[1].status = 'failed';
+    const [row] = summarizeRuns(r, true);
+    expect(row.seeds).toEqual([1]);
+    expect(row.cutOff).toEqual([
+      { seed: 2, status: 'failed' },
+      { seed: 3, status: 'interrupted' },
+    ]);
+    expect(rowStatusNote(row)).toBe('n = 1 of 3 seeds');
   });
 });

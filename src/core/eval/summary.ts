@@ -6,7 +6,38 @@
 import type { Architecture, Branches } from '../config/config.ts';
 import { auilc } from './auilc.ts';
 import { METRIC_KEYS, type MetricKey, type Metrics } from './metrics.ts';
-import type { AuilcSummary, MeanStd, RunResult, SummaryRow, SummaryTrainRate } from './resultTypes.ts';
+import type { AuilcSummary, MeanStd, RunResult, RunStatus, SummaryRow, SummaryTrainRate } from './resultTypes.ts';
+
+/** A run's status: its own field when set, else from its stop reason ('aborted' = stopped by the user). */
+export function runStatus(run: Pick<RunResult, 'status' | 'stopReason'>): RunStatus {
+  return run.status ?? (run.stopReason === 'aborted' ? 'stopped' : 'finished');
+}
+
+/** "n of total" seeds of a summary row: the seeds counted, of all the seeds that ran in it. */
+export function seedCount(row: Pick<SummaryRow, 'seeds' | 'cutOff'>): { n: number; of: number } {
+  const all = new Set(row.seeds);
+  for (const c of row.cutOff ?? []) all.add(c.seed);
+  return { n: row.seeds.length, of: all.size };
+}
+
+/**
+ * How a row reads beside its figures: "n = 2 of 3 seeds" when a run was left out, "stopped (n = 0
+ * of 1)" when nothing in it finished, "incl. 1 stopped" when partial runs were counted; '' when
+ * every run finished.
+ */
+export function rowStatusNote(row: Pick<SummaryRow, 'seeds' | 'cutOff' | 'partial'>): string {
+  const cut = row.cutOff ?? [];
+  if (cut.length === 0) return '';
+  const { n, of } = seedCount(row);
+  const seeds = `${of} seed${of === 1 ? '' : 's'}`;
+  const kinds = [...new Set(cut.map((c) => c.status))];
+  if (row.partial) {
+    const counts = kinds.map((k) => `${cut.filter((c) => c.status === k).length} ${k}`);
+    return `n = ${n} of ${seeds}, incl. ${counts.join(', ')}`;
+  }
+  if (n === 0) return `${kinds.join(', ')} (n = 0 of ${of})`;
+  return `n = ${n} of ${seeds}`;
+}
 
 /** Mean and population std of the non-null values; both null when there are none. */
 export function meanStd(values: (number | null)[]): MeanStd {
@@ -40,6 +71,7 @@ interface Group {
   trainRate: SummaryTrainRate;
   /** seed → rate → metrics, merged over the group's runs. */
   bySeed: Map<number, Map<number, Metrics>>;
+  cutOff: { seed: number; status: RunStatus }[];
 }
 
 function describe(g: Group): string {
@@ -62,16 +94,30 @@ function metricsMeanStd(points: Metrics[]): { mean: Metrics; std: Metrics } {
  * first appearance. Per rate: mean/std of every metric over seeds. AUILC: computed per seed on that
  * seed's own curve, then mean/std over seeds — the mean of areas, not the area of the mean curve,
  * because that is what a per-seed std describes. Seeds with fewer than two rates have no AUILC.
+ *
+ * Only finished runs count (runStatus): a run cut off by Stop, a reload or an error is listed in its
+ * row's `cutOff` and left out of every figure, so a seed stopped after 2 epochs never pulls the mean
+ * down or widens the std. A row whose runs were all cut off is still there, with no figures
+ * ("stopped (n = 0 of 1)"). `includePartial` counts them anyway and marks the row `partial`.
  */
-export function summarizeRuns(runs: RunResult[], includeOne: boolean): SummaryRow[] {
+export function summarizeRuns(
+  runs: RunResult[],
+  includeOne: boolean,
+  opts: { includePartial?: boolean } = {},
+): SummaryRow[] {
   const groups = new Map<string, Group>();
   for (const run of runs) {
     const trainRate = summaryTrainRate(run);
     const key = `${run.arch}|${branchesKey(run.branches)}|${String(trainRate)}`;
     let g = groups.get(key);
     if (!g) {
-      g = { arch: run.arch, branches: { ...run.branches }, trainRate, bySeed: new Map() };
+      g = { arch: run.arch, branches: { ...run.branches }, trainRate, bySeed: new Map(), cutOff: [] };
       groups.set(key, g);
+    }
+    const status = runStatus(run);
+    if (status !== 'finished') {
+      g.cutOff.push({ seed: run.seed, status });
+      if (!opts.includePartial) continue;
     }
     let curve = g.bySeed.get(run.seed);
     if (!curve) {
@@ -118,7 +164,16 @@ export function summarizeRuns(runs: RunResult[], includeOne: boolean): SummaryRo
       }
       auilcs[k] = { ...meanStd(areas), nullsAsZero };
     }
-    rows.push({ arch: g.arch, branches: g.branches, trainRate: g.trainRate, seeds, perRate, auilc: auilcs });
+    rows.push({
+      arch: g.arch,
+      branches: g.branches,
+      trainRate: g.trainRate,
+      seeds,
+      perRate,
+      auilc: auilcs,
+      cutOff: g.cutOff,
+      ...(opts.includePartial && g.cutOff.length ? { partial: true } : {}),
+    });
   }
   return rows;
 }

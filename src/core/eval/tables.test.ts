@@ -181,3 +181,39 @@ describe('PAPER_FIGURES', () => {
     );
   });
 });
+
+describe('tables with runs that did not finish', () => {
+  it('a cut-off ablation setting reads "stopped (n = 0 of 1)", not a row of dashes under another label', () => {
+    const done = run({
+      seed: 1,
+      test: [
+        [0, metricsOf(0.5)],
+        [1, metricsOf(0.5)],
+      ],
+    });
+    const cut = { ...run({ seed: 1, branches: NO_MACRO, test: [[0, metricsOf(0.9)]] }), stopReason: 'aborted' as const };
+    const text = formatAblationTable(summarizeRuns([done, cut], true));
+    const row = text.split('\n').find((l) => l.includes(TABLE5_SETTINGS[1].label));
+    expect(row).toContain(`${TABLE5_SETTINGS[1].label} [stopped (n = 0 of 1)]`);
+    expect(text).toMatch(/left out: n = finished seeds/);
+    const full = text.split('\n').find((l) => l.startsWith(TABLE5_SETTINGS[0].label));
+    expect(full).not.toContain('[');
+  });
+
+  it('a sweep with a stopped seed says n = 2 of 3 seeds', () => {
+    const runs = [1, 2, 3].map((seed) =>
+      run({
+        seed,
+        test: [
+          [0, metricsOf(0.5)],
+          [1, metricsOf(0.5)],
+        ],
+      }),
+    );
+    runs[2].stopReason = 'aborted';
+    const rows = summarizeRuns(runs, true);
+    expect(formatAuilcTable(rows)).toContain('[n = 2 of 3 seeds]');
+    expect(formatPerRateTable(rows[0])).toContain('mean ± std over 2 seeds');
+    expect(formatPerRateTable(rows[0])).toContain('n = 2 of 3 seeds; runs that did not finish are left out');
+  });
+});

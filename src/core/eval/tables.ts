@@ -8,7 +8,14 @@ import { sameBranches, table5Label, TABLE5_SETTINGS } from '../config/config.ts'
 import type { MetricKey, Metrics } from './metrics.ts';
 import { PAPER_FIGURES, PAPER_SOURCE } from './paperFigures.ts';
 import type { SummaryRow, SummaryTrainRate } from './results.ts';
+import { rowStatusNote } from './summary.ts';
 import { renderTextTable } from './textTable.ts';
+
+/** A row's label with its status note when some of its runs did not finish: "w/o Recon [stopped (n = 0 of 1)]". */
+export function labelWithStatus(label: string, row: SummaryRow): string {
+  const note = rowStatusNote(row);
+  return note ? `${label} [${note}]` : label;
+}
 
 export { PAPER_FIGURES, PAPER_SOURCE } from './paperFigures.ts';
 
@@ -112,6 +119,13 @@ function auilcFootnotes(rows: SummaryRow[]): string[] {
   const notes: string[] = [];
   if (rows.some((r) => r.seeds.length > 1)) notes.push('mean ± std over seeds (population std)');
   const nulls = rows.reduce((s, r) => s + Object.values(r.auilc).reduce((t, a) => t + a.nullsAsZero, 0), 0);
+  if (rows.some((r) => (r.cutOff ?? []).length > 0)) {
+    notes.push(
+      rows.some((r) => r.partial)
+        ? 'runs that did not finish (stopped, interrupted, failed) are counted where marked "incl."'
+        : 'runs that did not finish (stopped, interrupted, failed) are left out: n = finished seeds',
+    );
+  }
   if (nulls > 0) {
     notes.push(
       `* ${nulls} undefined point(s) counted as 0 in this AUILC (e.g. Corr of a constant prediction at r = 1.0)`,
@@ -130,7 +144,7 @@ export function formatAuilcTable(
   labelOf: (row: SummaryRow) => string = defaultRowLabel,
 ): string {
   const marks = hasMarks(summary);
-  const rows = summary.map((r) => [labelOf(r), ...auilcCells(r, marks)]);
+  const rows = summary.map((r) => [labelWithStatus(labelOf(r), r), ...auilcCells(r, marks)]);
   return withNotes(renderTextTable(['AUILC', ...HEADER], rows), auilcFootnotes(summary));
 }
 
@@ -165,10 +179,10 @@ export function formatAblationTable(
       used.add(r);
       // Several matches mean the file sweeps the training rate: say which is which.
       const label = matches.length > 1 ? `${setting.label} [train ${formatTrainRate(r.trainRate)}]` : setting.label;
-      rows.push([label, ...ours(r)]);
+      rows.push([labelWithStatus(label, r), ...ours(r)]);
     }
   }
-  for (const r of mfmb) if (!used.has(r)) rows.push([labelOf(r), ...ours(r)]);
+  for (const r of mfmb) if (!used.has(r)) rows.push([labelWithStatus(labelOf(r), r), ...ours(r)]);
 
   rows.push(null);
   for (const setting of TABLE5_SETTINGS) {
@@ -191,5 +205,9 @@ export function formatPerRateTable(row: SummaryRow): string {
     ...cells((k) => formatMeanStd(k, p.mean[k], p.std[k], withStd), withStd),
   ]);
   const table = renderTextTable(['Rate', ...HEADER], rows);
-  return withStd ? `${table}\nmean ± std over ${row.seeds.length} seeds (population std)` : table;
+  const note = rowStatusNote(row);
+  const lines = [table];
+  if (withStd) lines.push(`mean ± std over ${row.seeds.length} seeds (population std)`);
+  if (note) lines.push(`${note}; runs that did not finish are ${row.partial ? 'counted' : 'left out'}`);
+  return lines.join('\n');
 }

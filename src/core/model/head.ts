@@ -1,4 +1,4 @@
-import * as tf from '../tf.ts';
+import type * as tf from '../tf.ts';
 import type { ParamStore } from './params.ts';
 import {
   batchNorm,
@@ -30,7 +30,7 @@ export class Head {
   }
 
   forward(h: tf.Tensor2D, ctx: Ctx): tf.Tensor2D {
-    const z = tf.relu(linear(this.fc1, batchNorm(this.bn, h, ctx.training)));
+    const z = linear(this.fc1, batchNorm(this.bn, h, ctx.training), 'relu');
     return linear(this.fc2, dropout(z, this.drop, ctx)) as tf.Tensor2D;
   }
 }

@@ -149,7 +149,7 @@ export function coarseToFineModule(
     const co = tf.reshape(batchNorm(bn, stack, training), [stack.shape[0], -1]) as tf.Tensor2D; // H_co [B, 2·common]
     const mixer = mix.get(k);
     out[k] = mixer
-      ? (tf.relu(linear(mixer.fc2, layerNorm(mixer.ln, tf.relu(linear(mixer.fc1, co))))) as tf.Tensor2D)
+      ? (linear(mixer.fc2, layerNorm(mixer.ln, linear(mixer.fc1, co, 'relu')), 'relu') as tf.Tensor2D)
       : co; // H_k [B, 2·common]
   }
   return out;

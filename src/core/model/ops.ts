@@ -2,18 +2,37 @@ import * as tf from '../tf.ts';
 import type { MT19937 } from '../random.ts';
 import type { ParamStore } from './params.ts';
 import { dropoutMask, fusedKernelsActive, KERNEL_DROPOUT } from '../wasmAttention.ts';
+import {
+  KERNEL_COL_SUM,
+  KERNEL_DROP_ADD,
+  KERNEL_LAYER_NORM,
+  KERNEL_LAYER_NORM_GRAD,
+  KERNEL_RELU_GRAD,
+  webgpuFused,
+  webgpuKernelActive,
+} from './webgpu/select.ts';
 
 /**
  * Small building blocks shared by every block of the model. Two tfjs-on-wasm facts shape them
  * (ENVIRONMENT.md): matMul is fast only as a plain 2-D call without transpose flags, and tfjs's own
  * matMul gradient uses those flags — so `mm`/`bmm` carry hand-written gradients with explicit
  * transposes, and every Linear is applied as one 2-D matMul over the flattened leading axes.
+ *
+ * WebGPU is the exception: its matMul shader reads either layout, so a flag costs nothing there while
+ * a Transpose is a dispatch of its own. On webgpu the gradients use the flags, and a Linear is tfjs's
+ * fused matMul (bias and ReLU inside the same program) with a hand-written backward.
  */
 
 /** Forward-pass state: train/eval mode and the run's generator for dropout seeds. */
 export interface Ctx {
   training: boolean;
   rng: MT19937;
+  /**
+   * Inspection only (eval mode): every attention op hands its softmax maps [B, h, Lq, Lk] here, named
+   * `${encoder}.layer${i}` (e.g. `macro.hub_tf.t.layer0`). The tensors belong to the caller's tidy:
+   * keep what must outlive it. Setting it forces the op-by-op path (the fused kernels keep no maps).
+   */
+  capture?: (name: string, probs: tf.Tensor4D) => void;
 }
 
 /** tf.customGrad with a signature TypeScript can check (its own typing mixes tensors and `save`). */
@@ -23,24 +42,31 @@ export function customOp<T extends tf.Tensor>(
   return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: tf.Tensor[]) => T;
 }
 
+/** True where matMul's transpose flags are free (webgpu, unless the `dense` switch is off for an A/B). */
+function flagsFree(): boolean {
+  return webgpuFused.dense && tf.getBackend() === 'webgpu';
+}
+
 export const mm = customOp((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as tf.Tensor2D[];
+      if (flagsFree()) return [tf.matMul(dy, sb, false, true), tf.matMul(sa, dy, true, false)];
       return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tf.Tensor2D)];
     },
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
-/** Batched matMul [n, p, q] × [n, q, r] with a flag-free gradient. */
+/** Batched matMul [n, p, q] × [n, q, r] with a flag-free gradient (flags on webgpu). */
 export const bmm = customOp((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
     gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as tf.Tensor3D[];
+      if (flagsFree()) return [tf.matMul(dy, sb, false, true), tf.matMul(sa, dy, true, false)];
       return [
         tf.matMul(dy as tf.Tensor3D, tf.transpose(sb, [0, 2, 1])),
         tf.matMul(tf.transpose(sa, [0, 2, 1]), dy as tf.Tensor3D),
@@ -48,6 +74,53 @@ export const bmm = customOp((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) 
     },
   };
 }) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
+/** a [N, in] × b [in, out] (+ bias [out]) (then ReLU) on webgpu: one fused-matMul dispatch. */
+function fusedDense(a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor | null, relu: boolean): tf.Tensor2D {
+  const [N, inF] = a.shape;
+  const outF = b.shape[1];
+  const attrs = { transposeA: false, transposeB: false, activation: relu ? 'relu' : 'linear', leakyreluAlpha: 0 };
+  // Called as a kernel, not through tf.fused.matMul, which falls back to separate ops when ReLU is
+  // fused while a gradient is being recorded; the backward below is our own.
+  const run = (x: tf.Tensor, w: tf.Tensor, bs: tf.Tensor | null) => {
+    const inputs: tf.NamedTensorMap = { a: tf.reshape(x, [1, N, inF]), b: tf.reshape(w, [1, inF, outF]) };
+    if (bs) inputs.bias = bs;
+    const y = tf.engine().runKernel('_FusedMatMul', inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    return tf.reshape(y, [N, outF]); // [N, out]
+  };
+  const back = (dy: tf.Tensor, [sx, sw, sy]: tf.Tensor[]): tf.Tensor[] => {
+    let dz = dy as tf.Tensor2D; // [N, out]
+    if (relu)
+      dz = (
+        tf.getKernel(KERNEL_RELU_GRAD, 'webgpu')
+          ? tf.engine().runKernel(KERNEL_RELU_GRAD, { dy, y: sy })
+          : tf.mul(dy, tf.step(sy))
+      ) as tf.Tensor2D;
+    const grads: tf.Tensor[] = [
+      tf.matMul(dz, sw as tf.Tensor2D, false, true), // [N, in]
+      tf.matMul(sx as tf.Tensor2D, dz, true, false), // [in, out]
+    ];
+    if (bias)
+      grads.push(
+        tf.getKernel(KERNEL_COL_SUM, 'webgpu')
+          ? (tf.engine().runKernel(KERNEL_COL_SUM, { x: dz }) as tf.Tensor)
+          : tf.sum(dz, 0),
+      ); // [out]
+    return grads;
+  };
+  const keep = (x: tf.Tensor, w: tf.Tensor, y: tf.Tensor) => (relu ? [x, w, y] : [x, w]);
+  if (bias)
+    return customOp((x: tf.Tensor, w: tf.Tensor, bs: tf.Tensor, save: tf.GradSaveFunc) => {
+      const y = run(x, w, bs);
+      save(keep(x, w, y));
+      return { value: y, gradFunc: back };
+    })(a, b, bias) as tf.Tensor2D;
+  return customOp((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+    const y = run(x, w, null);
+    save(keep(x, w, y));
+    return { value: y, gradFunc: back };
+  })(a, b) as tf.Tensor2D;
+}
 
 export interface Linear {
   w: tf.Variable; // [in, out]
@@ -74,16 +147,28 @@ export function createLinear(
   return { w, b };
 }
 
-/** x [..., in] → [..., out] as one 2-D matMul. */
-export function linear(l: Linear, x: tf.Tensor): tf.Tensor {
-  return applyDense(x, l.w, l.b);
+/** x [..., in] → [..., out] as one 2-D matMul; `relu` applies ReLU to the result. */
+export function linear(l: Linear, x: tf.Tensor, act: 'linear' | 'relu' = 'linear'): tf.Tensor {
+  return applyDense(x, l.w, l.b, act);
 }
 
-export function applyDense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null): tf.Tensor {
+export function applyDense(
+  x: tf.Tensor,
+  w: tf.Tensor,
+  b: tf.Tensor | null,
+  act: 'linear' | 'relu' = 'linear',
+): tf.Tensor {
   const inF = x.shape[x.rank - 1];
   const lead = x.shape.slice(0, -1);
-  let y: tf.Tensor = mm(x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, inF]), w as tf.Tensor2D);
-  if (b) y = tf.add(y, b);
+  const x2 = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [-1, inF]) as tf.Tensor2D); // [N, in]
+  let y: tf.Tensor;
+  if (x.dtype === 'float32' && flagsFree() && tf.getKernel('_FusedMatMul', 'webgpu')) {
+    y = fusedDense(x2, w as tf.Tensor2D, b, act === 'relu');
+  } else {
+    y = mm(x2, w as tf.Tensor2D);
+    if (b) y = tf.add(y, b);
+    if (act === 'relu') y = tf.relu(y);
+  }
   return x.rank === 2 ? y : tf.reshape(y, [...lead, w.shape[1] as number]);
 }
 
@@ -96,7 +181,31 @@ export function createLayerNorm(p: ParamStore, name: string, width: number): Nor
   return { g: p.constant(`${name}.weight`, [width], 1), b: p.constant(`${name}.bias`, [width], 0) };
 }
 
+/**
+ * LayerNorm over the last axis. On WebGPU one fused program forward and four backward
+ * (webgpu/kernels.ts) instead of ~8 and ~25 small kernels; the same arithmetic op by op elsewhere.
+ */
 export function layerNorm(n: Norm, x: tf.Tensor, eps = 1e-5): tf.Tensor {
+  if (n.g && n.b && x.dtype === 'float32' && webgpuKernelActive('layerNorm', KERNEL_LAYER_NORM)) {
+    const w = x.shape[x.rank - 1];
+    const shape = x.shape;
+    const run = (inputs: tf.NamedTensorMap, kernel: string) =>
+      tf.engine().runKernel(kernel, inputs, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+    return customOp((t: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+      const x2 = tf.reshape(t, [-1, w]); // [N, w]
+      save([x2, g]);
+      return {
+        value: tf.reshape(run({ x: x2, g, b }, KERNEL_LAYER_NORM) as tf.Tensor, shape),
+        gradFunc: (dy: tf.Tensor, [sx, sg]: tf.Tensor[]) => {
+          const [dx, dg, db] = run(
+            { dy: tf.reshape(dy, [-1, w]), x: sx, g: sg },
+            KERNEL_LAYER_NORM_GRAD,
+          ) as tf.Tensor[];
+          return [tf.reshape(dx, shape), dg, db];
+        },
+      };
+    })(x, n.g, n.b);
+  }
   const { mean, variance } = tf.moments(x, -1, true);
   let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
   if (n.g) y = tf.mul(y, n.g);
@@ -150,9 +259,9 @@ export function batchNorm(bn: BatchNorm, x: tf.Tensor, training: boolean, eps = 
 
 /**
  * Inverted dropout with a counter-based mask: element i is kept iff a hash of (seed, i) clears the
- * rate (wasmAttention.ts), the seed being one draw of the run's generator. On wasm the mask is drawn
- * inside a kernel and never stored (the backward pass is the same kernel on dy); other backends
- * multiply by the same mask built in JavaScript.
+ * rate (wasmAttention.ts), the seed being one draw of the run's generator. On wasm and WebGPU the
+ * mask is drawn inside a kernel and never stored (the backward pass is the same kernel on dy); other
+ * backends multiply by the same mask built in JavaScript.
  */
 export function dropout(x: tf.Tensor, rate: number, ctx: Ctx): tf.Tensor {
   if (!ctx.training || rate <= 0) return x;
@@ -160,12 +269,57 @@ export function dropout(x: tf.Tensor, rate: number, ctx: Ctx): tf.Tensor {
 }
 
 /** Dropout with a given seed (element i of x's flat layout kept iff the hash of (seed, i) clears the rate). */
-export function dropoutSeeded(x: tf.Tensor, rate: number, seed: number, fused = fusedKernelsActive()): tf.Tensor {
+export function dropoutSeeded(
+  x: tf.Tensor,
+  rate: number,
+  seed: number,
+  fused = fusedKernelsActive() || webgpuKernelActive('dropout', KERNEL_DROPOUT),
+): tf.Tensor {
   if (x.dtype === 'float32' && fused) {
     const run = (t: tf.Tensor) => tf.engine().runKernel(KERNEL_DROPOUT, { x: t }, { rate, seed }) as tf.Tensor;
     return customOp((t: tf.Tensor) => ({ value: run(t), gradFunc: (dy: tf.Tensor) => [run(dy)] }))(x);
   }
   return tf.mul(x, tf.tensor(dropoutMask(x.size, rate, seed), x.shape, 'float32'));
+}
+
+/**
+ * dropout(x·scale + c) with c a constant (the encoder's embedding: scaled input plus positions). On
+ * webgpu one program each way (`MfmbDropAdd`) instead of Multiply, Add and dropout forward and
+ * dropout and Multiply backward; the same mask (element i of x's flat layout) either way.
+ */
+export function scaleAddDropout(x: tf.Tensor, scale: number, c: tf.Tensor, rate: number, ctx: Ctx): tf.Tensor {
+  const drop = ctx.training && rate > 0;
+  if (x.dtype === 'float32' && webgpuKernelActive('dropAdd', KERNEL_DROP_ADD)) {
+    const seed = drop ? ctx.rng.childSeed() : 0;
+    const r = drop ? rate : 0;
+    return customOp((t: tf.Tensor) => ({
+      value: runDropAdd({ x: t, c }, 'inner', scale, r, seed),
+      gradFunc: (dy: tf.Tensor) => [runDropAdd({ x: dy }, 'grad', scale, r, seed)],
+    }))(x);
+  }
+  return dropout(tf.add(tf.mul(x, scale), c), rate, ctx);
+}
+
+/** h + dropout(a) (a residual connection). On webgpu one program forward and one backward (∂a). */
+export function addDropout(h: tf.Tensor, a: tf.Tensor, rate: number, ctx: Ctx): tf.Tensor {
+  const drop = ctx.training && rate > 0;
+  if (h.dtype === 'float32' && a.dtype === 'float32' && webgpuKernelActive('dropAdd', KERNEL_DROP_ADD)) {
+    const seed = drop ? ctx.rng.childSeed() : 0;
+    const r = drop ? rate : 0;
+    return customOp((th: tf.Tensor, ta: tf.Tensor) => ({
+      value: runDropAdd({ x: ta, c: th }, 'outer', 1, r, seed),
+      // ∂h is dy itself, as a new tensor on the same buffer (as tfjs's Add gradient): the tape disposes
+      // gradients it accumulates, and dy may be another input's gradient too.
+      gradFunc: (dy: tf.Tensor) => [tf.reshape(dy, dy.shape), runDropAdd({ x: dy }, 'grad', 1, r, seed)],
+    }))(h, a);
+  }
+  return tf.add(h, dropout(a, rate, ctx));
+}
+
+function runDropAdd(inputs: tf.NamedTensorMap, mode: string, scale: number, rate: number, seed: number): tf.Tensor {
+  return tf
+    .engine()
+    .runKernel(KERNEL_DROP_ADD, inputs, { mode, scale, rate, seed } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 // ---------------------------------------------------------------- lengths, masks and positions (JS side)

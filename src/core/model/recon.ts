@@ -47,7 +47,7 @@ export class Recon {
       const v = linear(b.v, x) as tf.Tensor3D;
       const bias = tf.reshape(keyBias(seq[m].valid, B, L), [B, 1, L]);
       const a = tf.softmax(tf.add(tf.div(bmm(q, kT), Math.sqrt(w)), bias)) as tf.Tensor3D; // [B, L, L]
-      out[m] = linear(b.ffn2, tf.relu(linear(b.ffn1, bmm(a, v)))) as tf.Tensor3D; // [B, L, D_m]
+      out[m] = linear(b.ffn2, linear(b.ffn1, bmm(a, v), 'relu')) as tf.Tensor3D; // [B, L, D_m]
     }
     return out;
   }

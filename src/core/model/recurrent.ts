@@ -7,6 +7,7 @@ import {
   lstmScanBackwardWebGPU,
   lstmScanForwardWebGPU,
 } from './webgpu/scan.ts';
+import { KERNEL_GATE_PACK, KERNEL_GATE_UNPACK, webgpuKernelActive } from './webgpu/select.ts';
 
 /**
  * Bidirectional recurrent encoder with lengths (eq. 8), PyTorch's GRU (gates r, z, n, two biases,
@@ -124,12 +125,22 @@ export class BiRNN {
       G = this.gates;
     const lens = tf.tensor1d(Float32Array.from(len));
     let out = x;
+    const packed = webgpuKernelActive('gatePack', KERNEL_GATE_PACK);
     for (const [f, b] of this.layers) {
-      const wih = interleave(f.wih, b.wih, G, 1);
-      const bih = interleave(f.bih, b.bih, G, 0);
-      const bhh = interleave(f.bhh, b.bhh, G, 0);
-      const zero = tf.zeros([h, G * h]);
-      const whh = tf.concat([interleave(f.whh, zero, G, 1), interleave(zero, b.whh, G, 1)], 0);
+      let wih: tf.Tensor, bih: tf.Tensor, bhh: tf.Tensor, whh: tf.Tensor;
+      if (packed) {
+        // One program per weight (webgpu/kernels.ts) instead of splits and concats both ways.
+        wih = packGates(f.wih, b.wih, G, h, 'interleave'); // [in, G·2h]
+        bih = packGates(f.bih, b.bih, G, h, 'interleave'); // [G·2h]
+        bhh = packGates(f.bhh, b.bhh, G, h, 'interleave'); // [G·2h]
+        whh = packGates(f.whh, b.whh, G, h, 'blockDiag'); // [2h, G·2h]
+      } else {
+        wih = interleave(f.wih, b.wih, G, 1);
+        bih = interleave(f.bih, b.bih, G, 0);
+        bhh = interleave(f.bhh, b.bhh, G, 0);
+        const zero = tf.zeros([h, G * h]);
+        whh = tf.concat([interleave(f.whh, zero, G, 1), interleave(zero, b.whh, G, 1)], 0);
+      }
       const gi = tf.reshape(applyDense(out, wih, bih), [B, L, G * 2 * h]);
       out = (this.cell === 'gru' ? gruScanFused : lstmScanFused)(gi, whh, bhh, lens);
     }
@@ -187,6 +198,16 @@ const lstmScanFused: Scan = customOp(
     };
   },
 );
+
+/** interleave(a, b) ('interleave') or the block-diagonal recurrent matrix ('blockDiag') as one WebGPU program. */
+function packGates(a: tf.Tensor, b: tf.Tensor, G: number, h: number, mode: 'interleave' | 'blockDiag'): tf.Tensor {
+  const run = (inputs: tf.NamedTensorMap, kernel: string, attrs: object) =>
+    tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+  return customOp((ta: tf.Tensor, tb: tf.Tensor) => ({
+    value: run({ a: ta, b: tb }, KERNEL_GATE_PACK, { G, h, mode }),
+    gradFunc: (dy: tf.Tensor) => [0, 1].map((part) => run({ dy }, KERNEL_GATE_UNPACK, { G, h, mode, part })),
+  }))(a, b);
+}
 
 /** [.., G·h] ⊕ [.., G·h] → [.., G·2h] with each gate block as [a_g | b_g]. */
 function interleave(a: tf.Tensor, b: tf.Tensor, G: number, axis: number): tf.Tensor {

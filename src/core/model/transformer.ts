@@ -2,6 +2,7 @@ import * as tf from '../tf.ts';
 import type { ParamStore } from './params.ts';
 import { fusedAttentionFor, KERNEL_ATTENTION, KERNEL_ATTENTION_GRAD, type AttnGeom } from '../wasmAttention.ts';
 import {
+  addDropout,
   applyDense,
   bmm,
   createLayerNorm,
@@ -13,6 +14,7 @@ import {
   layerNorm,
   linear,
   MASKED,
+  scaleAddDropout,
   sinusoid,
   type Ctx,
   type Linear,
@@ -53,7 +55,7 @@ export class Encoder {
 
   constructor(
     p: ParamStore,
-    name: string,
+    readonly name: string,
     readonly width: number,
     heads: number,
     nLayers: number,
@@ -82,8 +84,10 @@ export class Encoder {
 
   private embed(x: tf.Tensor3D, info: SeqInfo, ctx: Ctx): tf.Tensor3D {
     const [B, L] = x.shape;
-    return dropout(
-      tf.add(tf.mul(x, Math.sqrt(this.width)), sinusoid(info.pos, B, L, this.width)),
+    return scaleAddDropout(
+      x,
+      Math.sqrt(this.width),
+      sinusoid(info.pos, B, L, this.width),
       this.drop,
       ctx,
     ) as tf.Tensor3D;
@@ -109,14 +113,14 @@ export class Encoder {
       if (keepFrom > 0 && i === this.layers.length - 1) {
         if (this.causal) throw new Error('keepFrom is not supported with a causal mask');
         const part = (t: tf.Tensor3D) => tf.slice(t, [0, keepFrom, 0], [B, Lq - keepFrom, w]);
-        a = attention(layer.attn, part(hn), kvn ?? hn, bias, causal, ctx);
+        a = attention(layer.attn, part(hn), kvn ?? hn, bias, causal, ctx, `${this.name}.layer${i}`);
         h = part(h);
       } else {
-        a = attention(layer.attn, hn, kvn, bias, causal, ctx);
+        a = attention(layer.attn, hn, kvn, bias, causal, ctx, `${this.name}.layer${i}`);
       }
-      h = tf.add(h, dropout(a, this.drop, ctx));
-      const f = linear(layer.fc2, dropout(tf.relu(linear(layer.fc1, layerNorm(layer.ln1, h))), this.drop, ctx));
-      h = tf.add(h, dropout(f, this.drop, ctx));
+      h = addDropout(h, a, this.drop, ctx) as tf.Tensor3D;
+      const f = linear(layer.fc2, dropout(linear(layer.fc1, layerNorm(layer.ln1, h), 'relu'), this.drop, ctx));
+      h = addDropout(h, f, this.drop, ctx) as tf.Tensor3D;
     });
     if (keepFrom > 0 && this.layers.length === 0) h = tf.slice(h, [0, keepFrom, 0], [B, Lq - keepFrom, w]);
     return layerNorm(this.ln, h) as tf.Tensor3D;
@@ -144,6 +148,7 @@ function attention(
   keyBias: tf.Tensor4D,
   causal: boolean,
   ctx: Ctx,
+  name: string,
 ): tf.Tensor3D {
   const [B, Lq, w] = x.shape;
   const Lk = kv ? kv.shape[1] : Lq;
@@ -151,7 +156,7 @@ function attention(
   const dh = w / h;
   const rate = ctx.training ? a.attnDrop : 0;
   const seed = rate > 0 ? ctx.rng.childSeed() : 0;
-  if (fusedAttentionFor(B * h * Lq * Lk)) {
+  if (!ctx.capture && fusedAttentionFor(B * h * Lq * Lk)) {
     const geom: AttnGeom = {
       B,
       Lq,
@@ -218,6 +223,7 @@ function attention(
   const vh = tf.reshape(tf.transpose(tf.reshape(v, [B, Lk, h, dh]), [0, 2, 1, 3]), [B * h, Lk, dh]) as tf.Tensor3D;
   const scores = tf.add(tf.reshape(bmm(qh, kT), [B, h, Lq, Lk]), bias); // [B, h, Lq, Lk]
   let probs = tf.softmax(scores);
+  ctx.capture?.(name, probs as tf.Tensor4D);
   // The fused kernel's mask, indexed [B, h, Lq, Lk].
   if (rate > 0) probs = dropoutSeeded(probs, rate, seed);
   const ctxv = tf.reshape(

@@ -12,6 +12,35 @@ export interface LossParts {
   total: tf.Scalar;
   task: tf.Scalar;
   gen: ByModality<tf.Scalar> | null;
+  /** α_m · L_gen^m, the addends of the total after L_task (total = task + Σ weighted, in t, a, v order). */
+  weighted: ByModality<tf.Scalar> | null;
+}
+
+/**
+ * The terms as one vector [total, L_task, α_t·L_gen^t, α_a·L_gen^a, α_v·L_gen^v] (the gen entries
+ * only when L_gen is in the objective), so a caller reads them all in the same single read-back.
+ */
+export function lossTermsVector(parts: LossParts): tf.Tensor1D {
+  const w = parts.weighted;
+  return tf.stack(w ? [parts.total, parts.task, w.t, w.a, w.v] : [parts.total, parts.task]) as tf.Tensor1D; // [5] or [2]
+}
+
+/** A read-back of lossTermsVector as named numbers (gen terms null when L_gen was not in the objective). */
+export function termsFromVector(v: ArrayLike<number>): {
+  total: number;
+  task: number;
+  genText: number | null;
+  genAudio: number | null;
+  genVision: number | null;
+} {
+  const gen = v.length >= 5;
+  return {
+    total: v[0],
+    task: v[1],
+    genText: gen ? v[2] : null,
+    genAudio: gen ? v[3] : null,
+    genVision: gen ? v[4] : null,
+  };
 }
 
 export function mfmbLoss(
@@ -23,9 +52,10 @@ export function mfmbLoss(
   withGen: boolean,
 ): LossParts {
   const task = tf.mean(tf.abs(tf.sub(tf.reshape(out.pred, [-1]), y))) as tf.Scalar;
-  if (!withGen || !out.recon || !clean || !drop) return { total: task, task, gen: null };
+  if (!withGen || !out.recon || !clean || !drop) return { total: task, task, gen: null, weighted: null };
   let total: tf.Scalar = task;
   const gen = {} as ByModality<tf.Scalar>;
+  const weighted = {} as ByModality<tf.Scalar>;
   MODALITIES.forEach((m, i) => {
     const xh = out.recon![m];
     const D = xh.shape[2];
@@ -35,7 +65,8 @@ export function mfmbLoss(
     const q = tf.minimum(diff, 1);
     const sl1 = tf.sum(tf.add(tf.mul(tf.square(q), 0.5), tf.sub(diff, q)));
     gen[m] = tf.div(sl1, tf.add(tf.mul(tf.sum(M), D), 1e-4)) as tf.Scalar;
-    total = tf.add(total, tf.mul(gen[m], alpha[i])) as tf.Scalar;
+    weighted[m] = tf.mul(gen[m], alpha[i]) as tf.Scalar;
+    total = tf.add(total, weighted[m]) as tf.Scalar;
   });
-  return { total, task, gen };
+  return { total, task, gen, weighted };
 }

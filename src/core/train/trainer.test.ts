@@ -101,6 +101,42 @@ describe('train()', () => {
     b.model.params.dispose();
   });
 
+  it('reports L_task and α_m·L_gen^m per step and per epoch; they sum to the step, train and valid losses', async () => {
+    const cfg = config({ epochs: 2, reconWarmupEpochs: 1 });
+    const steps: StepInfo[] = [];
+    const { out, model } = await runTraining(cfg, { callbacks: { onStep: (s) => steps.push(s) } });
+    model.params.dispose();
+    const close = (a: number, b: number) =>
+      expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(b)));
+    const sum = (t: StepInfo['terms']) => t.task! + (t.genText ?? 0) + (t.genAudio ?? 0) + (t.genVision ?? 0);
+    expect(steps.length).toBe(2 * 15);
+    for (const s of steps) {
+      close(sum(s.terms), s.loss);
+      // Epoch 1 is the warm-up: L_task alone; from epoch 2 all three gen terms, each positive.
+      if (s.epoch === 1) expect([s.terms.genText, s.terms.genAudio, s.terms.genVision]).toEqual([null, null, null]);
+      else for (const g of [s.terms.genText, s.terms.genAudio, s.terms.genVision]) expect(g).toBeGreaterThan(0);
+    }
+    // Epoch means: batch-size-weighted over the epoch's steps, like trainLoss (the last batch is smaller).
+    for (const e of out.epochs) {
+      const own = steps.filter((s) => s.epoch === e.epoch);
+      const sizes = own.map((_, i) => (i === own.length - 1 ? 120 - 8 * (own.length - 1) : 8));
+      const mean = (f: (s: StepInfo) => number) => own.reduce((a, s, i) => a + f(s) * sizes[i], 0) / 120;
+      close(
+        e.trainTerms!.task!,
+        mean((s) => s.terms.task!),
+      );
+      close(sum(e.trainTerms!), e.trainLoss!);
+      close(sum(e.validTerms!), e.validLoss!);
+      if (e.epoch > 1)
+        close(
+          e.trainTerms!.genVision!,
+          mean((s) => s.terms.genVision!),
+        );
+    }
+    expect(out.epochs[0].validTerms!.genText).toBeNull();
+    expect(out.epochs[1].validTerms!.genText).toBeGreaterThan(0);
+  });
+
   it('an AbortSignal aborted from onStep stops the run with stopReason "aborted"', async () => {
     const cfg = config({ epochs: 5 });
     const ctl = new AbortController();

@@ -12,7 +12,8 @@ import {
   NULL_MARK,
 } from '../../core/eval/tables.ts';
 import { useCompareSeries, type CurveSeries } from '../derive.ts';
-import { colorAt, fmtTick, sameBranches } from '../format.ts';
+import { colorAt, niceAxis, sameBranches, tickFormat } from '../format.ts';
+import { WRAPPED_TICK_HEIGHT, WrappedTick } from './WrappedTick.tsx';
 import { ChartCard } from './ChartCard.tsx';
 import type { LegendItem } from './exportPng.ts';
 import { fmtScaled, METRIC_LABELS, scaleMetric } from './metricInfo.ts';
@@ -79,6 +80,18 @@ export function AblationView() {
   const legend: LegendItem[] = jobs.map((j, k) => ({ label: `this app: ${j.name}`, color: colorAt(k) }));
   if (paperHas) legend.push({ label: PAPER_LABEL, color: PAPER_COLOR, band: true });
   const ran = series.length > 0;
+  const yAxis = (() => {
+    const vals: number[] = [];
+    for (const d of data) {
+      for (const [k, v] of Object.entries(d)) {
+        if (typeof v !== 'number' || k === 'name' || k.startsWith('e')) continue;
+        const e = d[`e${k.slice(1)}`];
+        vals.push(v, ...(typeof e === 'number' ? [v - e, v + e] : []));
+      }
+    }
+    // Bars start at 0, so the axis always includes it.
+    return vals.length ? niceAxis(Math.min(...vals), Math.max(...vals), true) : null;
+  })();
 
   return (
     <ChartCard
@@ -107,8 +120,13 @@ export function AblationView() {
       <ResponsiveContainer width="100%" height={280}>
         <BarChart data={data} margin={{ top: 8, right: 12, bottom: 4, left: -4 }} barCategoryGap="22%">
           <CartesianGrid strokeDasharray="3 3" stroke="#e6ebf1" vertical={false} />
-          <XAxis dataKey="name" tick={{ fontSize: 11, fill: '#5b6776' }} stroke="#b8c2cf" interval={0} />
-          <YAxis tick={{ fontSize: 11, fill: '#5b6776' }} stroke="#b8c2cf" width={48} tickFormatter={fmtTick} />
+          <XAxis dataKey="name" tick={<WrappedTick />} stroke="#b8c2cf" interval={0} height={WRAPPED_TICK_HEIGHT} />
+          <YAxis
+            tick={{ fontSize: 11, fill: '#5b6776' }}
+            stroke="#b8c2cf"
+            width={48}
+            {...(yAxis ? { domain: yAxis.domain, ticks: yAxis.ticks, tickFormatter: tickFormat(yAxis.ticks) } : {})}
+          />
           <Tooltip formatter={(v, name) => [typeof v === 'number' ? fmtScaled(metric, v) : String(v), String(name)]} />
           {jobs.map((j, k) => (
             <Bar

@@ -4,7 +4,7 @@ import { METRIC_KEYS, type MetricKey } from '../../core/eval/metrics.ts';
 import { auilcCell, COLUMNS, formatRate, isRawScale } from '../../core/eval/tables.ts';
 import { useCompareSeries, type CurveSeries } from '../derive.ts';
 import type { LegendItem } from './exportPng.ts';
-import { fmtTick, niceAxis } from '../format.ts';
+import { niceAxis, tickFormat } from '../format.ts';
 import { ChartCard, extent } from './ChartCard.tsx';
 import { fmtScaled, METRIC_LABELS, scaleMetric } from './metricInfo.ts';
 
@@ -49,7 +49,9 @@ export function AuilcView() {
     color: s.color,
   }));
   if (series.some((s) => s.row.seeds.length > 1))
-    legend.push({ label: 'mean ± std over seeds', color: '#7b8794', band: true });
+    legend.push({ label: 'mean ± std over seeds (dashed edges)', color: '#7b8794', band: true, dashed: true });
+  if (fromZero && series.length)
+    legend.push({ label: 'light fill down to 0: the area = AUILC', color: '#c9d1da', band: true });
   const anySeries = series.length > 0 && data.length > 0;
 
   return (
@@ -75,14 +77,17 @@ export function AuilcView() {
               ))}
             </select>
           </label>
-          <label className="inline-check" title="Start the y axis at 0, so the shaded area is the AUILC itself">
+          <label
+            className="inline-check"
+            title="Start the y axis at 0 and shade the area between each curve and 0: that area is the AUILC"
+          >
             <input
               type="checkbox"
               checked={fromZero}
               onChange={(e) => setFromZero(e.target.checked)}
               data-testid="auilc-from-zero"
             />{' '}
-            y from 0
+            y from 0, shade AUILC
           </label>
         </>
       }
@@ -100,7 +105,13 @@ export function AuilcView() {
             {...AXIS}
             label={{ value: 'test missing rate', position: 'insideBottom', offset: -10, fontSize: 11, fill: '#5b6776' }}
           />
-          <YAxis {...AXIS} width={52} domain={yDomain.domain} ticks={yDomain.ticks} tickFormatter={fmtTick} />
+          <YAxis
+            {...AXIS}
+            width={52}
+            domain={yDomain.domain}
+            ticks={yDomain.ticks}
+            tickFormatter={tickFormat(yDomain.ticks)}
+          />
           <Tooltip
             labelFormatter={(l) => `missing rate ${formatRate(Number(l))}`}
             formatter={(v, name) => {
@@ -108,22 +119,25 @@ export function AuilcView() {
               return [typeof v === 'number' ? fmtScaled(metric, v) : String(v), `${name}`];
             }}
           />
-          {series.map((s, i) => (
-            <Area
-              key={`auc${s.key}`}
-              dataKey={`m${i}`}
-              name={`${s.label}: area`}
-              type="linear"
-              stroke="none"
-              fill={s.color}
-              fillOpacity={Math.max(0.025, 0.12 / series.length)}
-              baseValue={fromZero ? 0 : 'dataMin'}
-              isAnimationActive={false}
-              legendType="none"
-              tooltipType="none"
-              connectNulls
-            />
-          ))}
+          {fromZero
+            ? series.map((s, i) => (
+                <Area
+                  key={`auc${s.key}`}
+                  dataKey={`m${i}`}
+                  name={`${s.label}: area`}
+                  type="linear"
+                  stroke="none"
+                  fill={s.color}
+                  fillOpacity={Math.max(0.03, 0.08 / series.length)}
+                  // The AUILC is the signed area between the curve and 0: shade exactly that.
+                  baseValue={0}
+                  isAnimationActive={false}
+                  legendType="none"
+                  tooltipType="none"
+                  connectNulls
+                />
+              ))
+            : null}
           {series.map((s, i) =>
             s.row.seeds.length > 1 ? (
               <Area
@@ -131,9 +145,13 @@ export function AuilcView() {
                 dataKey={`b${i}`}
                 name={`${s.label}: ± std`}
                 type="linear"
-                stroke="none"
                 fill={s.color}
-                fillOpacity={0.22}
+                fillOpacity={0.2}
+                // Dashed edges tell the ± std band apart from the (lighter, edgeless) AUILC area.
+                stroke={s.color}
+                strokeOpacity={0.8}
+                strokeWidth={1}
+                strokeDasharray="3 3"
                 isAnimationActive={false}
                 legendType="none"
                 connectNulls

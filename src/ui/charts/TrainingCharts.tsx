@@ -1,19 +1,11 @@
 import { useMemo, useState } from 'react';
-import {
-  CartesianGrid,
-  ComposedChart,
-  Line,
-  LineChart,
-  ReferenceLine,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useAppStore } from '../bindings.ts';
 import { epochRecords, resolveRun, runOptions, useViewJob, type LiveRun } from '../derive.ts';
-import { ema, fmtNum, fmtTick, niceAxis } from '../format.ts';
+import { ema, fmtNum, niceAxis, tickFormat } from '../format.ts';
+import { useCalm } from '../hooks.ts';
 import { useUiStore } from '../uiStore.ts';
+import type { LossTerms } from '../../core/eval/results.ts';
 import { ChartCard, extent } from './ChartCard.tsx';
 
 const AXIS = { tick: { fontSize: 11, fill: '#5b6776' }, stroke: '#b8c2cf' };
@@ -63,7 +55,10 @@ function RunPicker() {
 }
 
 /** Nice bounds around the finite values of some fields, so ticks never collide with the data's own extremes. */
-function axisOf<T>(rows: T[], keys: (keyof T)[]): { domain: [number, number]; ticks: number[] } {
+function axisOf<T>(
+  rows: T[],
+  keys: (keyof T)[],
+): { domain: [number, number]; ticks: number[]; tickFormatter: (v: number) => string } {
   const vals: number[] = [];
   for (const r of rows)
     for (const k of keys) {
@@ -71,29 +66,84 @@ function axisOf<T>(rows: T[], keys: (keyof T)[]): { domain: [number, number]; ti
       if (typeof v === 'number' && Number.isFinite(v)) vals.push(v);
     }
   const range = extent(vals);
-  return range ? niceAxis(range[0], range[1], false) : { domain: [0, 1], ticks: [0, 0.5, 1] };
+  const axis = range ? niceAxis(range[0], range[1], false) : { domain: [0, 1] as [number, number], ticks: [0, 0.5, 1] };
+  return { ...axis, tickFormatter: tickFormat(axis.ticks) };
 }
 
 function tooltipNum(v: unknown): string {
   return typeof v === 'number' ? fmtNum(v, 4) : String(v);
 }
 
+/** The loss series: L_task and each weighted α_m·L_gen^m apart (eqs. 17–19), and their sum. */
+const LOSS_SERIES = [
+  { key: 'task', label: 'L_task', color: '#D55E00' },
+  { key: 'genText', label: 'α_t·L_gen(t)', color: '#0072B2' },
+  { key: 'genAudio', label: 'α_a·L_gen(a)', color: '#009E73' },
+  { key: 'genVision', label: 'α_v·L_gen(v)', color: '#CC79A7' },
+  { key: 'total', label: 'total', color: '#5b6776' },
+] as const;
+type LossKey = (typeof LOSS_SERIES)[number]['key'];
+type LossRow = Record<LossKey, number | null>;
+
+const finiteOrNull = (v: number | null | undefined): number | null =>
+  typeof v === 'number' && Number.isFinite(v) ? v : null;
+
+/** A loss and its terms as one row; without terms (files from before they were recorded) only the total. */
+function lossRow(total: number | null, terms: LossTerms | undefined): LossRow {
+  return {
+    total: finiteOrNull(total),
+    task: finiteOrNull(terms?.task),
+    genText: finiteOrNull(terms?.genText),
+    genAudio: finiteOrNull(terms?.genAudio),
+    genVision: finiteOrNull(terms?.genVision),
+  };
+}
+
 export function LossChart() {
   const { job, run, live, liveRun } = useRunView();
-  const liveLosses = useAppStore((s) => s.progress?.losses); // per step: only this chart follows it
+  const liveLosses = useCalm(useAppStore((s) => s.progress?.losses)); // per step: only this chart follows it
   const [alpha, setAlpha] = useState(0.6);
+  // The total is off by default: L_gen's noise floor (e.g. α_v = 20 on unit-variance features)
+  // dwarfs L_task, and the sum hides what the task loss does.
+  const [shown, setShown] = useState<Record<LossKey, boolean>>({
+    task: true,
+    genText: true,
+    genAudio: true,
+    genVision: true,
+    total: false,
+  });
   const steps = useMemo(() => {
     const losses = live && liveLosses ? liveLosses : [];
-    const smooth = ema(
-      losses.map((l) => (Number.isFinite(l.loss) ? l.loss : null)),
-      alpha,
-    );
-    return losses.map((l, i) => ({ step: l.step, loss: Number.isFinite(l.loss) ? l.loss : null, smooth: smooth[i] }));
+    const rows = losses.map((l) => lossRow(l.loss, l.terms));
+    const smooth = Object.fromEntries(
+      LOSS_SERIES.map((s) => [
+        s.key,
+        ema(
+          rows.map((r) => r[s.key]),
+          alpha,
+        ),
+      ]),
+    ) as Record<LossKey, (number | null)[]>;
+    return losses.map((l, i) => ({
+      step: l.step,
+      raw: rows[i].total,
+      ...(Object.fromEntries(LOSS_SERIES.map((s) => [s.key, smooth[s.key][i]])) as LossRow),
+    }));
   }, [live, liveLosses, alpha]);
   const epochs = useMemo(
-    () => epochRecords(job, run).map((r) => ({ epoch: r.epoch, train: r.trainLoss, valid: r.validLoss })),
+    () =>
+      epochRecords(job, run).map((r) => ({
+        epoch: r.epoch,
+        ...lossRow(r.trainLoss, r.trainTerms),
+        valid: finiteOrNull(r.validLoss),
+        validTask: finiteOrNull(r.validTerms?.task),
+      })),
     [job, run],
   );
+  // Records from before the terms were kept have only the total: show it then.
+  const hasTerms = steps.some((r) => r.task !== null) || epochs.some((r) => r.task !== null);
+  const on = (k: LossKey) => (hasTerms ? shown[k] : k === 'total');
+  const keys = LOSS_SERIES.filter((s) => on(s.key));
   // L_gen (reconstruction) joins the loss after the warm-up epochs: a visible step in the curve.
   const runRecon =
     job && run !== null
@@ -101,11 +151,28 @@ export function LossChart() {
       : false;
   const warmup = job ? job.config.train.reconWarmupEpochs : 0;
   const genEpoch = runRecon && job?.config.model.arch === 'mfmb' && warmup > 0 ? warmup + 1 : null;
+  // The first step whose loss includes L_gen, from the data itself.
+  const genStep = steps.find((r) => r.genText !== null)?.step ?? null;
+  const genLabel = { value: 'L_gen joins', position: 'insideTopLeft' as const, fontSize: 10, fill: '#5b6776' };
   const empty = !job
     ? 'No runs yet: start a job to see its losses.'
     : steps.length === 0 && epochs.length === 0
       ? 'Waiting for the first steps…'
       : undefined;
+  const lines = (smoothDots: boolean) =>
+    keys.map((s) => (
+      <Line
+        key={s.key}
+        dataKey={s.key}
+        name={s.label}
+        stroke={s.color}
+        dot={smoothDots}
+        strokeWidth={s.key === 'total' ? 1.5 : 2}
+        strokeDasharray={s.key === 'total' ? '5 3' : undefined}
+        isAnimationActive={false}
+        connectNulls={false}
+      />
+    ));
   return (
     <ChartCard
       id="loss"
@@ -117,21 +184,39 @@ export function LossChart() {
             {job.name}
             {run !== null ? ` · run #${run + 1}` : ''}
             {genEpoch !== null ? (
-              <span className="muted"> · the reconstruction loss L_gen joins at epoch {genEpoch}</span>
+              <span className="muted">
+                {' '}
+                · L_task and each weighted reconstruction term α_m·L_gen(m) apart; L_gen joins at epoch {genEpoch}
+              </span>
             ) : null}
           </>
         ) : undefined
       }
       pngSubtitle={
         job
-          ? `${job.name}${run !== null ? `, run #${run + 1}` : ''}; step loss smoothed with EMA ${alpha.toFixed(2)}`
+          ? `${job.name}${run !== null ? `, run #${run + 1}` : ''}; step losses smoothed with EMA ${alpha.toFixed(2)}`
           : undefined
       }
       empty={empty}
       controls={
         <>
           <RunPicker />
-          <label className="inline-slider" title="Exponential moving average of the per-step loss">
+          {hasTerms ? (
+            <span role="group" aria-label="Loss series shown" data-testid="loss-series">
+              {LOSS_SERIES.map((s) => (
+                <label key={s.key} className="inline-check small">
+                  <input
+                    type="checkbox"
+                    data-testid={`loss-series-${s.key}`}
+                    checked={shown[s.key]}
+                    onChange={(e) => setShown((v) => ({ ...v, [s.key]: e.target.checked }))}
+                  />
+                  {s.label}
+                </label>
+              ))}
+            </span>
+          ) : null}
+          <label className="inline-slider" title="Exponential moving average of the per-step losses">
             smoothing <output>{alpha.toFixed(2)}</output>
             <input
               type="range"
@@ -146,82 +231,82 @@ export function LossChart() {
         </>
       }
       legend={[
-        { label: 'train loss per step (raw)', color: '#a9c4de' },
-        { label: `per step, EMA ${alpha.toFixed(2)}`, color: '#0072B2' },
-        { label: 'train loss per epoch', color: '#0072B2', dashed: true },
-        { label: 'valid loss per epoch', color: '#D55E00' },
+        ...keys.map((s) => ({ label: s.label, color: s.color, dashed: s.key === 'total' })),
+        ...(on('total') ? [{ label: 'valid total per epoch', color: '#E69F00', dashed: true }] : []),
+        ...(on('task') && hasTerms ? [{ label: 'valid L_task per epoch', color: '#E69F00' }] : []),
       ]}
     >
       <div className="chart-pair">
-        <div className="chart-cell">
-          <div className="chart-cell-title">per step{live ? ' (latest run)' : ''}</div>
+        <div className="chart-cell" data-testid="loss-steps" data-series={keys.map((s) => s.key).join(',')}>
+          <div className="chart-cell-title">per step (EMA){live ? ', latest run' : ''}</div>
           {steps.length ? (
             <ResponsiveContainer width="100%" height={220}>
               <LineChart data={steps} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
                 {GRID}
                 <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} {...AXIS} allowDecimals={false} />
-                <YAxis {...AXIS} {...axisOf(steps, ['loss', 'smooth'])} tickFormatter={fmtTick} width={48} />
+                <YAxis
+                  {...AXIS}
+                  {...axisOf(
+                    steps,
+                    keys.map((s) => s.key),
+                  )}
+                  width={48}
+                />
                 <Tooltip formatter={tooltipNum} labelFormatter={(l) => `step ${l}`} />
-                <Line
-                  dataKey="loss"
-                  name="raw"
-                  stroke="#a9c4de"
-                  dot={false}
-                  strokeWidth={1}
-                  isAnimationActive={false}
-                  connectNulls
-                />
-                <Line
-                  dataKey="smooth"
-                  name="EMA"
-                  stroke="#0072B2"
-                  dot={steps.length === 1}
-                  strokeWidth={2}
-                  isAnimationActive={false}
-                  connectNulls
-                />
+                {genStep !== null ? (
+                  <ReferenceLine x={genStep} stroke="#9aa5b1" strokeDasharray="2 3" label={genLabel} />
+                ) : null}
+                {lines(steps.length === 1)}
               </LineChart>
             </ResponsiveContainer>
           ) : (
             <div className="chart-empty small">Per-step losses are kept for the run in progress only.</div>
           )}
         </div>
-        <div className="chart-cell">
-          <div className="chart-cell-title">per epoch</div>
+        <div className="chart-cell" data-testid="loss-epochs" data-series={keys.map((s) => s.key).join(',')}>
+          <div className="chart-cell-title">per epoch (train; valid in orange)</div>
           {epochs.length ? (
             <ResponsiveContainer width="100%" height={220}>
               <LineChart data={epochs} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
                 {GRID}
                 <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
-                <YAxis {...AXIS} {...axisOf(epochs, ['train', 'valid'])} tickFormatter={fmtTick} width={48} />
+                <YAxis
+                  {...AXIS}
+                  {...axisOf(epochs, [
+                    ...keys.map((s) => s.key),
+                    ...(on('total') ? (['valid'] as const) : []),
+                    ...(on('task') ? (['validTask'] as const) : []),
+                  ])}
+                  width={48}
+                />
                 <Tooltip formatter={tooltipNum} labelFormatter={(l) => `epoch ${l}`} />
                 {genEpoch !== null && epochs.length >= genEpoch ? (
-                  <ReferenceLine
-                    x={genEpoch}
-                    stroke="#9aa5b1"
-                    strokeDasharray="2 3"
-                    label={{ value: '+ L_gen', position: 'insideTopLeft', fontSize: 10, fill: '#5b6776' }}
+                  <ReferenceLine x={genEpoch} stroke="#9aa5b1" strokeDasharray="2 3" label={genLabel} />
+                ) : null}
+                {lines(true)}
+                {on('total') ? (
+                  <Line
+                    dataKey="valid"
+                    name="valid total"
+                    stroke="#E69F00"
+                    strokeDasharray="5 3"
+                    strokeWidth={1.5}
+                    dot={{ r: 2.5, strokeWidth: 0, fill: '#E69F00' }}
+                    isAnimationActive={false}
+                    connectNulls
                   />
                 ) : null}
-                <Line
-                  dataKey="train"
-                  name="train"
-                  stroke="#0072B2"
-                  strokeDasharray="5 3"
-                  strokeWidth={2}
-                  dot={{ r: 2.5, strokeWidth: 0, fill: '#0072B2' }}
-                  isAnimationActive={false}
-                  connectNulls
-                />
-                <Line
-                  dataKey="valid"
-                  name="valid"
-                  stroke="#D55E00"
-                  strokeWidth={2}
-                  dot={{ r: 2.5, strokeWidth: 0, fill: '#D55E00' }}
-                  isAnimationActive={false}
-                  connectNulls
-                />
+                {on('task') && hasTerms ? (
+                  <Line
+                    dataKey="validTask"
+                    name="valid L_task"
+                    stroke="#E69F00"
+                    strokeWidth={2}
+                    dot={{ r: 2.5, strokeWidth: 0, fill: '#E69F00' }}
+                    isAnimationActive={false}
+                    connectNulls
+                  />
+                ) : null}
               </LineChart>
             </ResponsiveContainer>
           ) : (
@@ -250,83 +335,105 @@ export function ValidMetricsChart() {
     const vals = data
       .flatMap((d) => [d.corr, d.acc2, d.acc2h])
       .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-    return niceAxis(Math.min(0, ...vals), 1, true);
+    const axis = niceAxis(Math.min(0, ...vals), 1, true);
+    return { ...axis, tickFormatter: tickFormat(axis.ticks) };
   }, [data]);
+  const fmtFrac = (v: unknown, name: unknown) =>
+    typeof v === 'number' ? (String(name).startsWith('Acc') ? `${(v * 100).toFixed(1)} %` : v.toFixed(3)) : String(v);
   return (
     <ChartCard
       id="valid"
       testId="valid-chart"
       title="Validation metrics per epoch"
-      subtitle="MAE on the left axis (lower is better); Corr and Acc-2 on the right"
+      subtitle="Two charts, two scales: MAE on the left (error, lower is better); Corr and Acc-2 on the right (higher is better)"
       pngSubtitle={job ? `${job.name}${run !== null ? `, run #${run + 1}` : ''}` : undefined}
       empty={data.length ? undefined : 'Validation metrics appear after the first epoch.'}
       controls={<RunPicker />}
       legend={[
-        { label: 'MAE', color: '#D55E00' },
+        { label: 'MAE (left chart)', color: '#D55E00' },
         { label: 'Corr', color: '#009E73' },
         { label: 'Acc-2 (non0)', color: '#0072B2' },
         { label: 'Acc-2 (has0)', color: '#56B4E9', dashed: true },
       ]}
     >
-      <ResponsiveContainer width="100%" height={230}>
-        <ComposedChart data={data} margin={{ top: 6, right: 4, bottom: 4, left: -6 }}>
-          {GRID}
-          <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
-          <YAxis yAxisId="mae" {...AXIS} {...axisOf(data, ['mae'])} tickFormatter={fmtTick} width={48} />
-          <YAxis yAxisId="frac" orientation="right" {...AXIS} {...fracAxis} tickFormatter={fmtTick} width={36} />
-          <Tooltip
-            formatter={(v, name) =>
-              typeof v === 'number'
-                ? String(name).startsWith('Acc')
-                  ? `${(v * 100).toFixed(1)} %`
-                  : v.toFixed(3)
-                : String(v)
-            }
-            labelFormatter={(l) => `epoch ${l}`}
-          />
-          <Line
-            yAxisId="mae"
-            dataKey="mae"
-            dot={{ r: 2.5, strokeWidth: 0, fill: '#D55E00' }}
-            name="MAE"
-            stroke="#D55E00"
-            strokeWidth={2}
-            isAnimationActive={false}
-            connectNulls
-          />
-          <Line
-            yAxisId="frac"
-            dataKey="corr"
-            dot={{ r: 2.5, strokeWidth: 0, fill: '#009E73' }}
-            name="Corr"
-            stroke="#009E73"
-            strokeWidth={2}
-            isAnimationActive={false}
-            connectNulls
-          />
-          <Line
-            yAxisId="frac"
-            dataKey="acc2"
-            dot={{ r: 2.5, strokeWidth: 0, fill: '#0072B2' }}
-            name="Acc-2 (non0)"
-            stroke="#0072B2"
-            strokeWidth={2}
-            isAnimationActive={false}
-            connectNulls
-          />
-          <Line
-            yAxisId="frac"
-            dataKey="acc2h"
-            dot={false}
-            name="Acc-2 (has0)"
-            stroke="#56B4E9"
-            strokeDasharray="4 3"
-            strokeWidth={1.5}
-            isAnimationActive={false}
-            connectNulls
-          />
-        </ComposedChart>
-      </ResponsiveContainer>
+      <div className="chart-pair">
+        <div className="chart-cell" data-testid="valid-mae">
+          <div className="chart-cell-title">MAE — lower is better</div>
+          <ResponsiveContainer width="100%" height={210}>
+            <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
+              {GRID}
+              <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
+              <YAxis
+                {...AXIS}
+                {...axisOf(data, ['mae'])}
+                width={48}
+                label={{ value: 'MAE', angle: -90, position: 'insideLeft', offset: 14, fontSize: 11, fill: '#D55E00' }}
+              />
+              <Tooltip formatter={fmtFrac} labelFormatter={(l) => `epoch ${l}`} />
+              <Line
+                dataKey="mae"
+                dot={{ r: 2.5, strokeWidth: 0, fill: '#D55E00' }}
+                name="MAE"
+                stroke="#D55E00"
+                strokeWidth={2}
+                isAnimationActive={false}
+                connectNulls
+              />
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
+        <div className="chart-cell" data-testid="valid-corr">
+          <div className="chart-cell-title">Corr and Acc-2 — higher is better</div>
+          <ResponsiveContainer width="100%" height={210}>
+            <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
+              {GRID}
+              <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
+              <YAxis
+                {...AXIS}
+                {...fracAxis}
+                width={48}
+                label={{
+                  value: 'Corr / Acc-2',
+                  angle: -90,
+                  position: 'insideLeft',
+                  offset: 14,
+                  fontSize: 11,
+                  fill: '#009E73',
+                }}
+              />
+              <Tooltip formatter={fmtFrac} labelFormatter={(l) => `epoch ${l}`} />
+              <Line
+                dataKey="corr"
+                dot={{ r: 2.5, strokeWidth: 0, fill: '#009E73' }}
+                name="Corr"
+                stroke="#009E73"
+                strokeWidth={2}
+                isAnimationActive={false}
+                connectNulls
+              />
+              <Line
+                dataKey="acc2"
+                dot={{ r: 2.5, strokeWidth: 0, fill: '#0072B2' }}
+                name="Acc-2 (non0)"
+                stroke="#0072B2"
+                strokeWidth={2}
+                isAnimationActive={false}
+                connectNulls
+              />
+              <Line
+                dataKey="acc2h"
+                dot={false}
+                name="Acc-2 (has0)"
+                stroke="#56B4E9"
+                strokeDasharray="4 3"
+                strokeWidth={1.5}
+                isAnimationActive={false}
+                connectNulls
+              />
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
+      </div>
     </ChartCard>
   );
 }

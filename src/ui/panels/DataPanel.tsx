@@ -35,6 +35,12 @@ const KNOBS: { key: keyof SyntheticKnobs; label: string; max: number; hint: stri
     max: 4,
     hint: 'Share of samples whose polarity needs vision and text together (1 = 20 %).',
   },
+  {
+    key: 'shared',
+    label: 'Shared content',
+    max: 3,
+    hint: 'A slow trajectory every modality shows at the same moments: what the reconstruction branch can rebuild from the others (0 = none).',
+  },
 ];
 
 const CLASSES = ['−3', '−2', '−1', '0', '+1', '+2', '+3'];

@@ -195,6 +195,8 @@ function moreFields(s: FileSummary): number {
 
 /** What the reader found in the active file: the facts a researcher checks before training. */
 export function FileSummaryView({ s }: { s: FileSummary }) {
+  const setStandardize = useAppStore((st) => st.setStandardize);
+  const busy = useBusy();
   return (
     <div className="file-summary" data-testid="file-summary">
       <p className="small">
@@ -267,7 +269,23 @@ export function FileSummaryView({ s }: { s: FileSummary }) {
         <p className="inline-info" data-testid="file-scale-hint">
           Raw feature values reach{' '}
           {['text', 'audio', 'vision'].map((m, i) => `${m} ${s.maxAbs![i].toPrecision(3)}`).join(', ')}. Values this
-          large swamp the reconstruction loss of a small model; consider “Standardise features” below.
+          large swamp the reconstruction loss of a small model (L_gen is the mean SmoothL1 over the raw values, weighted
+          by α up to 20).{' '}
+          <button
+            type="button"
+            className="btn btn-small"
+            data-testid="file-standardize-now"
+            disabled={busy}
+            onClick={() => setStandardize(true)}
+          >
+            Standardise and reload
+          </button>
+        </p>
+      ) : null}
+      {s.standardized ? (
+        <p className="muted small" data-testid="file-standardized-note">
+          Features standardised: each feature z-scored with the train split’s mean and σ (valid positions only; padding
+          stays 0). Untick “Standardise features” to train on the raw values.
         </p>
       ) : null}
       <p className="note" data-testid="file-text-masking">

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { TABLE5_SETTINGS, type Architecture, type Branches, type ModelPresetName } from '../../core/config/config.ts';
 import { useAppStore } from '../bindings.ts';
 import { Segmented, Select, Toggle } from '../controls.tsx';
@@ -31,7 +31,13 @@ export function ModelPanel() {
   const [reject, setReject] = useState<string | null>(null);
   const isMfmb = model.arch === 'mfmb';
 
-  const current = paramCounts.find((p) => sameBranches(p.branches, model.branches));
+  // Counts are computed by the worker for the four Table-5 settings and for the config's own one.
+  const current = paramCounts.find(
+    (p) => (p.arch ?? 'mfmb') === model.arch && (model.arch !== 'mfmb' || sameBranches(p.branches, model.branches)),
+  );
+  // A refusal is about the switches as they were: once the branches change (by hand, a preset or a
+  // lesson), its cause is gone.
+  useEffect(() => setReject(null), [model.arch, model.branches.macro, model.branches.micro, model.branches.recon]);
 
   const toggle = (key: keyof Branches, on: boolean) => {
     const next = { ...model.branches, [key]: on };
@@ -79,8 +85,8 @@ export function ModelPanel() {
         ) : null}
 
         <div className="param-live" data-testid="param-count">
-          <span className="param-live-num">{isMfmb ? fmtInt(current?.total) : '—'}</span>
-          <span className="muted"> trainable parameters{isMfmb ? '' : ' (shown for MFMB-Net settings)'}</span>
+          <span className="param-live-num">{fmtInt(current?.total)}</span>
+          <span className="muted"> trainable parameters{current ? '' : ' (counting…)'}</span>
         </div>
 
         <ModelDiagram branches={model.branches} arch={model.arch} />
@@ -122,7 +128,7 @@ export function ModelPanel() {
       <table className="mini-table" data-testid="param-counts">
         <tbody>
           {TABLE5_SETTINGS.map((s) => {
-            const p = paramCounts.find((q) => sameBranches(q.branches, s.branches));
+            const p = paramCounts.find((q) => (q.arch ?? 'mfmb') === 'mfmb' && sameBranches(q.branches, s.branches));
             const on = isMfmb && sameBranches(s.branches, model.branches);
             return (
               <tr key={s.label} className={on ? 'row-current' : undefined}>

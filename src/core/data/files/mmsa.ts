@@ -365,6 +365,8 @@ export async function readLayout(
     }
     const y = await readField(name, LABEL_KEY, p.labels, p.take);
     built[name] = { n: p.take, x, len, y };
+    const rawText = await readRawText(layout.splits[name]!.get('raw_text'), p.take);
+    if (rawText) built[name].rawText = rawText;
   }
 
   let textUnk: Float32Array | null = null;
@@ -408,6 +410,31 @@ export async function readLayout(
   summary.labelHistogram = Array.from(labelHistogram(ds.train.y, 7));
   progress('done');
   return ds;
+}
+
+/** Longest transcript kept per sample (MOSI's are a sentence; the cap bounds a hostile file). */
+const MAX_TRANSCRIPT = 2000;
+
+/**
+ * The transcripts (`raw_text`, shown by the sample inspector) when they are an object array or a
+ * list of strings, as MMSA writes them; anything else is left out, never refused: the features
+ * are what the model needs.
+ */
+async function readRawText(v: ArrayHandle | PyValue | undefined, take: number): Promise<string[] | undefined> {
+  let items: PyValue[] | null = null;
+  if (isHandle(v)) {
+    if (v.dtype.kind !== 'O' || v.shape.length !== 1) return undefined;
+    const a = await v.get(take);
+    items = Array.isArray(a.data) ? a.data : null;
+  } else if (Array.isArray(v)) items = v;
+  else if (v && typeof v === 'object' && 'kind' in v && v.kind === 'ndarray' && Array.isArray(v.data)) items = v.data;
+  if (!items || items.length < take) return undefined;
+  const out: string[] = [];
+  for (let i = 0; i < take; i++) {
+    const t = items[i];
+    out.push(typeof t === 'string' ? t.slice(0, MAX_TRANSCRIPT) : '');
+  }
+  return out;
 }
 
 /** The distinct dtypes, sorted; a file with thousands of distinct '<U…' lengths lists the first 20. */

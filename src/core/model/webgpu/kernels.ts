@@ -1,0 +1,805 @@
+import * as tf from '../../tf.ts';
+import {
+  KERNEL_ATTENTION,
+  KERNEL_ATTENTION_GRAD,
+  KERNEL_DROPOUT,
+  dropoutKey,
+  dropThreshold,
+  type AttnGeom,
+} from '../../wasmAttention.ts';
+import {
+  KERNEL_ADAM,
+  KERNEL_COL_SUM,
+  KERNEL_DROP_ADD,
+  KERNEL_GATE_PACK,
+  KERNEL_GATE_UNPACK,
+  KERNEL_LAYER_NORM,
+  KERNEL_LAYER_NORM_GRAD,
+  KERNEL_RELU_GRAD,
+} from './select.ts';
+
+/**
+ * Fused WebGPU kernels registered for the `webgpu` backend under the names the model already uses
+ * on wasm (`MfmbAttention`, `MfmbAttentionGrad`, `MfmbDropout`, same attributes and semantics) plus
+ * LayerNorm, Adam's update, the dropout–add pairs of the embedding and the residuals, and ReLU's
+ * gradient. Each is a few compute programs run through tfjs-backend-webgpu's
+ * `runWebGPUProgram`, replacing tens of small kernels each.
+ *
+ * Loaded only with the webgpu backend (a dynamic import next to the backend's own), so the wasm and
+ * cpu bundles carry none of this WGSL. Like scan.ts it does not import the webgpu package: programs
+ * are plain objects with the fields of its WebGPUProgram interface.
+ *
+ * Dropout masks are the wasm kernels' and the op path's (wasmAttention.ts): element i is kept iff
+ * murmur3's finaliser of (i·0x9e3779b1) xor key is at least the threshold, with u32 arithmetic that
+ * wraps as Math.imul does. Attention is flash-style as on wasm: the forward keeps one log-sum-exp per
+ * query row, and the backward recomputes each probability (and its dropout bit) from q, k and it.
+ */
+
+interface Program {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  uniforms?: string;
+  size?: boolean;
+  getUserCode: () => string;
+}
+
+interface Uniform {
+  type: 'int32' | 'uint32' | 'float32';
+  data: number[];
+}
+
+interface GPUBufferLike {
+  size: number;
+}
+interface WebGPUBackendLike {
+  runWebGPUProgram(program: Program, inputs: tf.TensorInfo[], dtype: tf.DataType, u?: Uniform[]): tf.TensorInfo;
+  makeTensorInfo(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: tf.DataId): boolean;
+  uploadToGPU(dataId: tf.DataId): void;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  tensorMap: { get(id: tf.DataId): { resource: unknown } };
+  commandEncoder: {
+    copyBufferToBuffer(src: GPUBufferLike, so: number, dst: GPUBufferLike, dO: number, n: number): void;
+  };
+  commandQueueOwnedIds: { add(id: tf.DataId): void };
+}
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown };
+
+const WG = 64;
+
+/** One thread per index in [0, n): flat dispatch of 64-wide workgroups (tfjs reshapes it past 65,535). */
+function flat(
+  key: string,
+  vars: string[],
+  outShape: number[],
+  n: number,
+  body: string,
+  uniforms?: string,
+  size = false,
+): Program {
+  return {
+    variableNames: vars,
+    outputShape: outShape,
+    shaderKey: key,
+    dispatchLayout: { x: outShape.map((_, i) => i) },
+    dispatch: [Math.max(1, Math.ceil(n / WG)), 1, 1],
+    workgroupSize: [WG, 1, 1],
+    uniforms,
+    size,
+    // Pipelines use layout 'auto', which drops bindings the shader never names, while tfjs binds every
+    // input and the uniforms: a branch that never runs names them all.
+    getUserCode: () =>
+      body.replace(
+        'fn main(index : i32) {',
+        `fn main(index : i32) {
+      if (index < 0) { result[0] = uniforms.NAN${vars.map((v) => ` + f32(${v}[0])`).join('')}; }`,
+      ),
+  };
+}
+
+/** WGSL float literal. */
+const f = (x: number): string => {
+  const s = String(Math.fround(x));
+  return /[.e]/.test(s) ? s : `${s}.0`;
+};
+
+const HASH = /* wgsl */ `
+  fn fmix_(h0 : u32) -> u32 {
+    var h = h0;
+    h = h ^ (h >> 16u);
+    h = h * 0x85ebca6bu;
+    h = h ^ (h >> 13u);
+    h = h * 0xc2b2ae35u;
+    h = h ^ (h >> 16u);
+    return h;
+  }
+  fn kept_(i : u32) -> bool { return fmix_((i * 0x9e3779b1u) ^ uniforms.key) >= uniforms.thr; }
+`;
+const DROP_UNIFORMS = 'key : u32, thr : u32, ks : f32,';
+const dropUniforms = (rate: number, seed: number): Uniform[] => [
+  { type: 'uint32', data: [dropoutKey(seed)] },
+  { type: 'uint32', data: [Math.min(dropThreshold(rate), 2 ** 32 - 1)] },
+  { type: 'float32', data: [1 / (1 - rate)] },
+];
+
+// ------------------------------------------------------------------ dropout
+
+function dropoutKernel(args: KernelArgs): tf.TensorInfo {
+  const { rate, seed } = args.attrs as unknown as { rate: number; seed: number };
+  const backend = args.backend as WebGPUBackendLike;
+  const x = args.inputs.x as tf.TensorInfo;
+  const n = tf.util.sizeFromShape(x.shape);
+  const body = /* wgsl */ `
+    ${HASH}
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        result[index] = select(0.0, x[index] * uniforms.ks, kept_(u32(index)));
+      }
+    }`;
+  const prog = flat('mfmbDropout', ['x'], [...x.shape], n, body, DROP_UNIFORMS, true);
+  return backend.runWebGPUProgram(prog, [x], 'float32', dropUniforms(rate, seed));
+}
+
+/** What ops.ts passes to `MfmbDropAdd`. */
+export interface DropAddAttrs {
+  /**
+   * 'inner': drop(x·scale + c) (the encoder's embedding); 'outer': c + drop(x) (a residual add);
+   * 'grad': drop(x)·scale (the backward of both, on dy). drop(t) = t/(1 − rate) or 0 by the mask.
+   */
+  mode: 'inner' | 'outer' | 'grad';
+  scale: number;
+  rate: number;
+  seed: number;
+}
+
+/** inputs x and (modes inner, outer) c of x's shape → one tensor of x's shape: one dispatch. */
+function dropAddKernel(args: KernelArgs): tf.TensorInfo {
+  const { mode, scale, rate, seed } = args.attrs as unknown as DropAddAttrs;
+  const backend = args.backend as WebGPUBackendLike;
+  const { x, c } = args.inputs as Record<string, tf.TensorInfo>;
+  const n = tf.util.sizeFromShape(x.shape);
+  const drop = rate > 0;
+  // The op path's rounding order: (x·s + c)·ks, c + x·ks, (dy·ks)·s.
+  const keep = (v: string) => (drop ? `select(0.0, (${v}) * uniforms.ks, kept_(u32(index)))` : v);
+  const expr =
+    mode === 'inner'
+      ? keep(`x[index] * ${f(scale)} + c[index]`)
+      : mode === 'outer'
+        ? `c[index] + ${keep('x[index]')}`
+        : `${keep('x[index]')} * ${f(scale)}`;
+  const body = /* wgsl */ `
+    ${HASH}
+    fn main(index : i32) {
+      if (index < uniforms.size) { result[index] = ${expr}; }
+    }`;
+  const vars = mode === 'grad' ? ['x'] : ['x', 'c'];
+  const prog = flat(`mfmbDropAdd_${mode}_${drop}_${f(scale)}`, vars, [...x.shape], n, body, DROP_UNIFORMS, true);
+  return backend.runWebGPUProgram(prog, mode === 'grad' ? [x] : [x, c], 'float32', dropUniforms(drop ? rate : 0, seed));
+}
+
+/** input x [N, C] → [C], the sum over rows: one thread per column. */
+function colSumKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WebGPUBackendLike;
+  const { x } = args.inputs as Record<string, tf.TensorInfo>;
+  const [N, C] = x.shape;
+  const body = /* wgsl */ `
+    fn main(index : i32) {
+      if (index >= ${C}) { return; }
+      var acc = 0.0;
+      for (var n = 0; n < ${N}; n++) { acc += x[n * ${C} + index]; }
+      result[index] = acc;
+    }`;
+  return backend.runWebGPUProgram(flat(`mfmbColSum_${N}_${C}`, ['x'], [C], C, body), [x], 'float32');
+}
+
+/** inputs dy, y (ReLU's output) → dy where y > 0, else 0: one dispatch. */
+function reluGradKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WebGPUBackendLike;
+  const { dy, y } = args.inputs as Record<string, tf.TensorInfo>;
+  const n = tf.util.sizeFromShape(dy.shape);
+  const body = /* wgsl */ `
+    fn main(index : i32) {
+      if (index < uniforms.size) { result[index] = select(0.0, dy[index], y[index] > 0.0); }
+    }`;
+  return backend.runWebGPUProgram(
+    flat('mfmbReluGrad', ['dy', 'y'], [...dy.shape], n, body, undefined, true),
+    [dy, y],
+    'float32',
+  );
+}
+
+// ------------------------------------------------------------------ recurrent weights
+
+/**
+ * Both directions' weights as the scan wants them, gate blocks of width 2h each [fwd | bwd]:
+ * 'interleave': a, b [R, G·h] → [R, G·2h]; 'blockDiag': a, b [h, G·h] → [2h, G·2h] with a's rows on
+ * top in the fwd halves, b's below in the bwd halves, zeros elsewhere. One dispatch for what the op
+ * path does with two splits, a concat (and zeros) and, backward, the splits' concats and the
+ * concat's split.
+ */
+function gatePackKernel(args: KernelArgs): tf.TensorInfo {
+  const { G, h, mode } = args.attrs as unknown as { G: number; h: number; mode: 'interleave' | 'blockDiag' };
+  const backend = args.backend as WebGPUBackendLike;
+  const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
+  const R = tf.util.sizeFromShape(a.shape) / (G * h);
+  const rows = mode === 'blockDiag' ? 2 * R : R;
+  const n = rows * G * 2 * h;
+  const body = /* wgsl */ `
+    fn main(index : i32) {
+      if (index >= ${n}) { return; }
+      let c = index % ${2 * G * h}; let r = index / ${2 * G * h};
+      let g = c / ${2 * h}; let d = (c / ${h}) % 2; let j = c % ${h};
+      ${
+        mode === 'interleave'
+          ? `let s = r * ${G * h} + g * ${h} + j;
+      result[index] = select(b[s], a[s], d == 0);`
+          : `let top = r < ${R};
+      let s = (r % ${R}) * ${G * h} + g * ${h} + j;
+      result[index] = select(0.0, select(b[s], a[s], d == 0), top == (d == 0));`
+      }
+    }`;
+  const shape = mode === 'blockDiag' ? [2 * R, 2 * G * h] : a.shape.length === 1 ? [2 * G * h] : [R, 2 * G * h];
+  return backend.runWebGPUProgram(
+    flat(`mfmbGatePack_${mode}_${G}_${h}_${R}`, ['a', 'b'], shape, n, body),
+    [a, b],
+    'float32',
+  );
+}
+
+/** The gradient of one side of MfmbGatePack: dy [.., G·2h] → the `part` (0 = a, 1 = b) half of every gate block. */
+function gateUnpackKernel(args: KernelArgs): tf.TensorInfo {
+  const { G, h, mode, part } = args.attrs as unknown as { G: number; h: number; mode: string; part: number };
+  const backend = args.backend as WebGPUBackendLike;
+  const { dy } = args.inputs as Record<string, tf.TensorInfo>;
+  const R = tf.util.sizeFromShape(dy.shape) / (2 * G * h) / (mode === 'blockDiag' ? 2 : 1);
+  const n = R * G * h;
+  const r0 = mode === 'blockDiag' && part === 1 ? R : 0;
+  const body = /* wgsl */ `
+    fn main(index : i32) {
+      if (index >= ${n}) { return; }
+      let r = index / ${G * h}; let c = index % ${G * h};
+      let g = c / ${h}; let j = c % ${h};
+      result[index] = dy[(r + ${r0}) * ${2 * G * h} + g * ${2 * h} + ${part * h} + j];
+    }`;
+  const shape = dy.shape.length === 1 ? [G * h] : [R, G * h];
+  return backend.runWebGPUProgram(
+    flat(`mfmbGateUnpack_${mode}_${part}_${G}_${h}_${R}`, ['dy'], shape, n, body),
+    [dy],
+    'float32',
+  );
+}
+
+// ------------------------------------------------------------------ attention
+
+/** Geometry baked into the shader as constants (shapes are fixed during a run); the seed is a uniform. */
+function geomKey(g: AttnGeom): string {
+  return [g.B, g.Lq, g.Lk, g.heads, g.dh, g.qStride, g.qOff, g.kvStride, g.kOff, g.vOff, g.causalOff, g.rate > 0].join(
+    '_',
+  );
+}
+
+/**
+ * WGSL shared by the attention programs: the row decomposition, the query row (scaled) and the
+ * score of key j, bias and causal mask included, as the wasm kernel's scoresBlock.
+ */
+function attnCommon(g: AttnGeom): string {
+  const W = g.heads * g.dh;
+  return /* wgsl */ `
+    ${HASH}
+    const B_ = ${g.B}; const LQ = ${g.Lq}; const LK = ${g.Lk}; const H_ = ${g.heads}; const DH = ${g.dh};
+    const W_ = ${W}; const QS = ${g.qStride}; const QO = ${g.qOff}; const KVS = ${g.kvStride};
+    const KO = ${g.kOff}; const VO = ${g.vOff}; const SCALE = ${f(g.scale)}; const COFF = ${g.causalOff};
+    const MASKED_ = ${f(g.masked)}; const DROP = ${g.rate > 0};
+    fn score_(b : i32, h : i32, i : i32, j : i32, qv : ptr<function, array<f32, ${g.dh}>>) -> f32 {
+      var acc = bias[b * LK + j];
+      let kb = (b * LK + j) * KVS + KO + h * DH;
+      for (var d = 0; d < DH; d++) { acc += (*qv)[d] * kv[kb + d]; }
+      if (COFF >= 0 && j > i + COFF) { acc += MASKED_; }
+      return acc;
+    }
+    fn loadQ_(b : i32, h : i32, i : i32, qv : ptr<function, array<f32, ${g.dh}>>) {
+      let qb = (b * LQ + i) * QS + QO + h * DH;
+      for (var d = 0; d < DH; d++) { (*qv)[d] = q[qb + d] * SCALE; }
+    }
+    // The dropout factor of probability (b, h, i, j): 1/(1 − rate) or 0, indexed [B, heads, Lq, Lk].
+    fn dropF_(b : i32, h : i32, i : i32, j : i32) -> f32 {
+      if (!DROP) { return 1.0; }
+      return select(0.0, uniforms.ks, kept_(u32(((b * H_ + h) * LQ + i) * LK + j)));
+    }`;
+}
+
+/** lse [B, heads, Lq]: one thread per query row, online max and sum. */
+function lseProgram(g: AttnGeom): Program {
+  const n = g.B * g.heads * g.Lq;
+  return flat(
+    `mfmbAttnLse_${geomKey(g)}`,
+    ['q', 'kv', 'bias'],
+    [g.B, g.heads, g.Lq],
+    n,
+    /* wgsl */ `
+    ${attnCommon(g)}
+    fn main(index : i32) {
+      if (index >= ${n}) { return; }
+      let i = index % LQ; let h = (index / LQ) % H_; let b = index / (LQ * H_);
+      var qv : array<f32, ${g.dh}>;
+      loadQ_(b, h, i, &qv);
+      var m = -3.0e38;
+      var s = 0.0;
+      for (var j = 0; j < LK; j++) {
+        let x = score_(b, h, i, j, &qv);
+        if (x > m) { s = s * exp(m - x) + 1.0; m = x; } else { s += exp(x - m); }
+      }
+      result[index] = m + log(s);
+    }`,
+    DROP_UNIFORMS,
+  );
+}
+
+/** out [B, Lq, heads·dh] = dropout(softmax(scores)) v, from lse. */
+function outProgram(g: AttnGeom): Program {
+  const n = g.B * g.heads * g.Lq;
+  return flat(
+    `mfmbAttnOut_${geomKey(g)}`,
+    ['q', 'kv', 'bias', 'lse'],
+    [g.B, g.Lq, g.heads * g.dh],
+    n,
+    /* wgsl */ `
+    ${attnCommon(g)}
+    fn main(index : i32) {
+      if (index >= ${n}) { return; }
+      let i = index % LQ; let h = (index / LQ) % H_; let b = index / (LQ * H_);
+      var qv : array<f32, ${g.dh}>;
+      var acc : array<f32, ${g.dh}>;
+      loadQ_(b, h, i, &qv);
+      let l = lse[index];
+      for (var j = 0; j < LK; j++) {
+        let p = exp(score_(b, h, i, j, &qv) - l) * dropF_(b, h, i, j);
+        let vb = (b * LK + j) * KVS + VO + h * DH;
+        for (var d = 0; d < DH; d++) { acc[d] += p * kv[vb + d]; }
+      }
+      let o = (b * LQ + i) * W_ + h * DH;
+      for (var d = 0; d < DH; d++) { result[o + d] = acc[d]; }
+    }`,
+    DROP_UNIFORMS,
+  );
+}
+
+/** Dᵢ = Σⱼ Pᵢⱼ ∂P̃ᵢⱼ (the softmax backward's row term) [B, heads, Lq], with ∂P̃ = drop · (dOᵢ · vⱼ). */
+function deltaProgram(g: AttnGeom): Program {
+  const n = g.B * g.heads * g.Lq;
+  return flat(
+    `mfmbAttnDelta_${geomKey(g)}`,
+    ['q', 'kv', 'bias', 'lse', 'dy'],
+    [g.B, g.heads, g.Lq],
+    n,
+    /* wgsl */ `
+    ${attnCommon(g)}
+    fn main(index : i32) {
+      if (index >= ${n}) { return; }
+      let i = index % LQ; let h = (index / LQ) % H_; let b = index / (LQ * H_);
+      var qv : array<f32, ${g.dh}>;
+      var go : array<f32, ${g.dh}>;
+      loadQ_(b, h, i, &qv);
+      let ob = (b * LQ + i) * W_ + h * DH;
+      for (var d = 0; d < DH; d++) { go[d] = dy[ob + d]; }
+      let l = lse[index];
+      var D = 0.0;
+      for (var j = 0; j < LK; j++) {
+        let p = exp(score_(b, h, i, j, &qv) - l);
+        let vb = (b * LK + j) * KVS + VO + h * DH;
+        var dp = 0.0;
+        for (var d = 0; d < DH; d++) { dp += go[d] * kv[vb + d]; }
+        D += p * dp * dropF_(b, h, i, j);
+      }
+      result[index] = D;
+    }`,
+    DROP_UNIFORMS,
+  );
+}
+
+/** WGSL: ∂q of query row i into acc (unscaled by SCALE until written). */
+const DQ_LOOP = /* wgsl */ `
+      loadQ_(b, h, i, &qv);
+      let ob = (b * LQ + i) * W_ + h * DH;
+      for (var d = 0; d < DH; d++) { go[d] = dy[ob + d]; }
+      let row = (b * H_ + h) * LQ + i;
+      let l = lse[row];
+      let Di = delta[row];
+      for (var j = 0; j < LK; j++) {
+        let p = exp(score_(b, h, i, j, &qv) - l);
+        let vb = (b * LK + j) * KVS + VO + h * DH;
+        var dp = 0.0;
+        for (var d = 0; d < DH; d++) { dp += go[d] * kv[vb + d]; }
+        let ds = p * (dp * dropF_(b, h, i, j) - Di);
+        let kb = (b * LK + j) * KVS + KO + h * DH;
+        for (var d = 0; d < DH; d++) { acc[d] += ds * kv[kb + d]; }
+      }`;
+
+/** WGSL: ∂k, ∂v of key row j into ak, av, looping over every query. */
+const DKV_LOOP = /* wgsl */ `
+      let kb = (b * LK + j) * KVS + KO + h * DH;
+      let vb = (b * LK + j) * KVS + VO + h * DH;
+      for (var d = 0; d < DH; d++) { vj[d] = kv[vb + d]; }
+      for (var i = 0; i < LQ; i++) {
+        loadQ_(b, h, i, &qv);
+        let row = (b * H_ + h) * LQ + i;
+        let p = exp(score_(b, h, i, j, &qv) - lse[row]);
+        let ob = (b * LQ + i) * W_ + h * DH;
+        var dp = 0.0;
+        for (var d = 0; d < DH; d++) { dp += dy[ob + d] * vj[d]; }
+        let fd = dropF_(b, h, i, j);
+        let ds = p * (dp * fd - delta[row]);
+        let pd = p * fd;
+        for (var d = 0; d < DH; d++) { ak[d] += ds * qv[d]; av[d] += pd * dy[ob + d]; }
+      }`;
+
+/** ∂q alone [B, Lq, qStride] (cross-attention: q is its own tensor). */
+function dqProgram(g: AttnGeom, shape: number[]): Program {
+  const n = g.B * g.heads * g.Lq;
+  return flat(
+    `mfmbAttnDq_${geomKey(g)}`,
+    ['q', 'kv', 'bias', 'lse', 'dy', 'delta'],
+    shape,
+    n,
+    /* wgsl */ `
+    ${attnCommon(g)}
+    fn main(index : i32) {
+      if (index >= ${n}) { return; }
+      let i = index % LQ; let h = (index / LQ) % H_; let b = index / (LQ * H_);
+      var qv : array<f32, ${g.dh}>; var go : array<f32, ${g.dh}>; var acc : array<f32, ${g.dh}>;
+      ${DQ_LOOP}
+      let o = (b * LQ + i) * QS + QO + h * DH;
+      for (var d = 0; d < DH; d++) { result[o + d] = acc[d] * SCALE; }
+    }`,
+    DROP_UNIFORMS,
+  );
+}
+
+/** ∂k, ∂v [B, Lk, kvStride]; with `packed` (q, k, v one tensor, Lq = Lk) also ∂q of the same row. */
+function dkvProgram(g: AttnGeom, shape: number[], packed: boolean): Program {
+  const n = g.B * g.heads * g.Lk;
+  return flat(
+    `mfmbAttnDkv_${packed}_${geomKey(g)}`,
+    ['q', 'kv', 'bias', 'lse', 'dy', 'delta'],
+    shape,
+    n,
+    /* wgsl */ `
+    ${attnCommon(g)}
+    fn main(index : i32) {
+      if (index >= ${n}) { return; }
+      let j = index % LK; let h = (index / LK) % H_; let b = index / (LK * H_);
+      var qv : array<f32, ${g.dh}>; var vj : array<f32, ${g.dh}>;
+      var ak : array<f32, ${g.dh}>; var av : array<f32, ${g.dh}>;
+      ${DKV_LOOP}
+      let r = (b * LK + j) * KVS + h * DH;
+      for (var d = 0; d < DH; d++) { result[r + KO + d] = ak[d]; result[r + VO + d] = av[d]; }
+      ${
+        packed
+          ? `{
+        let i = j;
+        var go : array<f32, ${g.dh}>; var acc : array<f32, ${g.dh}>;
+        ${DQ_LOOP}
+        let o = (b * LQ + i) * QS + QO + h * DH;
+        for (var d = 0; d < DH; d++) { result[o + d] = acc[d] * SCALE; }
+      }`
+          : ''
+      }
+    }`,
+    DROP_UNIFORMS,
+  );
+}
+
+function geomOf(attrs: tf.NamedAttrMap | undefined): AttnGeom {
+  return attrs as unknown as AttnGeom;
+}
+
+/** inputs q, kv, bias [B, Lk] → [out [B, Lq, W], lse [B, heads, Lq]]: two dispatches. */
+function attentionKernel(args: KernelArgs): tf.TensorInfo[] {
+  const g = geomOf(args.attrs);
+  const backend = args.backend as WebGPUBackendLike;
+  const { q, kv, bias } = args.inputs as Record<string, tf.TensorInfo>;
+  const u = dropUniforms(g.rate, g.seed);
+  const lse = backend.runWebGPUProgram(lseProgram(g), [q, kv, bias], 'float32', u);
+  const out = backend.runWebGPUProgram(outProgram(g), [q, kv, bias, lse], 'float32', u);
+  return [out, lse];
+}
+
+/**
+ * inputs dy, q, kv, bias, lse → [dq] when q and kv are one tensor (attr `packed`: two dispatches),
+ * else [dq, dkv] (three).
+ */
+function attentionGradKernel(args: KernelArgs): tf.TensorInfo[] {
+  const g = geomOf(args.attrs);
+  const packed = (args.attrs as unknown as { packed: boolean }).packed;
+  const backend = args.backend as WebGPUBackendLike;
+  const { dy, q, kv, bias, lse } = args.inputs as Record<string, tf.TensorInfo>;
+  const u = dropUniforms(g.rate, g.seed);
+  const delta = backend.runWebGPUProgram(deltaProgram(g), [q, kv, bias, lse, dy], 'float32', u);
+  const ins = [q, kv, bias, lse, dy, delta];
+  let res: tf.TensorInfo[];
+  if (packed) {
+    res = [backend.runWebGPUProgram(dkvProgram(g, [...kv.shape], true), ins, 'float32', u)];
+  } else {
+    res = [
+      backend.runWebGPUProgram(dqProgram(g, [...q.shape]), ins, 'float32', u),
+      backend.runWebGPUProgram(dkvProgram(g, [...kv.shape], false), ins, 'float32', u),
+    ];
+  }
+  backend.disposeData(delta.dataId);
+  return res;
+}
+
+// ------------------------------------------------------------------ LayerNorm
+
+/**
+ * y = (x − mean)·rsqrt(var + eps)·g + b over the last axis, x as [N, w]: one thread per row, the
+ * two-pass moments of tf.moments.
+ */
+const LN_STATS = /* wgsl */ `
+      var mean = 0.0;
+      for (var c = 0; c < W_; c++) { mean += x[o + c]; }
+      mean = mean / f32(W_);
+      var vr = 0.0;
+      for (var c = 0; c < W_; c++) { let e = x[o + c] - mean; vr += e * e; }
+      let rs = inverseSqrt(vr / f32(W_) + EPS);`;
+
+function lnForwardProgram(N: number, w: number, eps: number): Program {
+  return flat(
+    `mfmbLnFwd_${w}_${eps}`,
+    ['x', 'g', 'b'],
+    [N, w],
+    N,
+    /* wgsl */ `
+    const W_ = ${w}; const EPS = ${f(eps)};
+    fn main(index : i32) {
+      if (index >= uniforms.xShape.x) { return; }
+      let o = index * W_;
+      ${LN_STATS}
+      for (var c = 0; c < W_; c++) { result[o + c] = (x[o + c] - mean) * rs * g[c] + b[c]; }
+    }`,
+  );
+}
+
+/** [N, 2] = (mean, rsqrt(var + eps)) per row. */
+function lnStatsProgram(N: number, w: number, eps: number): Program {
+  return flat(
+    `mfmbLnStats_${w}_${eps}`,
+    ['x'],
+    [N, 2],
+    N,
+    /* wgsl */ `
+    const W_ = ${w}; const EPS = ${f(eps)};
+    fn main(index : i32) {
+      if (index >= uniforms.xShape.x) { return; }
+      let o = index * W_;
+      ${LN_STATS}
+      result[index * 2] = mean;
+      result[index * 2 + 1] = rs;
+    }`,
+  );
+}
+
+/** ∂x [N, w] = rs·(ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)), ĝ = dy ⊙ g. */
+function lnDxProgram(N: number, w: number): Program {
+  return flat(
+    `mfmbLnDx_${w}`,
+    ['x', 'g', 'dy', 'st'],
+    [N, w],
+    N,
+    /* wgsl */ `
+    const W_ = ${w};
+    fn main(index : i32) {
+      if (index >= uniforms.xShape.x) { return; }
+      let o = index * W_;
+      let mean = st[index * 2];
+      let rs = st[index * 2 + 1];
+      var s1 = 0.0;
+      var s2 = 0.0;
+      for (var c = 0; c < W_; c++) {
+        let gh = dy[o + c] * g[c];
+        s1 += gh;
+        s2 += gh * (x[o + c] - mean) * rs;
+      }
+      s1 = s1 / f32(W_);
+      s2 = s2 / f32(W_);
+      for (var c = 0; c < W_; c++) {
+        result[o + c] = rs * (dy[o + c] * g[c] - s1 - (x[o + c] - mean) * rs * s2);
+      }
+    }`,
+  );
+}
+
+/** ∂g [w] = Σₙ dy ⊙ x̂ (withXhat) or ∂b [w] = Σₙ dy: one thread per column. */
+function lnColumnProgram(w: number, withXhat: boolean): Program {
+  return flat(
+    `mfmbLnCol_${w}_${withXhat}`,
+    ['x', 'dy', 'st'],
+    [w],
+    w,
+    /* wgsl */ `
+    const W_ = ${w};
+    fn main(index : i32) {
+      if (index >= W_) { return; }
+      let N = uniforms.xShape.x;
+      var acc = 0.0;
+      for (var n = 0; n < N; n++) {
+        let v = dy[n * W_ + index];
+        ${withXhat ? 'acc += v * (x[n * W_ + index] - st[n * 2]) * st[n * 2 + 1];' : 'acc += v;'}
+      }
+      result[index] = acc;
+    }`,
+  );
+}
+
+/** inputs x [N, w], g [w], b [w] → y [N, w]. */
+function layerNormKernel(args: KernelArgs): tf.TensorInfo {
+  const { eps } = args.attrs as unknown as { eps: number };
+  const backend = args.backend as WebGPUBackendLike;
+  const { x, g, b } = args.inputs as Record<string, tf.TensorInfo>;
+  const [N, w] = x.shape;
+  return backend.runWebGPUProgram(lnForwardProgram(N, w, eps), [x, g, b], 'float32');
+}
+
+/** inputs dy, x [N, w], g → [∂x, ∂g, ∂b]: four dispatches. */
+function layerNormGradKernel(args: KernelArgs): tf.TensorInfo[] {
+  const { eps } = args.attrs as unknown as { eps: number };
+  const backend = args.backend as WebGPUBackendLike;
+  const { dy, x, g } = args.inputs as Record<string, tf.TensorInfo>;
+  const [N, w] = x.shape;
+  const st = backend.runWebGPUProgram(lnStatsProgram(N, w, eps), [x], 'float32');
+  const dx = backend.runWebGPUProgram(lnDxProgram(N, w), [x, g, dy, st], 'float32');
+  const dg = backend.runWebGPUProgram(lnColumnProgram(w, true), [x, dy, st], 'float32');
+  const db = backend.runWebGPUProgram(lnColumnProgram(w, false), [x, dy, st], 'float32');
+  backend.disposeData(st.dataId);
+  return [dx, dg, db];
+}
+
+// ------------------------------------------------------------------ Adam
+
+/** What adam.ts passes as attributes (numbers as the op path computes them, in float64). */
+export interface AdamAttrs {
+  sizes: number[];
+  /** Whether θ is read from the state's first third (the last update wrote it) instead of the inputs. */
+  thetaInState: boolean;
+  /** Per-element coefficients given as input `coef` [3T] = [active | 1/√bc2 | step] (uneven step counts). */
+  perElement: boolean;
+  b1: number;
+  b2: number;
+  eps: number;
+  wd: number;
+  clip: number;
+  /** √(1 − b2ᵗ) and lr/(1 − b1ᵗ) when every parameter has taken the same number of steps. */
+  bc2Sqrt: number;
+  step: number;
+}
+
+/**
+ * The update over the flat vector: state' [3T] = [θ' | m' | v'], the op path's arithmetic in its order:
+ * g = clip(g) + θ·wd; m' = m·b1 + g·(1−b1); v' = v·b2 + g²·(1−b2); θ' = θ − m'/(√v'·c + ε)·s.
+ */
+function adamProgram(T: number, perElement: boolean): Program {
+  return flat(
+    `mfmbAdam_${perElement}`,
+    perElement ? ['th', 'gr', 'st', 'coef'] : ['th', 'gr', 'st'],
+    [3 * T],
+    T,
+    /* wgsl */ `
+    fn main(index : i32) {
+      let T = uniforms.grShape;
+      if (index >= T) { return; }
+      let t0 = th[index];
+      let g = clamp(gr[index], -uniforms.clip, uniforms.clip) + t0 * uniforms.wd;
+      let m0 = st[T + index];
+      let v0 = st[2 * T + index];
+      var m = m0 * uniforms.b1 + g * uniforms.c1;
+      var v = v0 * uniforms.b2 + (g * g) * uniforms.c2;
+      ${
+        perElement
+          ? `let a = coef[index];
+      m = m0 + (m - m0) * a;
+      v = v0 + (v - v0) * a;
+      let upd = m / (sqrt(v) * coef[T + index] + uniforms.eps) * coef[2 * T + index];`
+          : `let upd = m / (sqrt(v) / uniforms.bc2s + uniforms.eps) * uniforms.step;`
+      }
+      result[index] = t0 - upd;
+      result[T + index] = m;
+      result[2 * T + index] = v;
+    }`,
+    'b1 : f32, c1 : f32, b2 : f32, c2 : f32, eps : f32, wd : f32, clip : f32, bc2s : f32, step : f32,',
+  );
+}
+
+/**
+ * Adam over every parameter in one dispatch. inputs: g0…g(n−1) (each variable's gradient), t0…t(n−1)
+ * (each variable, unless θ is current in the state), state [3T], optionally coef [3T]. Gradients (and
+ * θ) are gathered into flat buffers, and θ' scattered back into one buffer per variable, by GPU
+ * buffer-to-buffer copies (no compute dispatch). Returns [θ'₀ … θ'ₙ₋₁, state'].
+ */
+function adamKernel(args: KernelArgs): tf.TensorInfo[] {
+  const a = args.attrs as unknown as AdamAttrs;
+  const backend = args.backend as WebGPUBackendLike;
+  const inputs = args.inputs as Record<string, tf.TensorInfo>;
+  const n = a.sizes.length;
+  const T = a.sizes.reduce((s, x) => s + x, 0);
+  const state = inputs.state;
+  const buf = (t: tf.TensorInfo): GPUBufferLike => {
+    backend.uploadToGPU(t.dataId);
+    return backend.tensorMap.get(t.dataId).resource as GPUBufferLike;
+  };
+  const copy = (src: tf.TensorInfo, so: number, dst: tf.TensorInfo, dO: number, count: number): void => {
+    const s = buf(src),
+      d = buf(dst);
+    backend.ensureCommandEncoderReady();
+    backend.endComputePassEncoder();
+    backend.commandEncoder.copyBufferToBuffer(s, so * 4, d, dO * 4, count * 4);
+    backend.commandQueueOwnedIds.add(src.dataId);
+    backend.commandQueueOwnedIds.add(dst.dataId);
+  };
+  const gather = (prefix: string): tf.TensorInfo => {
+    const out = backend.makeTensorInfo([T], 'float32');
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      copy(inputs[`${prefix}${i}`], 0, out, o, a.sizes[i]);
+      o += a.sizes[i];
+    }
+    return out;
+  };
+  const g = gather('g');
+  let th: tf.TensorInfo;
+  if (a.thetaInState) {
+    th = backend.makeTensorInfo([T], 'float32');
+    copy(state, 0, th, 0, T);
+  } else {
+    th = gather('t');
+  }
+  const ins = [th, g, state];
+  if (a.perElement) ins.push(inputs.coef);
+  const uniforms: Uniform[] = [a.b1, 1 - a.b1, a.b2, 1 - a.b2, a.eps, a.wd, a.clip, a.bc2Sqrt, a.step].map((v) => ({
+    type: 'float32',
+    data: [v],
+  }));
+  const next = backend.runWebGPUProgram(adamProgram(T, a.perElement), ins, 'float32', uniforms);
+  backend.disposeData(g.dataId);
+  backend.disposeData(th.dataId);
+  const outs: tf.TensorInfo[] = [];
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const t = backend.makeTensorInfo([a.sizes[i]], 'float32');
+    copy(next, o, t, 0, a.sizes[i]);
+    o += a.sizes[i];
+    outs.push(t);
+  }
+  outs.push(next);
+  return outs;
+}
+
+// ------------------------------------------------------------------ registration
+
+let installed = false;
+
+/** Registers the fused kernels for the webgpu backend, once. */
+export function installWebGPUFusedKernels(): void {
+  if (installed) return;
+  installed = true;
+  for (const [kernelName, fn] of [
+    [KERNEL_ATTENTION, attentionKernel],
+    [KERNEL_ATTENTION_GRAD, attentionGradKernel],
+    [KERNEL_DROPOUT, dropoutKernel],
+    [KERNEL_LAYER_NORM, layerNormKernel],
+    [KERNEL_LAYER_NORM_GRAD, layerNormGradKernel],
+    [KERNEL_ADAM, adamKernel],
+    [KERNEL_DROP_ADD, dropAddKernel],
+    [KERNEL_RELU_GRAD, reluGradKernel],
+    [KERNEL_COL_SUM, colSumKernel],
+    [KERNEL_GATE_PACK, gatePackKernel],
+    [KERNEL_GATE_UNPACK, gateUnpackKernel],
+  ] as const) {
+    if (!tf.getKernel(kernelName, 'webgpu'))
+      tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: fn as unknown as tf.KernelFunc });
+  }
+}

@@ -1,0 +1,45 @@
+import * as tf from '../../tf.ts';
+
+/**
+ * Which fused WebGPU kernels the model takes. The kernels themselves (WGSL, kernels.ts) are loaded
+ * only with the webgpu backend (a dynamic import where the backend is set up); this file is all the
+ * model code needs to know: a switch per structure (tests and A/B counts turn one off to compare
+ * with the op-by-op path) and whether the kernel is registered for the active backend.
+ */
+export const KERNEL_LAYER_NORM = 'MfmbLayerNorm';
+export const KERNEL_LAYER_NORM_GRAD = 'MfmbLayerNormGrad';
+export const KERNEL_ADAM = 'MfmbAdam';
+/** dy ⊙ (y > 0): ReLU's gradient from its output, one dispatch (tfjs's is Step then Multiply). */
+export const KERNEL_RELU_GRAD = 'MfmbReluGrad';
+/**
+ * x [N, C] → Σₙ x [C] in one dispatch: tfjs's Sum over axis 0 transposes first (two dispatches), and
+ * every Linear's bias gradient is such a sum.
+ */
+export const KERNEL_COL_SUM = 'MfmbColSum';
+/** Scale, add and dropout in one pass: drop(x·s + c) (embedding) or c + drop(x·s) (residual). */
+export const KERNEL_DROP_ADD = 'MfmbDropAdd';
+
+/** The recurrent weights of both directions packed gate by gate (`MfmbGatePack`) and back (`MfmbGateUnpack`). */
+export const KERNEL_GATE_PACK = 'MfmbGatePack';
+export const KERNEL_GATE_UNPACK = 'MfmbGateUnpack';
+
+/**
+ * `gatePack`: the bidirectional scan's fused weights built in one program each (recurrent.ts);
+ * `dense`: Linear layers as tfjs's fused matMul (bias and ReLU in the same program) with a backward
+ * that uses matMul's transpose flags; `dropAdd`: the embedding's scale–add–dropout and the residual
+ * add with its dropout as one program each.
+ */
+export const webgpuFused = {
+  attention: true,
+  dropout: true,
+  layerNorm: true,
+  adam: true,
+  dense: true,
+  dropAdd: true,
+  gatePack: true,
+};
+
+/** True when the backend is webgpu, `kind` is switched on and `kernelName` is registered for webgpu. */
+export function webgpuKernelActive(kind: keyof typeof webgpuFused, kernelName: string): boolean {
+  return webgpuFused[kind] && tf.getBackend() === 'webgpu' && tf.getKernel(kernelName, 'webgpu') !== undefined;
+}
