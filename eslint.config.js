@@ -135,7 +135,16 @@ export default tseslint.config(
   {
     // `mfmb --help` and `mfmb inspect` start in a tenth of a second because these modules never
     // load tfjs; the commands that train import cli/run.ts dynamically.
-    files: ['cli/mfmb.ts', 'cli/args.ts', 'cli/paths.ts', 'cli/fileSource.ts'],
+    files: [
+      'cli/mfmb.ts',
+      'cli/args.ts',
+      'cli/paths.ts',
+      'cli/fileSource.ts',
+      'cli/sweep/sweeps.ts',
+      'cli/sweep/queue.ts',
+      'cli/sweep/dataRef.ts',
+      'cli/sweep/report.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
