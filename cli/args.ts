@@ -53,7 +53,7 @@ export interface CliOptions {
   sweep: SweepOptions;
 }
 
-/** Flags of the sharded sweeps (README "Running big sweeps"). */
+/** Flags of the sharded sweeps (docs/cli.md "Running big sweeps"). */
 export interface SweepOptions {
   queue: string | null; // redis://HOST:PORT[/DB]
   name: string; // the queue's name: one sweep (or several that share cells) per name
@@ -88,9 +88,9 @@ flags (defaults in brackets):
   --max-gb X                         refuse files whose float32 features need more [${DEFAULT_MAX_GB}]
   --standardize                      feature files: z-score each feature with the train split's
                                      mean and sigma (MMSA feeds raw features: off by default)
-  --knobs shared=1,noise=0.5         synthetic data's teaching knobs (README "The built-in teaching
-                                     dataset"): textSignal audioSignal visionSignal noise
-                                     interaction shared [1 1 1 1 1 0]
+  --knobs shared=1,noise=0.5         the synthetic data's teaching knobs (docs/teaching-data.md):
+                                     textSignal audioSignal visionSignal noise interaction
+                                     shared [1 1 1 1 1 0]
   --structure                        inspect: shapes and dtypes only, read no array
   --branches macro,micro,recon       enabled branches [all]; several settings: separate with '/',
                                      'table5' = the four Table-5 settings,
@@ -108,7 +108,7 @@ flags (defaults in brackets):
   --quiet                            no per-epoch progress
   -h, --help                         this text
 
-big sweeps (README "Running big sweeps"):
+big sweeps (docs/cli.md "Running big sweeps"):
   train|sweep|ablate ... --queue redis://HOST:PORT[/DB] [--name NAME] [--detach]
                                      enqueue the cells on a BullMQ queue in Redis, show progress,
                                      write --json when all are done (--detach: enqueue and exit)

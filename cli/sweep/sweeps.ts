@@ -18,7 +18,7 @@ import { dataRefOf } from './dataRef.ts';
 import { cellLabel, err, printTables, toolVersion, writeResults } from './report.ts';
 
 /**
- * The big-sweep commands (README "Running big sweeps"): array shares (`cell`), merging a folder of
+ * The big-sweep commands (docs/cli.md "Running big sweeps"): array shares (`cell`), merging a folder of
  * them (`collect --dir`), and the queue commands (`--queue`, `worker`, `status`, `collect --queue`,
  * in ./queue.ts, which loads bullmq). tfjs and bullmq load only when a command needs them.
  */

@@ -82,7 +82,7 @@ export const LESSONS: readonly Lesson[] = [
     points: [
       'The ablation trains four settings: everything on, without macro (F-1), without micro (F-2), without reconstruction.',
       'The AUILC table ranks them: a higher AUILC-Corr means predictions that stay correlated with the labels as more data goes missing.',
-      'The paper reports the full model best on CMU-MOSI; on the built-in synthetic data the ordering depends on what the data contains (see the README).',
+      'The paper reports the full model best on CMU-MOSI; on the built-in synthetic data the ordering depends on what the data contains (see docs/teaching-data.md).',
     ],
     target: { testId: 'ablation-view', label: 'the ablation table' },
     step: { label: 'Run the ablation', run: (api) => api.applyPreset('ablation', true) },
