@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { initNodeBackend } from '../src/core/backend.ts';
-import { table5Settings, type SyntheticPresetName } from '../src/core/config/config.ts';
+import { sameBranches, table5Settings, type SyntheticPresetName } from '../src/core/config/config.ts';
 import { makeSynthetic, SYNTHETIC_PRESETS } from '../src/core/data/synthetic.ts';
 import { validateDataset } from '../src/core/data/validate.ts';
 import type { Dataset } from '../src/core/data/types.ts';
@@ -8,7 +8,7 @@ import { loadFeatureFile } from '../src/core/data/files/load.ts';
 import { escapeTerminal, escapeTerminalDeep } from '../src/core/text/terminal.ts';
 import { formatFileSummary } from '../src/core/data/files/summaryText.ts';
 import { nodeFileSource, progressLine } from './fileSource.ts';
-import { modelConfigFor, type ExperimentEvent, type RunLabel } from '../src/core/eval/experiment.ts';
+import { modelConfigFor, type ExperimentEvent, type ModelSetting, type RunLabel } from '../src/core/eval/experiment.ts';
 import { makePlan, planCells } from '../src/core/eval/cells.ts';
 import { runCellsSerially } from './sweep/cellRun.ts';
 import { dataRefOf } from './sweep/dataRef.ts';
@@ -66,7 +66,10 @@ function info(opts: CliOptions): void {
   const p = SYNTHETIC_PRESETS[preset];
   const blocks = ['proj', 'hpa', 'macro', 'micro', 'recon', 'head'];
   const rows: string[][] = [];
-  const settings = [...table5Settings(), ...opts.settings.filter((s) => s.arch !== 'mfmb')];
+  // The Table-5 settings, then any other branch combination or baseline the command line names.
+  const settings: ModelSetting[] = [...table5Settings()];
+  for (const s of opts.settings)
+    if (!settings.some((t) => t.arch === s.arch && sameBranches(t.branches, s.branches))) settings.push(s);
   for (const s of settings) {
     const m = buildModel(modelConfigFor(opts.config.model, s, p), 111);
     const c = m.params.count();

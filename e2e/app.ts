@@ -269,13 +269,13 @@ export async function workerTensors(page: Page): Promise<number> {
 
 /** The id of the newest job in the runs list (list items are data-testid="run-<id>", newest first). */
 export async function newestJobId(page: Page): Promise<string | null> {
-  const items = page.locator(`[data-testid="${ID.runsList}"] > li[data-testid^="run-"]`);
+  const items = page.locator(`[data-testid="${ID.runsList}"] > [data-testid^="run-"]`);
   if (!(await items.count())) return null;
   return ((await items.first().getAttribute('data-testid')) ?? '').replace(/^run-/, '') || null;
 }
 
 export async function runListStatuses(page: Page): Promise<{ id: string; status: string; text: string }[]> {
-  const items = page.locator(`[data-testid="${ID.runsList}"] > li[data-testid^="run-"]`);
+  const items = page.locator(`[data-testid="${ID.runsList}"] > [data-testid^="run-"]`);
   const out: { id: string; status: string; text: string }[] = [];
   for (let i = 0; i < (await items.count()); i++) {
     const li = items.nth(i);

@@ -47,7 +47,7 @@ test('pause stops the steps, resume continues them, stop ends the job', async ({
   const id = await newestJobId(page);
   assert(id, 'the stopped job is not in the runs list');
   const status = await byId(page, `run-status-${id}`).innerText();
-  assertEqual(status.trim(), 'aborted', 'status of the stopped job in the runs list');
+  assertEqual(status.trim(), 'stopped', 'status of the stopped job in the runs list');
 });
 
 /** The job record as IndexedDB holds it (read straight from the app's database). */

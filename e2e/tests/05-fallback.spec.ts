@@ -80,5 +80,5 @@ test('without WebGPU the app says so and trains on another backend', async ({ pa
   const id = await newestJobId(page);
   assert(id, 'the job is not in the runs list');
   const status = (await byId(page, `run-status-${id}`).innerText()).trim();
-  assert(status === 'done' || status === 'aborted', `the job ended as "${status}"`);
+  assert(status === 'finished' || status === 'stopped', `the job ended as "${status}"`);
 });

@@ -17,7 +17,35 @@ import type { StoredJob } from './types.ts';
 
 export const DB_NAME = 'mfmb-playground';
 export const STORE_NAME = 'jobs';
-const DB_VERSION = 1;
+/** Version 2 adds the epoch checkpoints (src/state/checkpoints.ts): 'checkpoints' and 'checkpoint-info'. */
+const DB_VERSION = 2;
+export const CHECKPOINT_STORE = 'checkpoints';
+export const CHECKPOINT_INFO_STORE = 'checkpoint-info';
+
+/**
+ * Opens the app's database, creating what a version lacks. Jobs and checkpoints share it (one
+ * version, one upgrade), each with its own connection.
+ */
+export function openDatabase(factory: IDBFactory | undefined, name: string): Promise<IDBDatabase> {
+  if (!factory) return Promise.reject(new Error('IndexedDB is not available in this browser'));
+  return new Promise<IDBDatabase>((resolve, reject) => {
+    const req = factory.open(name, DB_VERSION);
+    req.onupgradeneeded = () => {
+      const d = req.result;
+      if (!d.objectStoreNames.contains(STORE_NAME)) d.createObjectStore(STORE_NAME, { keyPath: 'id' });
+      if (!d.objectStoreNames.contains(CHECKPOINT_STORE)) d.createObjectStore(CHECKPOINT_STORE, { keyPath: 'jobId' });
+      if (!d.objectStoreNames.contains(CHECKPOINT_INFO_STORE))
+        d.createObjectStore(CHECKPOINT_INFO_STORE, { keyPath: 'jobId' });
+    };
+    req.onsuccess = () => {
+      const d = req.result;
+      d.onversionchange = () => d.close();
+      resolve(d);
+    };
+    req.onerror = () => reject(req.error ?? new Error('could not open IndexedDB'));
+    req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab of this app; close it and reload'));
+  });
+}
 
 export interface JobDb {
   loadAll(): Promise<StoredJob[]>;
@@ -57,14 +85,14 @@ function applyUpdate(
   return { write: next, result: next };
 }
 
-function request<T>(r: IDBRequest<T>): Promise<T> {
+export function request<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
   });
 }
 
-function done(tx: IDBTransaction): Promise<void> {
+export function done(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
@@ -76,22 +104,8 @@ function done(tx: IDBTransaction): Promise<void> {
 export function openJobDb(factory: IDBFactory | undefined = globalThis.indexedDB, name = DB_NAME): JobDb {
   let db: Promise<IDBDatabase> | null = null;
   const open = (): Promise<IDBDatabase> => {
-    if (!factory) return Promise.reject(new Error('IndexedDB is not available in this browser'));
     if (!db) {
-      db = new Promise<IDBDatabase>((resolve, reject) => {
-        const req = factory.open(name, DB_VERSION);
-        req.onupgradeneeded = () => {
-          const d = req.result;
-          if (!d.objectStoreNames.contains(STORE_NAME)) d.createObjectStore(STORE_NAME, { keyPath: 'id' });
-        };
-        req.onsuccess = () => {
-          const d = req.result;
-          d.onversionchange = () => d.close();
-          resolve(d);
-        };
-        req.onerror = () => reject(req.error ?? new Error('could not open IndexedDB'));
-        req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab of this app; close it and reload'));
-      });
+      db = openDatabase(factory, name);
       db.catch(() => (db = null));
     }
     return db;

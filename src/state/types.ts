@@ -5,12 +5,15 @@
 import type { Branches, ModelPresetName, RunConfig } from '../core/config/config.ts';
 import type { ModelSetting } from '../core/eval/experiment.ts';
 import type { DatasetInfo, EpochRecord, LossTerms, ResultsFile, RunResult } from '../core/eval/results.ts';
+import type { Metrics } from '../core/eval/metrics.ts';
+import type { CheckpointInfo, FileIdentity } from './checkpoints.ts';
 import type {
   AutoInfo,
   BackendName,
   DatasetSummary,
   FileSummary,
   JobKind,
+  JobStage,
   LoadErrorKind,
   ParamCount,
   WasmInfo,
@@ -37,6 +40,8 @@ export interface StoredJob {
   backend?: BackendName; // addition: the backend the job ran on (for partial results of interrupted jobs)
   dataset?: DatasetInfo; // the data it ran on, as the worker described it (files have no preset to look up)
   heartbeatAt?: number; // ms since 1970: the owning tab was alive then (only where there are no Web Locks)
+  tests?: { index: number; rate: number; metrics: Metrics }[]; // each test rate as it finished (run index)
+  file?: FileIdentity; // the feature file it trained on (Resume asks for the same one)
 }
 
 export interface LiveProgress {
@@ -48,8 +53,12 @@ export interface LiveProgress {
   step: number;
   stepsPerEpoch: number;
   maxEpochs: number;
-  stepsPerSecond: number;
-  etaSeconds: number | null;
+  stepsPerSecond: number; // smoothed (EMA over recent step reports)
+  etaSeconds: number | null; // at most this long: every remaining run to the max-epochs cap
+  etaMinSeconds?: number | null; // at least this long, if early stopping ends each run as soon as it can
+  stage?: JobStage; // what the job is doing now
+  stageRate?: number; // the missing rate being tested (stage 'testing')
+  bestEpoch?: number | null; // of the current run so far (1-based), for the early-stopping-aware ETA
   // per-step train loss of the current run and its terms (L_task, α_m·L_gen^m), for the loss chart
   losses: { step: number; loss: number; terms?: LossTerms }[];
 }
@@ -103,6 +112,14 @@ export interface AppState extends InspectSlice, EstimatesSlice {
   pause(): void;
   resume(): void;
   stop(): void;
+
+  // --- checkpoints (IndexedDB, src/state/checkpoints.ts): the latest epoch checkpoint per job
+  checkpoints: Record<string, CheckpointInfo>; // by job id
+  checkpointCapBytes: number;
+  /** Continue an interrupted job from its stored checkpoint: same job id, seeds and data. */
+  resumeInterrupted(jobId: string): Promise<void>;
+  deleteCheckpoint(jobId: string): void;
+  deleteAllCheckpoints(): void;
 
   // --- runs slice (persisted in IndexedDB)
   jobs: StoredJob[]; // newest first

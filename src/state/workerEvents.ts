@@ -4,7 +4,7 @@
  * a notice and, when it ends the current job, marks that job failed with what it had.
  */
 import type { FromWorker } from '../worker/protocol.ts';
-import { estimateEta, failJob, isActive } from './slices/job.ts';
+import { estimateEta, estimateEtaMin, failJob, isActive, smoothRate } from './slices/job.ts';
 import { errorNotice, infoNotice } from './slices/notice.ts';
 import { initMessage, rememberChoice } from './slices/backend.ts';
 import type { GetState, Runtime, SetState } from './runtime.ts';
@@ -22,6 +22,7 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
     set((s) => ({ jobs: s.jobs.map((j) => (j.id === id ? fn(j) : j)) }));
   const updateProgress = (fn: (p: LiveProgress) => LiveProgress) =>
     set((s) => (s.progress ? { progress: fn(s.progress) } : {}));
+  const patienceOf = (jobId: string) => get().jobs.find((j) => j.id === jobId)?.config.train.patience;
 
   switch (msg.type) {
     case 'backend': {
@@ -94,8 +95,11 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
     }
     case 'run-start': {
       if (!isCurrent(msg.jobId)) return;
-      const maxEpochs =
-        get().jobs.find((j) => j.id === msg.jobId)?.config.train.epochs ?? get().progress?.maxEpochs ?? 0;
+      const job = get().jobs.find((j) => j.id === msg.jobId);
+      const maxEpochs = job?.config.train.epochs ?? get().progress?.maxEpochs ?? 0;
+      // A resumed run starts from its checkpoint's epochs (already in the job's history).
+      const done = job ? job.epochs.filter((e) => e.index === msg.index).map((e) => e.record) : [];
+      const best = bestEpochOf(done);
       updateProgress((p) => {
         const next: LiveProgress = {
           ...p,
@@ -103,13 +107,33 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
           runTotal: msg.total,
           setting: msg.setting,
           seed: msg.seed,
-          epoch: 0,
+          epoch: done.length,
           step: 0,
           maxEpochs,
+          bestEpoch: best,
           losses: [],
         };
-        return { ...next, etaSeconds: estimateEta(next) };
+        return withEta(next, job?.config.train.patience);
       });
+      return;
+    }
+    case 'stage': {
+      if (!isCurrent(msg.jobId)) return;
+      updateProgress((p) => {
+        const next: LiveProgress = { ...p, stage: msg.stage };
+        if (msg.rate !== undefined) next.stageRate = msg.rate;
+        else delete next.stageRate;
+        return next;
+      });
+      return;
+    }
+    case 'test-rate': {
+      if (!get().jobs.some((j) => j.id === msg.jobId)) return;
+      updateJob(msg.jobId, (j) => ({
+        ...j,
+        tests: [...(j.tests ?? []), { index: msg.index, rate: msg.rate, metrics: msg.metrics }],
+      }));
+      rt.saveJob(msg.jobId, true);
       return;
     }
     case 'step': {
@@ -127,23 +151,29 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
           epoch: msg.epoch,
           step: msg.step,
           stepsPerEpoch: msg.stepsPerEpoch,
-          stepsPerSecond: msg.stepsPerSecond,
+          stepsPerSecond: smoothRate(p.runIndex === msg.index ? p.stepsPerSecond : 0, msg.stepsPerSecond),
           losses,
         };
-        return { ...next, etaSeconds: estimateEta(next) };
+        return withEta(next, patienceOf(msg.jobId));
       });
       return;
     }
     case 'epoch': {
       if (!get().jobs.some((j) => j.id === msg.jobId)) return;
       updateJob(msg.jobId, (j) => ({ ...j, epochs: [...j.epochs, { index: msg.index, record: msg.record }] }));
+      if (isCurrent(msg.jobId)) {
+        const job = get().jobs.find((j) => j.id === msg.jobId)!;
+        const best = bestEpochOf(job.epochs.filter((e) => e.index === msg.index).map((e) => e.record));
+        updateProgress((p) => withEta({ ...p, bestEpoch: best }, job.config.train.patience));
+      }
       rt.saveJob(msg.jobId);
       return;
     }
     case 'run-end': {
       if (!get().jobs.some((j) => j.id === msg.jobId)) return;
       updateJob(msg.jobId, (j) => ({ ...j, runs: [...j.runs, msg.result] }));
-      rt.saveJob(msg.jobId);
+      // At once: a reload right after must not lose a finished run (Resume starts after it).
+      rt.saveJob(msg.jobId, true);
       return;
     }
     case 'done': {
@@ -162,7 +192,12 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
       }));
       if (isCurrent(msg.jobId)) {
         set({ status: 'done' });
-        updateProgress((p) => ({ ...p, etaSeconds: msg.aborted ? null : 0 }));
+        updateProgress((p) => {
+          const next: LiveProgress = { ...p, etaSeconds: msg.aborted ? null : 0, etaMinSeconds: null };
+          delete next.stage;
+          delete next.stageRate;
+          return next;
+        });
         if (msg.aborted) set(infoNotice(`Stopped: ${summary}.`));
       }
       rt.saveJob(msg.jobId, true);
@@ -208,6 +243,28 @@ export function handleWorkerMessage(msg: FromWorker, set: SetState, get: GetStat
     default:
       return;
   }
+}
+
+/** The epoch (1-based) with the lowest valid MAE so far, as early stopping counts it; null before one. */
+function bestEpochOf(records: { epoch: number; valid: { mae: number | null } }[]): number | null {
+  let best: number | null = null;
+  let mae = Infinity;
+  for (const r of records) {
+    const m = r.valid.mae ?? Infinity;
+    if (m < mae) {
+      mae = m;
+      best = r.epoch;
+    }
+  }
+  return best;
+}
+
+function withEta(p: LiveProgress, patience: number | undefined): LiveProgress {
+  return {
+    ...p,
+    etaSeconds: estimateEta(p),
+    etaMinSeconds: patience === undefined ? null : estimateEtaMin(p, patience),
+  };
 }
 
 function afterJob(rt: Runtime, get: GetState): void {

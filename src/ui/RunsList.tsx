@@ -1,203 +1,73 @@
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ResultsFile } from '../core/eval/results.ts';
-import type { StoredJob } from '../state/types.ts';
-import {
-  CSV_KINDS,
-  exportFileName,
-  jobResults,
-  resultsToCsv,
-  shareUrlFor,
-  stateFromUrl,
-  useAppStore,
-  type CsvKind,
-} from './bindings.ts';
+import { decodeResults, MAX_SHARE_URL, readUrlState, shareLink, withoutResults } from '../state/urlCodec.ts';
+import { CSV_KINDS, exportFileName, jobResults, resultsToCsv, useAppStore, type CsvKind } from './bindings.ts';
 import { useViewJob } from './derive.ts';
-import { useBusy, useCalm } from './hooks.ts';
-import { downloadBlob, errorText, fmtDate } from './format.ts';
+import { useBusy } from './hooks.ts';
+import { downloadBlob, errorText } from './format.ts';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { Panel } from './Panel.tsx';
+import { RunsTable } from './runs/RunsTable.tsx';
 import { useUiStore } from './uiStore.ts';
 
-const KIND_LABEL: Record<StoredJob['kind'], string> = { train: 'train', sweep: 'sweep', ablation: 'ablation' };
+/**
+ * The page's address as it was opened, read before anything rewrites it: the URL sync replaces the
+ * hash when the config changes, which would drop a shared link's `results=` before it is imported.
+ */
+const OPENED_URL = typeof location !== 'undefined' ? location.href : '';
+
+/**
+ * Imports the results a shared link carries, once, after the stored runs have loaded: a new job,
+ * ticked and shown in the charts. A link that cannot be read says why and what to do instead.
+ */
+function useSharedResults(setMessage: (m: { kind: 'info' | 'error'; text: string }) => void) {
+  const loaded = useAppStore((s) => s.jobsLoaded);
+  const done = useRef(false);
+  useEffect(() => {
+    if (!loaded || done.current || !OPENED_URL) return;
+    done.current = true;
+    const token = readUrlState(OPENED_URL).results;
+    if (!token) return;
+    void decodeResults(token).then((r) => {
+      // A reload of the same link must not import the same results again.
+      try {
+        history.replaceState(null, '', location.pathname + location.search + withoutResults(location.hash));
+      } catch {
+        // history may be unavailable in an embedded context; the import still happens
+      }
+      if (!r.ok) {
+        setMessage({ kind: 'error', text: r.error });
+        return;
+      }
+      const before = new Set(useAppStore.getState().jobs.map((j) => j.id));
+      useAppStore
+        .getState()
+        .importResults(
+          r.file,
+          `Shared · ${r.file.dataset.source} · ${r.file.createdAt.slice(0, 16).replace('T', ' ')}`,
+        );
+      const added = useAppStore.getState().jobs.find((j) => !before.has(j.id));
+      if (added) {
+        useUiStore.getState().setViewJob(added.id);
+        setMessage({ kind: 'info', text: `Opened the shared results as "${added.name}".` });
+      }
+    });
+  }, [loaded, setMessage]);
+}
 
 export function RunsPanel() {
   return (
     <Panel
       title="Runs"
-      subtitle="Every job is kept in this browser (IndexedDB). Tick jobs to compare their curves; click a name to show its charts."
+      subtitle="Every job is kept in this browser (IndexedDB). Click a column to sort; tick two or more jobs to overlay their curves; click a name to show its charts."
       testId="panel-runs"
     >
       {/* Each part has its own boundary: a broken run never takes Import, Export or Delete with it. */}
       <ErrorBoundary where="the export and import bar">
         <ExportBar />
       </ErrorBoundary>
-      <RunsList />
+      <RunsTable />
     </Panel>
-  );
-}
-
-function RunsList() {
-  const jobs = useCalm(useAppStore((s) => s.jobs));
-  const selected = useAppStore((s) => s.selectedJobIds);
-  const loaded = useAppStore((s) => s.jobsLoaded);
-  const { job: viewJob } = useViewJob();
-  if (!jobs.length) {
-    return (
-      <div className="chart-empty small" data-testid="runs-list">
-        {loaded ? 'No runs stored yet.' : 'Loading stored runs…'}
-      </div>
-    );
-  }
-  return (
-    <ul className="runs" data-testid="runs-list">
-      {jobs.map((j) => (
-        <ErrorBoundary key={j.id} where={`run ${j.id}`} fallback={(e) => <BrokenRunRow job={j} error={e} />}>
-          <RunRow job={j} selected={selected.includes(j.id)} viewed={viewJob?.id === j.id} />
-        </ErrorBoundary>
-      ))}
-    </ul>
-  );
-}
-
-/** A run whose row could not be drawn (a record from an older version, say): it can still be deleted. */
-function BrokenRunRow({ job, error }: { job: StoredJob; error: Error }) {
-  const deleteJob = useAppStore((s) => s.deleteJob);
-  const id = typeof job?.id === 'string' ? job.id : '';
-  const name = typeof job?.name === 'string' ? job.name : id;
-  return (
-    <li className="run" data-testid={`run-${id}`} data-status="broken">
-      <div className="run-main">
-        <span className="run-name">{name}</span>
-        <div className="run-message" role="alert">
-          This run cannot be shown ({error.message}); delete it to remove it from this browser.
-        </div>
-      </div>
-      <div className="run-actions">
-        <button
-          type="button"
-          className="btn btn-small btn-danger"
-          data-testid={`run-delete-confirm-${id}`}
-          onClick={() => deleteJob(id)}
-        >
-          Delete
-        </button>
-      </div>
-    </li>
-  );
-}
-
-const text = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
-
-function RunRow({ job, selected, viewed }: { job: StoredJob; selected: boolean; viewed: boolean }) {
-  const renameJob = useAppStore((s) => s.renameJob);
-  const deleteJob = useAppStore((s) => s.deleteJob);
-  const toggleSelected = useAppStore((s) => s.toggleSelected);
-  const setViewJob = useUiStore((s) => s.setViewJob);
-  const [editing, setEditing] = useState(false);
-  const [name, setName] = useState(job.name);
-  const [confirmDelete, setConfirmDelete] = useState(false);
-  const running = job.status === 'running';
-
-  const commitName = () => {
-    setEditing(false);
-    const n = name.trim();
-    if (n && n !== job.name) renameJob(job.id, n);
-    else setName(job.name);
-  };
-
-  return (
-    <li className={`run${viewed ? ' run-viewed' : ''}`} data-testid={`run-${job.id}`} data-status={job.status}>
-      <input
-        type="checkbox"
-        checked={selected}
-        onChange={() => toggleSelected(job.id)}
-        aria-label={`Compare ${job.name}`}
-        title="Compare in the charts"
-        data-testid={`run-select-${job.id}`}
-      />
-      <div className="run-main">
-        {editing ? (
-          <input
-            className="run-name-input"
-            value={name}
-            autoFocus
-            maxLength={120}
-            data-testid={`run-name-input-${job.id}`}
-            onChange={(e) => setName(e.target.value)}
-            onBlur={commitName}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter') commitName();
-              if (e.key === 'Escape') {
-                setName(job.name);
-                setEditing(false);
-              }
-            }}
-          />
-        ) : (
-          <button
-            type="button"
-            className="run-name link-btn"
-            onClick={() => setViewJob(job.id)}
-            title="Show this job in the charts"
-            data-testid={`run-view-${job.id}`}
-          >
-            {job.name}
-          </button>
-        )}
-        <div className="run-meta">
-          <span className={`badge badge-${job.status}`} data-testid={`run-status-${job.id}`}>
-            {job.status}
-          </span>
-          <span>{KIND_LABEL[job.kind] ?? text(job.kind)}</span>
-          <span>
-            {job.runs.length} run{job.runs.length === 1 ? '' : 's'}
-          </span>
-          <span>{text(job.config?.data?.source).replace('synthetic:', 'synthetic ')}</span>
-          <span>model {text(job.config?.model?.preset)}</span>
-          <span>{text(job.config?.missing?.protocol)}</span>
-          <time dateTime={job.createdAt}>{fmtDate(job.createdAt)}</time>
-        </div>
-        {job.message ? <div className="run-message">{text(job.message)}</div> : null}
-      </div>
-      <div className="run-actions">
-        {!editing ? (
-          <button
-            type="button"
-            className="btn btn-small btn-ghost"
-            data-testid={`run-rename-${job.id}`}
-            onClick={() => setEditing(true)}
-          >
-            Rename
-          </button>
-        ) : null}
-        {confirmDelete ? (
-          <>
-            <button
-              type="button"
-              className="btn btn-small btn-danger"
-              data-testid={`run-delete-confirm-${job.id}`}
-              onClick={() => deleteJob(job.id)}
-            >
-              Delete for good
-            </button>
-            <button type="button" className="btn btn-small btn-ghost" onClick={() => setConfirmDelete(false)}>
-              Keep
-            </button>
-          </>
-        ) : (
-          <button
-            type="button"
-            className="btn btn-small btn-ghost"
-            data-testid={`run-delete-${job.id}`}
-            disabled={running}
-            title={running ? 'stop the job first' : 'Delete this job'}
-            onClick={() => setConfirmDelete(true)}
-          >
-            Delete
-          </button>
-        )}
-      </div>
-    </li>
   );
 }
 
@@ -213,7 +83,8 @@ function ExportBar() {
   const weightsInput = useRef<HTMLInputElement>(null);
   const [csvKind, setCsvKind] = useState<CsvKind>('summary');
   const [message, setMessage] = useState<{ kind: 'info' | 'error'; text: string } | null>(null);
-  const [shareUrl, setShareUrl] = useState<string | null>(null);
+  const [share, setShare] = useState<{ url: string; results: string } | null>(null);
+  useSharedResults(setMessage);
   const results = useMemo(() => (job ? jobResults(job) : null), [job]);
   const file = (suffix: string) => (job ? exportFileName(job, suffix) : `mfmb${suffix}`);
   const noResults = !job
@@ -243,19 +114,26 @@ function ExportBar() {
   };
 
   const onShare = async () => {
-    const url = shareUrlFor(config, location.href);
-    const check = stateFromUrl(url); // round trip: never hand out a link that would not load
+    const link = await shareLink(config, results, location.href);
+    // Round trip: never hand out a link that would not load.
+    const check = readUrlState(link.url);
     if (check.error) throw new Error(check.error);
-    setShareUrl(url);
-    try {
-      await navigator.clipboard.writeText(url);
-      setMessage({
-        kind: 'info',
-        text: 'Link copied to the clipboard. It restores the current settings (not the results).',
-      });
-    } catch {
-      setMessage({ kind: 'info', text: 'Copy the link below; it restores the current settings (not the results).' });
+    if (link.results === 'included') {
+      const back = await decodeResults(check.results ?? '');
+      if (!back.ok) throw new Error(back.error);
     }
+    setShare({ url: link.url, results: link.results });
+    const what =
+      link.results === 'included'
+        ? `It opens the current settings and the results of "${job!.name}" (they travel inside the link).`
+        : link.results === 'too-big'
+          ? `It opens the current settings only: the results of "${job!.name}" would make a ${Math.ceil(link.length / 1024)} kB link (at most ${MAX_SHARE_URL / 1024} kB). Send the exported Results JSON with it; the receiver imports it (Import results JSON…).`
+          : 'It opens the current settings (no finished results to include).';
+    const copied = await navigator.clipboard.writeText(link.url).then(
+      () => true,
+      () => false,
+    );
+    setMessage({ kind: 'info', text: `${copied ? 'Link copied to the clipboard.' : 'Copy the link below.'} ${what}` });
   };
 
   return (
@@ -376,9 +254,9 @@ function ExportBar() {
           className="btn btn-small"
           data-testid="share-url"
           onClick={() => act(onShare)}
-          title="A link that opens this page with the current settings"
+          title="A link that opens this page with the current settings and, when small enough, the viewed job's results"
         >
-          Share URL
+          Share
         </button>
       </div>
       {message ? (
@@ -389,12 +267,13 @@ function ExportBar() {
           {message.text}
         </div>
       ) : null}
-      {shareUrl ? (
+      {share ? (
         <input
           className="share-url"
           readOnly
-          value={shareUrl}
+          value={share.url}
           data-testid="share-url-text"
+          data-results={share.results}
           onFocus={(e) => e.target.select()}
           aria-label="Share link"
         />

@@ -1,13 +1,14 @@
 /** Derivations from the store for the charts and tables (pure; no tfjs). */
 import { useMemo } from 'react';
 import type { EpochRecord, SummaryRow } from '../core/eval/results.ts';
-import { summarizeRuns } from '../core/eval/summary.ts';
+import { rowStatusNote, runStatus, summarizeRuns } from '../core/eval/summary.ts';
 import { defaultRowLabel, formatTrainRate } from '../core/eval/tables.ts';
 import type { LiveProgress, StoredJob } from '../state/types.ts';
 import { useAppStore } from './bindings.ts';
 import { colorAt, settingLabel } from './format.ts';
 import { useCalm } from './hooks.ts';
 import { useUiStore } from './uiStore.ts';
+import { useViewOptions } from './runs/viewOptions.ts';
 
 /** The job the charts show: the one picked in the runs list, else the running one, else the newest. */
 export function useViewJob(): { job: StoredJob | null; isCurrent: boolean } {
@@ -24,6 +25,7 @@ export function useViewJob(): { job: StoredJob | null; isCurrent: boolean } {
 export interface RunOption {
   index: number;
   label: string;
+  finished: boolean; // the run trained to its own end (not stopped, interrupted or failed, not live)
 }
 
 /** What the run pickers need of the live progress; it changes per run, not per step. */
@@ -39,22 +41,30 @@ export function runOptions(job: StoredJob | null, progress: LiveRun | null, isCu
     .sort((a, b) => a - b)
     .map((i) => {
       const r = job.runs[i];
-      if (r)
+      if (r) {
+        const status = runStatus(r);
         return {
           index: i,
-          label: `#${i + 1} ${settingLabel(r)} · seed ${r.seed}${r.trainRate === null ? '' : ` · train ${formatTrainRate(r.trainRate)}`}`,
+          label: `#${i + 1} ${settingLabel(r)} · seed ${r.seed}${r.trainRate === null ? '' : ` · train ${formatTrainRate(r.trainRate)}`}${status === 'finished' ? '' : ` · ${status}`}`,
+          finished: status === 'finished',
         };
+      }
       if (isCurrent && progress && progress.runIndex === i) {
         return {
           index: i,
           label: `#${i + 1} ${settingLabel(progress.setting)}${progress.seed !== null ? ` · seed ${progress.seed}` : ''} (live)`,
+          finished: false,
         };
       }
-      return { index: i, label: `#${i + 1}` };
+      const cut = job.status === 'running' ? 'unfinished' : 'cut off';
+      return { index: i, label: `#${i + 1} (${cut})`, finished: false };
     });
 }
 
-/** Which run index the epoch charts show. */
+/**
+ * Which run index the epoch charts show: the one picked, else the live run, else the latest
+ * *finished* run (a seed cut off by Stop is not what a job's charts should open on), else the latest.
+ */
 export function resolveRun(
   viewRun: number | 'live',
   options: RunOption[],
@@ -63,6 +73,8 @@ export function resolveRun(
 ): number | null {
   if (viewRun !== 'live' && options.some((o) => o.index === viewRun)) return viewRun;
   if (isCurrent && progress) return progress.runIndex;
+  const finished = options.filter((o) => o.finished);
+  if (finished.length) return finished[finished.length - 1].index;
   return options.length ? options[options.length - 1].index : null;
 }
 
@@ -74,25 +86,31 @@ export function epochRecords(job: StoredJob | null, index: number | null): Epoch
 }
 
 /**
- * Summaries of unfinished jobs, by their runs array: the store replaces that array only when a run
- * ends, so the AUILC and ablation views do not re-summarise on every epoch message.
+ * Summaries by the job's runs array: the store replaces that array only when a run ends, so the
+ * AUILC and ablation views do not re-summarise on every epoch message.
  */
-const summaryCache = new WeakMap<StoredJob['runs'], { includeOne: boolean; rows: SummaryRow[] }>();
+const summaryCache = new WeakMap<StoredJob['runs'], Map<string, SummaryRow[]>>();
 
-/** The summary rows of a job: from its results when finished, else computed from the runs done so far. */
-export function jobSummary(job: StoredJob): SummaryRow[] {
-  if (job.results) return job.results.summary;
+/**
+ * The summary rows of a job, computed from its runs (finished runs only unless `includePartial`;
+ * see summarizeRuns), so a finished job, an imported file and a shared link all read the same way.
+ * A job whose runs cannot be summarised (a file from elsewhere) falls back to its file's summary.
+ */
+export function jobSummary(job: StoredJob, includePartial = false): SummaryRow[] {
+  const runs = job.runs.length ? job.runs : (job.results?.runs ?? []);
   const includeOne = job.config.eval.auilcIncludeOne;
-  const hit = summaryCache.get(job.runs);
-  if (hit && hit.includeOne === includeOne) return hit.rows;
-  const tested = job.runs.filter((r) => r.test.length > 0);
-  let rows: SummaryRow[] = [];
+  const key = `${includeOne}|${includePartial}`;
+  let byKey = summaryCache.get(runs);
+  const hit = byKey?.get(key);
+  if (hit) return hit;
+  let rows: SummaryRow[] = job.results?.summary ?? [];
   try {
-    if (tested.length) rows = summarizeRuns(tested, includeOne);
+    if (runs.length) rows = summarizeRuns(runs, includeOne, { includePartial });
   } catch {
-    rows = [];
+    rows = job.results?.summary ?? [];
   }
-  summaryCache.set(job.runs, { includeOne, rows });
+  if (!byKey) summaryCache.set(runs, (byKey = new Map()));
+  byKey.set(key, rows);
   return rows;
 }
 
@@ -111,6 +129,7 @@ export interface CurveSeries {
   protocol: string;
   color: string;
   live: boolean; // the job is still running: the curve will grow
+  note: string; // "n = 2 of 3 seeds", "stopped (n = 0 of 1)": runs of the row that did not finish
 }
 
 /** One series per (job, summary row) for the compared jobs: the selected ones plus the current one. */
@@ -119,6 +138,7 @@ export function useCompareSeries(): { series: CurveSeries[]; jobs: StoredJob[] }
   const selected = useAppStore((s) => s.selectedJobIds);
   const currentJobId = useAppStore((s) => s.currentJobId);
   const viewJobId = useUiStore((s) => s.viewJobId);
+  const includePartial = useViewOptions((s) => s.includePartial);
   return useMemo(() => {
     const ids: string[] = [];
     const push = (id: string | null) => {
@@ -127,12 +147,12 @@ export function useCompareSeries(): { series: CurveSeries[]; jobs: StoredJob[] }
     if (currentJobId) push(currentJobId);
     selected.forEach(push);
     if (ids.length === 0) push(viewJobId);
-    if (ids.length === 0) push(jobs.find((j) => jobSummary(j).length > 0)?.id ?? null);
+    if (ids.length === 0) push(jobs.find((j) => jobSummary(j, includePartial).length > 0)?.id ?? null);
     const picked = ids.map((id) => jobs.find((j) => j.id === id)!).filter(Boolean);
     const many = picked.length > 1;
     const series: CurveSeries[] = [];
     for (const job of picked) {
-      const rows = jobSummary(job);
+      const rows = jobSummary(job, includePartial);
       const rates = new Set(rows.map((r) => `${r.arch}|${r.branches.macro}${r.branches.micro}${r.branches.recon}`));
       const sweepsRate = rates.size < rows.length; // same setting at several training rates
       for (const row of rows) {
@@ -148,9 +168,57 @@ export function useCompareSeries(): { series: CurveSeries[]; jobs: StoredJob[] }
           protocol: protocolOf(row),
           color: colorAt(series.length),
           live: job.status === 'running',
+          note: rowStatusNote(row),
         });
       }
     }
     return { series, jobs: picked };
-  }, [jobs, selected, currentJobId, viewJobId]);
+  }, [jobs, selected, currentJobId, viewJobId, includePartial]);
+}
+
+/** One ticked job's run as an overlay series in the loss and validation charts. */
+export interface OverlayRun {
+  key: string;
+  jobId: string;
+  jobName: string;
+  runIndex: number;
+  label: string; // job name · run #k
+  color: string;
+  records: EpochRecord[];
+}
+
+/**
+ * Runs to overlay when two or more jobs are ticked in the runs table: per job, the run its charts
+ * would open on (the live run, else the latest finished one). Empty below two ticked jobs, where
+ * the charts show the viewed job's run alone.
+ */
+export function useOverlayRuns(): OverlayRun[] {
+  const jobs = useCalm(useAppStore((s) => s.jobs));
+  const selected = useAppStore((s) => s.selectedJobIds);
+  const currentJobId = useAppStore((s) => s.currentJobId);
+  const liveIndex = useAppStore((s) => s.progress?.runIndex);
+  return useMemo(() => {
+    const picked = selected.map((id) => jobs.find((j) => j.id === id)).filter((j): j is StoredJob => !!j);
+    if (picked.length < 2) return [];
+    return picked.flatMap((job, k) => {
+      const isCurrent = job.id === currentJobId && job.status === 'running';
+      const live: LiveRun | null =
+        isCurrent && liveIndex !== undefined ? { runIndex: liveIndex, setting: null, seed: null } : null;
+      const index = resolveRun('live', runOptions(job, live, isCurrent), live, isCurrent);
+      const records = epochRecords(job, index);
+      if (index === null || records.length === 0) return [];
+      const several = new Set(job.epochs.map((e) => e.index)).size > 1 || job.runs.length > 1;
+      return [
+        {
+          key: `${job.id}:${index}`,
+          jobId: job.id,
+          jobName: job.name,
+          runIndex: index,
+          label: several ? `${job.name} · run #${index + 1}` : job.name,
+          color: colorAt(k),
+          records,
+        },
+      ];
+    });
+  }, [jobs, selected, currentJobId, liveIndex]);
 }

@@ -58,16 +58,20 @@ export async function startJob(msg: Extract<ToWorker, { type: 'start' }>): Promi
   try {
     if (!msg.settings.length) throw new Error('nothing to run: the job has no model settings');
     await estimateIdle(); // a preset's timing run must not share the device with the job
+    post({ type: 'stage', jobId: j.id, stage: 'starting-backend' });
     backend = await ensureBackend();
     const ds = datasetFor(config.data);
     info = datasetBlockOf(ds);
     const throttle = new StepThrottle(50);
+    // The job's first step builds the graphs (on WebGPU: compiles the shaders, up to a minute).
+    let compiled = false;
 
     const onEvent = (e: ExperimentEvent): void => {
       const index = e.run.index;
       if (e.kind === 'run-start') {
         j.rate.reset();
         throttle.reset();
+        if (compiled) post({ type: 'stage', jobId: j.id, stage: 'training' });
         post({
           type: 'run-start',
           jobId: j.id,
@@ -80,6 +84,10 @@ export async function startJob(msg: Extract<ToWorker, { type: 'start' }>): Promi
         });
       } else if (e.kind === 'step') {
         const s = e.step;
+        if (!compiled) {
+          compiled = true;
+          post({ type: 'stage', jobId: j.id, stage: 'training' });
+        }
         const sps = j.rate.tick(s.step);
         const last = s.step === s.stepsPerEpoch;
         if (throttle.shouldSend(last)) {
@@ -97,6 +105,10 @@ export async function startJob(msg: Extract<ToWorker, { type: 'start' }>): Promi
         }
       } else if (e.kind === 'epoch') {
         post({ type: 'epoch', jobId: j.id, index, record: e.record });
+      } else if (e.kind === 'stage') {
+        post({ type: 'stage', jobId: j.id, stage: e.stage, ...(e.rate !== undefined ? { rate: e.rate } : {}) });
+      } else if (e.kind === 'test') {
+        post({ type: 'test-rate', jobId: j.id, index, rate: e.rate, metrics: e.metrics });
       } else {
         runs.push(e.result);
         post({ type: 'run-end', jobId: j.id, index, result: e.result });
@@ -105,6 +117,7 @@ export async function startJob(msg: Extract<ToWorker, { type: 'start' }>): Promi
 
     const beforeStep = async (): Promise<void> => {
       await yieldToEventLoop();
+      if (!compiled) post({ type: 'stage', jobId: j.id, stage: 'compiling' });
       let waited = false;
       while (j.gate) {
         waited = true;
@@ -121,6 +134,17 @@ export async function startJob(msg: Extract<ToWorker, { type: 'start' }>): Promi
       onEvent,
       beforeStep,
       onTrained: recordWeights(j.id),
+      resume: msg.resume,
+      onCheckpoint: (run, ckpt) => {
+        const transfer = [ckpt.params.buffer, ckpt.adam.m.buffer, ckpt.adam.v.buffer, ckpt.rng.mt.buffer];
+        if (ckpt.best) transfer.push(ckpt.best.buffer);
+        post(
+          { type: 'checkpoint', jobId: j.id, index: run.index, setting: run.setting, seed: run.seed, checkpoint: ckpt },
+          transfer as ArrayBuffer[],
+        );
+        // The next step follows at once; the page shows 'training' again from there.
+        post({ type: 'stage', jobId: j.id, stage: 'training' });
+      },
     });
     // The trainer words every abort as the user's; say so when the worker stopped the job itself.
     if (j.stopMessage) result = result.map((r) => (r.stopReason === 'aborted' ? { ...r, message: j.stopMessage } : r));

@@ -3,7 +3,9 @@
  * model work happens in the worker, which runs the same core as the CLI.
  */
 import type { Architecture, Branches, RunConfig } from '../core/config/config.ts';
-import type { ModelSetting } from '../core/eval/experiment.ts';
+import type { ExperimentResume, ModelSetting } from '../core/eval/experiment.ts';
+import type { Metrics } from '../core/eval/metrics.ts';
+import type { TrainCheckpoint } from '../core/train/trainer.ts';
 import type { SplitSizes, StepTiming } from '../core/eval/estimate.ts';
 import type { EpochRecord, LossTerms, ResultsFile, RunResult } from '../core/eval/results.ts';
 import type { FileSummary } from '../core/data/files/fileSummary.ts';
@@ -30,7 +32,16 @@ export type ToWorker =
   // unless `remeasure`.
   | { type: 'init'; backend: BackendName | 'auto'; remembered?: RememberedChoices; remeasure?: boolean }
   | { type: 'describe'; config: RunConfig } // dataset summary + parameter counts for the panels
-  | { type: 'start'; jobId: string; kind: JobKind; config: RunConfig; settings: ModelSetting[] }
+  // `resume`: continue a job cut off by a reload: runs before resume.runIndex finished (their
+  // results), run resume.runIndex from its last epoch checkpoint (or afresh when null).
+  | {
+      type: 'start';
+      jobId: string;
+      kind: JobKind;
+      config: RunConfig;
+      settings: ModelSetting[];
+      resume?: ExperimentResume;
+    }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
@@ -193,7 +204,25 @@ export type FromWorker =
       timing: StepTiming | null;
       sizes: SplitSizes | null;
       error?: string;
-    };
+    }
+  // --- additions (checkpoints and progress): every finished epoch's resumable checkpoint (its
+  // buffers transferred); each finished test rate as it happens; what the job is busy with.
+  | {
+      type: 'checkpoint';
+      jobId: string;
+      index: number;
+      setting: ModelSetting;
+      seed: number;
+      checkpoint: TrainCheckpoint;
+    }
+  | { type: 'test-rate'; jobId: string; index: number; rate: number; metrics: Metrics }
+  | { type: 'stage'; jobId: string; stage: JobStage; rate?: number };
+
+/**
+ * What a job is doing now: the backend starting, the first step (WebGPU compiles its shaders
+ * then; it can take a minute), steps, validation, testing at `rate`, reading a checkpoint back.
+ */
+export type JobStage = 'starting-backend' | 'compiling' | 'training' | 'validating' | 'testing' | 'checkpoint';
 
 /** Everything the "Look inside" views show for one test sample, as plain typed arrays. */
 export interface InspectResult {

@@ -200,8 +200,8 @@ describe('the shared-content knob', () => {
       expect(ds[s].y).toEqual(base[s].y);
       expect(ds[s].len.a).toEqual(base[s].len.a);
     }
-    // Audio and vision now hold only the trajectory, each along a unit direction of its own: at
-    // equal lengths (small: 20 / 20 / 20), frame t of both has the same |u(τ)|.
+    // Audio and vision now hold only the trajectory, each along a direction of its own of length
+    // √D: at equal lengths (small: 20 / 20 / 20), frame t of both has the same |u(τ)| per √D.
     const { x, len, n } = ds.train;
     const [, La, Lv] = SYNTHETIC_PRESETS.small.lens;
     const [, Da, Dv] = SYNTHETIC_PRESETS.small.dims;
@@ -212,8 +212,8 @@ describe('the shared-content knob', () => {
     for (let i = 0; i < n; i++) {
       if (len.a[i] !== len.v[i]) continue;
       for (let t = 0; t < La; t++) {
-        const na = norm(x.a, (i * La + t) * Da, Da);
-        const nv = norm(x.v, (i * Lv + t) * Dv, Dv);
+        const na = norm(x.a, (i * La + t) * Da, Da) / Math.sqrt(Da);
+        const nv = norm(x.v, (i * Lv + t) * Dv, Dv) / Math.sqrt(Dv);
         if (t >= len.a[i]) {
           expect(na).toBe(0); // padding stays zero
           continue;

@@ -68,7 +68,9 @@ const AUDIO_GAIN = 3;
 const VISION_GAIN = 3;
 const CUE_GAIN = 2.5;
 const BURST = [0.5, 1, 0.5]; // a three-frame bump: the "short local burst"
-const SHARED_GAIN = 2; // amplitude of the shared trajectory at knobs.shared = 1 (AV noise σ is 1)
+// Per-element amplitude of the shared trajectory at knobs.shared = 1: the direction is scaled by √D,
+// so it carries about as much variance per element as the audio/vision noise (σ = 1), whatever D.
+const SHARED_GAIN = 1;
 
 type Cue = 'none' | 'flip' | 'amplify';
 
@@ -98,9 +100,9 @@ interface Geometry {
 
 /** Where the shared trajectory lives in each modality (drawn after, and apart from, Geometry). */
 interface SharedGeometry {
-  t: Float64Array; // unit, ⟂ sentiment, negation
-  a: Float64Array; // unit, ⟂ audio
-  v: Float64Array; // unit, ⟂ vision, flipCue, amplifyCue
+  t: Float64Array; // ⟂ sentiment, negation; length √D_t
+  a: Float64Array; // ⟂ audio; length √D_a
+  v: Float64Array; // ⟂ vision, flipCue, amplifyCue; length √D_v
 }
 
 /** One sample's shared trajectory u(τ) = Σ_k amp_k · sin(2π f_k τ + φ_k), τ ∈ [0, 1]. */
@@ -178,10 +180,11 @@ function makeGeometry(rng: MT19937, p: SyntheticPreset): Geometry {
 }
 
 function makeSharedGeometry(rng: MT19937, g: Geometry): SharedGeometry {
+  const scaled = (u: Float64Array) => u.map((x) => x * Math.sqrt(u.length));
   return {
-    t: unitVector(rng, g.sentiment.length, [g.sentiment, g.negation]),
-    a: unitVector(rng, g.audio.length, [g.audio]),
-    v: unitVector(rng, g.vision.length, [g.vision, g.flipCue, g.amplifyCue]),
+    t: scaled(unitVector(rng, g.sentiment.length, [g.sentiment, g.negation])),
+    a: scaled(unitVector(rng, g.audio.length, [g.audio])),
+    v: scaled(unitVector(rng, g.vision.length, [g.vision, g.flipCue, g.amplifyCue])),
   };
 }
 

@@ -203,7 +203,10 @@ describe('run status in summaries', () => {
         [1, metricsOf(0.5)],
       ],
     });
-    const cut = { ...run({ seed: 1, branches: NO_MACRO, test: [[0, metricsOf(0.9)]] }), stopReason: 'aborted' as const };
+    const cut = {
+      ...run({ seed: 1, branches: NO_MACRO, test: [[0, metricsOf(0.9)]] }),
+      stopReason: 'aborted' as const,
+    };
     const rows = summarizeRuns([done, cut], true);
     expect(rows.map((r) => r.branches)).toEqual([ALL, NO_MACRO]);
     expect(rows[0].cutOff).toEqual([]);

@@ -191,7 +191,10 @@ describe('tables with runs that did not finish', () => {
         [1, metricsOf(0.5)],
       ],
     });
-    const cut = { ...run({ seed: 1, branches: NO_MACRO, test: [[0, metricsOf(0.9)]] }), stopReason: 'aborted' as const };
+    const cut = {
+      ...run({ seed: 1, branches: NO_MACRO, test: [[0, metricsOf(0.9)]] }),
+      stopReason: 'aborted' as const,
+    };
     const text = formatAblationTable(summarizeRuns([done, cut], true));
     const row = text.split('\n').find((l) => l.includes(TABLE5_SETTINGS[1].label));
     expect(row).toContain(`${TABLE5_SETTINGS[1].label} [stopped (n = 0 of 1)]`);

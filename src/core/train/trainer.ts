@@ -158,7 +158,7 @@ export async function train(job: TrainJob): Promise<TrainOutcome> {
       stopper.importState(r.stopper);
     } catch (e) {
       opt.dispose();
-      throw new Error(`the checkpoint does not fit this run: ${(e as Error).message}`);
+      throw new Error(`the checkpoint does not fit this run: ${(e as Error).message}`, { cause: e });
     }
     epochs.push(...r.epochs.map((e) => structuredClone(e)));
     firstEpoch = r.epoch;

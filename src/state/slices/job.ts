@@ -7,6 +7,7 @@ import { configError } from '../../core/config/validateConfig.ts';
 import type { AppState, JobStatus, LiveProgress, StoredJob } from '../types.ts';
 import type { GetState, Runtime, SetState } from '../runtime.ts';
 import { errorNotice } from './notice.ts';
+import { fileIdentity } from '../checkpoints.ts';
 
 export type JobSlice = Pick<
   AppState,
@@ -26,7 +27,7 @@ export function newJobId(): string {
 export function defaultJobName(kind: JobKind, cfg: RunConfig, when: Date): string {
   const hh = String(when.getHours()).padStart(2, '0');
   const mm = String(when.getMinutes()).padStart(2, '0');
-  return `${KIND_LABEL[kind]} · ${cfg.model.preset} model · ${cfg.data.source.replace(/^synthetic:/, '')} · ${hh}:${mm}`;
+  return `${KIND_LABEL[kind]} · ${cfg.model.preset} model · ${cfg.data.source} · ${hh}:${mm}`;
 }
 
 export function runCount(cfg: RunConfig, settings: ModelSetting[]): number {
@@ -63,6 +64,39 @@ export function estimateEta(
   const done = Math.max(0, (p.epoch - 1) * p.stepsPerEpoch + p.step);
   const left = Math.max(0, perRun - done) + Math.max(0, p.runTotal - p.runIndex - 1) * perRun;
   return left / p.stepsPerSecond;
+}
+
+/**
+ * Seconds left at the least: the current run stops as soon as early stopping allows (`patience`
+ * epochs after its best epoch so far, or after the epoch in progress when none is known), and
+ * every later run stops at its earliest (best at epoch 1). null until a rate is known.
+ */
+export function estimateEtaMin(
+  p: Pick<
+    LiveProgress,
+    'runIndex' | 'runTotal' | 'epoch' | 'step' | 'stepsPerEpoch' | 'maxEpochs' | 'stepsPerSecond' | 'bestEpoch'
+  >,
+  patience: number,
+): number | null {
+  if (!(p.stepsPerSecond > 0) || p.stepsPerEpoch <= 0) return null;
+  const current = Math.max(p.epoch, 1);
+  const earliestBest = p.bestEpoch ?? current;
+  const stopAt = Math.min(p.maxEpochs, Math.max(current, earliestBest + patience));
+  const done = Math.max(0, (p.epoch - 1) * p.stepsPerEpoch + p.step);
+  const later = Math.min(p.maxEpochs, 1 + patience) * p.stepsPerEpoch;
+  const left = Math.max(0, stopAt * p.stepsPerEpoch - done) + Math.max(0, p.runTotal - p.runIndex - 1) * later;
+  return left / p.stepsPerSecond;
+}
+
+/**
+ * The steps/s shown and used for the ETA: an exponential moving average of the worker's windowed
+ * figure, so one slow step (a GC pause, a validation pass) does not swing the ETA. 0 = no history.
+ */
+export const RATE_EMA_ALPHA = 0.15;
+export function smoothRate(previous: number, measured: number): number {
+  if (!(measured > 0)) return previous;
+  if (!(previous > 0)) return measured;
+  return previous + RATE_EMA_ALPHA * (measured - previous);
 }
 
 /** Start a job from the current config (used by startJob and, with its own config, by importWeights). */
@@ -110,6 +144,24 @@ export function failJob(set: SetState, rt: Runtime, id: string, message: string)
   rt.saveJob(id, true);
 }
 
+/**
+ * A job on a loaded feature file records the file's identity (name, size, SHA-256), so Resume after
+ * a reload can ask for the same file again and refuse another. Hashed in the background.
+ */
+function rememberFile(set: SetState, get: GetState, rt: Runtime, jobId: string): void {
+  const f = get().fileLoad;
+  const job = get().jobs.find((j) => j.id === jobId);
+  if (!job || !job.config.data.source.startsWith('file:') || !f.activeFile || !f.summary) return;
+  if (`file:${f.summary.file}` !== job.config.data.source) return;
+  fileIdentity(f.activeFile, f.summary.file).then(
+    (file) => {
+      set((s) => ({ jobs: s.jobs.map((j) => (j.id === jobId ? { ...j, file } : j)) }));
+      rt.saveJob(jobId, true);
+    },
+    () => undefined, // no crypto.subtle (an insecure origin): Resume then asks for the file by name only
+  );
+}
+
 export function jobSlice(set: SetState, get: GetState, rt: Runtime): JobSlice {
   return {
     status: 'idle',
@@ -147,6 +199,7 @@ export function jobSlice(set: SetState, get: GetState, rt: Runtime): JobSlice {
       }
       const job = beginJob(set, get, rt, { kind, config: cfg, settings: chosen });
       set({ notice: null });
+      rememberFile(set, get, rt, job.id);
       if (!rt.post({ type: 'start', jobId: job.id, kind, config: cfg, settings: chosen })) {
         failJob(set, rt, job.id, 'the training worker could not be started');
       }

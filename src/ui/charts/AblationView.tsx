@@ -17,6 +17,7 @@ import { WRAPPED_TICK_HEIGHT, WrappedTick } from './WrappedTick.tsx';
 import { ChartCard } from './ChartCard.tsx';
 import type { LegendItem } from './exportPng.ts';
 import { fmtScaled, METRIC_LABELS, scaleMetric } from './metricInfo.ts';
+import { PartialToggle } from './AuilcView.tsx';
 
 const PAPER_LABEL = 'paper (MOSI, BERT fine-tuned) — not this app’s results';
 const PAPER_COLOR = '#9aa5b1';
@@ -103,17 +104,24 @@ export function AblationView() {
       empty={ran ? undefined : 'Run “Ablation (Table 5)” to fill this view.'}
       legend={legend}
       controls={
-        <label className="inline-select">
-          <span>metric</span>
-          <select data-testid="ablation-metric" value={metric} onChange={(e) => setMetric(e.target.value as MetricKey)}>
-            {METRIC_KEYS.map((k) => (
-              <option key={k} value={k}>
-                AUILC {METRIC_LABELS[k]}
-                {PAPER_FIGURES.table5.some((p) => p.auilc[k] !== null) ? ' (paper reports it)' : ''}
-              </option>
-            ))}
-          </select>
-        </label>
+        <>
+          <label className="inline-select">
+            <span>metric</span>
+            <select
+              data-testid="ablation-metric"
+              value={metric}
+              onChange={(e) => setMetric(e.target.value as MetricKey)}
+            >
+              {METRIC_KEYS.map((k) => (
+                <option key={k} value={k}>
+                  AUILC {METRIC_LABELS[k]}
+                  {PAPER_FIGURES.table5.some((p) => p.auilc[k] !== null) ? ' (paper reports it)' : ''}
+                </option>
+              ))}
+            </select>
+          </label>
+          <PartialToggle testId="ablation-include-partial" />
+        </>
       }
       aside={<AblationTable groups={groups} />}
     >
@@ -196,6 +204,11 @@ function AblationTable({ groups }: { groups: Group[] }) {
                       {manyJobs ? <span className="muted"> · {r.jobName}</span> : null}
                       <span className="muted small"> ({r.protocol})</span>
                       {r.live ? <span className="tag">so far</span> : null}
+                      {r.note ? (
+                        <span className={`tag${r.row.partial ? ' tag-warn' : ''}`} data-testid="ablation-row-status">
+                          {r.note}
+                        </span>
+                      ) : null}
                     </th>
                     {ABLATION_COLUMNS.map((c) => (
                       <td key={c.title} className="num">

@@ -7,6 +7,26 @@ import type { LegendItem } from './exportPng.ts';
 import { niceAxis, tickFormat } from '../format.ts';
 import { ChartCard, extent } from './ChartCard.tsx';
 import { fmtScaled, METRIC_LABELS, scaleMetric } from './metricInfo.ts';
+import { useViewOptions } from '../runs/viewOptions.ts';
+
+/** The shared "include partial runs" switch, beside each view that summarises over seeds. */
+export function PartialToggle({ testId }: { testId: string }) {
+  const { includePartial, setIncludePartial } = useViewOptions();
+  return (
+    <label
+      className="inline-check"
+      title="Count runs that did not finish (stopped, interrupted, failed) in the mean ± std; rows that do are marked"
+    >
+      <input
+        type="checkbox"
+        checked={includePartial}
+        data-testid={testId}
+        onChange={(e) => setIncludePartial(e.target.checked)}
+      />{' '}
+      include partial runs
+    </label>
+  );
+}
 
 const AXIS = { tick: { fontSize: 11, fill: '#5b6776' }, stroke: '#b8c2cf' };
 
@@ -89,6 +109,7 @@ export function AuilcView() {
             />{' '}
             y from 0, shade AUILC
           </label>
+          <PartialToggle testId="auilc-include-partial" />
         </>
       }
       aside={anySeries ? <AuilcTable series={series} /> : undefined}
@@ -215,6 +236,11 @@ function AuilcTable({ series }: { series: CurveSeries[] }) {
                 <span className="swatch" style={{ background: s.color }} aria-hidden="true" />
                 {s.label}
                 {s.live ? <span className="tag">so far</span> : null}
+                {s.note ? (
+                  <span className={`tag${s.row.partial ? ' tag-warn' : ''}`} data-testid="auilc-row-status">
+                    {s.note}
+                  </span>
+                ) : null}
               </th>
               {oneProtocol ? null : <td>{s.protocol}</td>}
               {COLUMNS.map((c) => (
@@ -230,6 +256,11 @@ function AuilcTable({ series }: { series: CurveSeries[] }) {
         Accuracies and F1 ×100; MAE lower is better, the rest higher. Area over test rates{' '}
         {formatRate(rateRange?.[0] ?? 0)}…{formatRate(rateRange?.[1] ?? 1)}.
         {anyStd ? ' Mean ± std over seeds (population std).' : ''}
+        {series.some((s) => s.note)
+          ? series.some((s) => s.row.partial)
+            ? ' Runs that did not finish are counted where marked “incl.”.'
+            : ' Runs that did not finish (stopped, interrupted, failed) are left out: n counts finished seeds.'
+          : ''}
         {anyNull ? ' * undefined points (e.g. Corr of a constant prediction) counted as 0.' : ''}
       </p>
     </div>

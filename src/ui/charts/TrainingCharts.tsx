@@ -1,11 +1,20 @@
 import { useMemo, useState } from 'react';
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useAppStore } from '../bindings.ts';
-import { epochRecords, resolveRun, runOptions, useViewJob, type LiveRun } from '../derive.ts';
+import {
+  epochRecords,
+  resolveRun,
+  runOptions,
+  useOverlayRuns,
+  useViewJob,
+  type LiveRun,
+  type OverlayRun,
+} from '../derive.ts';
 import { ema, fmtNum, niceAxis, tickFormat } from '../format.ts';
 import { useCalm } from '../hooks.ts';
 import { useUiStore } from '../uiStore.ts';
 import type { LossTerms } from '../../core/eval/results.ts';
+import type { StoredJob } from '../../state/types.ts';
 import { ChartCard, extent } from './ChartCard.tsx';
 
 const AXIS = { tick: { fontSize: 11, fill: '#5b6776' }, stroke: '#b8c2cf' };
@@ -70,6 +79,41 @@ function axisOf<T>(
   return { ...axis, tickFormatter: tickFormat(axis.ticks) };
 }
 
+/**
+ * Overlay rows keyed by epoch: `${prefix}${k}` = the value of run k at that epoch (null where that run
+ * has no such epoch), for one line per ticked run.
+ */
+function overlayRows(
+  runs: OverlayRun[],
+  fields: Record<string, (r: OverlayRun['records'][number]) => number | null | undefined>,
+): Record<string, number | null>[] {
+  const epochs = [...new Set(runs.flatMap((r) => r.records.map((e) => e.epoch)))].sort((a, b) => a - b);
+  return epochs.map((epoch) => {
+    const row: Record<string, number | null> = { epoch };
+    runs.forEach((r, k) => {
+      const rec = r.records.find((e) => e.epoch === epoch);
+      for (const [prefix, get] of Object.entries(fields)) row[`${prefix}${k}`] = rec ? finiteOrNull(get(rec)) : null;
+    });
+    return row;
+  });
+}
+
+function overlayLines(runs: OverlayRun[], prefix: string, dashed = false) {
+  return runs.map((r, k) => (
+    <Line
+      key={`${prefix}${r.key}`}
+      dataKey={`${prefix}${k}`}
+      name={`${r.label}${dashed ? ' (valid)' : ''}`}
+      stroke={r.color}
+      strokeWidth={dashed ? 1.5 : 2}
+      strokeDasharray={dashed ? '5 3' : undefined}
+      dot={{ r: 2.5, strokeWidth: 0, fill: r.color }}
+      isAnimationActive={false}
+      connectNulls
+    />
+  ));
+}
+
 function tooltipNum(v: unknown): string {
   return typeof v === 'number' ? fmtNum(v, 4) : String(v);
 }
@@ -101,6 +145,8 @@ function lossRow(total: number | null, terms: LossTerms | undefined): LossRow {
 
 export function LossChart() {
   const { job, run, live, liveRun } = useRunView();
+  const overlay = useOverlayRuns();
+  const overlayData = useMemo(() => overlayRows(overlay, { t: (r) => r.trainLoss, v: (r) => r.validLoss }), [overlay]);
   const liveLosses = useCalm(useAppStore((s) => s.progress?.losses)); // per step: only this chart follows it
   const [alpha, setAlpha] = useState(0.6);
   // The total is off by default: L_gen's noise floor (e.g. α_v = 20 on unit-variance features)
@@ -154,11 +200,13 @@ export function LossChart() {
   // The first step whose loss includes L_gen, from the data itself.
   const genStep = steps.find((r) => r.genText !== null)?.step ?? null;
   const genLabel = { value: 'L_gen joins', position: 'insideTopLeft' as const, fontSize: 10, fill: '#5b6776' };
-  const empty = !job
-    ? 'No runs yet: start a job to see its losses.'
-    : steps.length === 0 && epochs.length === 0
-      ? 'Waiting for the first steps…'
-      : undefined;
+  const empty = overlay.length
+    ? undefined
+    : !job
+      ? 'No runs yet: start a job to see its losses.'
+      : steps.length === 0 && epochs.length === 0
+        ? 'Waiting for the first steps…'
+        : undefined;
   const lines = (smoothDots: boolean) =>
     keys.map((s) => (
       <Line
@@ -231,6 +279,7 @@ export function LossChart() {
         </>
       }
       legend={[
+        ...overlay.map((r) => ({ label: `per epoch: ${r.label}`, color: r.color })),
         ...keys.map((s) => ({ label: s.label, color: s.color, dashed: s.key === 'total' })),
         ...(on('total') ? [{ label: 'valid total per epoch', color: '#E69F00', dashed: true }] : []),
         ...(on('task') && hasTerms ? [{ label: 'valid L_task per epoch', color: '#E69F00' }] : []),
@@ -263,56 +312,81 @@ export function LossChart() {
             <div className="chart-empty small">Per-step losses are kept for the run in progress only.</div>
           )}
         </div>
-        <div className="chart-cell" data-testid="loss-epochs" data-series={keys.map((s) => s.key).join(',')}>
-          <div className="chart-cell-title">per epoch (train; valid in orange)</div>
-          {epochs.length ? (
+        {overlay.length ? (
+          <div className="chart-cell" data-testid="loss-epochs" data-overlay-runs={overlay.length}>
+            <div className="chart-cell-title">
+              per epoch, {overlay.length} ticked runs (total loss: train solid, valid dashed)
+            </div>
             <ResponsiveContainer width="100%" height={220}>
-              <LineChart data={epochs} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
+              <LineChart data={overlayData} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
                 {GRID}
                 <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
                 <YAxis
                   {...AXIS}
-                  {...axisOf(epochs, [
-                    ...keys.map((s) => s.key),
-                    ...(on('total') ? (['valid'] as const) : []),
-                    ...(on('task') ? (['validTask'] as const) : []),
-                  ])}
+                  {...axisOf(
+                    overlayData,
+                    overlay.flatMap((_, k) => [`t${k}`, `v${k}`]),
+                  )}
                   width={48}
                 />
                 <Tooltip formatter={tooltipNum} labelFormatter={(l) => `epoch ${l}`} />
-                {genEpoch !== null && epochs.length >= genEpoch ? (
-                  <ReferenceLine x={genEpoch} stroke="#9aa5b1" strokeDasharray="2 3" label={genLabel} />
-                ) : null}
-                {lines(true)}
-                {on('total') ? (
-                  <Line
-                    dataKey="valid"
-                    name="valid total"
-                    stroke="#E69F00"
-                    strokeDasharray="5 3"
-                    strokeWidth={1.5}
-                    dot={{ r: 2.5, strokeWidth: 0, fill: '#E69F00' }}
-                    isAnimationActive={false}
-                    connectNulls
-                  />
-                ) : null}
-                {on('task') && hasTerms ? (
-                  <Line
-                    dataKey="validTask"
-                    name="valid L_task"
-                    stroke="#E69F00"
-                    strokeWidth={2}
-                    dot={{ r: 2.5, strokeWidth: 0, fill: '#E69F00' }}
-                    isAnimationActive={false}
-                    connectNulls
-                  />
-                ) : null}
+                {overlayLines(overlay, 't')}
+                {overlayLines(overlay, 'v', true)}
               </LineChart>
             </ResponsiveContainer>
-          ) : (
-            <div className="chart-empty small">The first epoch is still running.</div>
-          )}
-        </div>
+          </div>
+        ) : (
+          <div className="chart-cell" data-testid="loss-epochs" data-series={keys.map((s) => s.key).join(',')}>
+            <div className="chart-cell-title">per epoch (train; valid in orange)</div>
+            {epochs.length ? (
+              <ResponsiveContainer width="100%" height={220}>
+                <LineChart data={epochs} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
+                  {GRID}
+                  <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
+                  <YAxis
+                    {...AXIS}
+                    {...axisOf(epochs, [
+                      ...keys.map((s) => s.key),
+                      ...(on('total') ? (['valid'] as const) : []),
+                      ...(on('task') ? (['validTask'] as const) : []),
+                    ])}
+                    width={48}
+                  />
+                  <Tooltip formatter={tooltipNum} labelFormatter={(l) => `epoch ${l}`} />
+                  {genEpoch !== null && epochs.length >= genEpoch ? (
+                    <ReferenceLine x={genEpoch} stroke="#9aa5b1" strokeDasharray="2 3" label={genLabel} />
+                  ) : null}
+                  {lines(true)}
+                  {on('total') ? (
+                    <Line
+                      dataKey="valid"
+                      name="valid total"
+                      stroke="#E69F00"
+                      strokeDasharray="5 3"
+                      strokeWidth={1.5}
+                      dot={{ r: 2.5, strokeWidth: 0, fill: '#E69F00' }}
+                      isAnimationActive={false}
+                      connectNulls
+                    />
+                  ) : null}
+                  {on('task') && hasTerms ? (
+                    <Line
+                      dataKey="validTask"
+                      name="valid L_task"
+                      stroke="#E69F00"
+                      strokeWidth={2}
+                      dot={{ r: 2.5, strokeWidth: 0, fill: '#E69F00' }}
+                      isAnimationActive={false}
+                      connectNulls
+                    />
+                  ) : null}
+                </LineChart>
+              </ResponsiveContainer>
+            ) : (
+              <div className="chart-empty small">The first epoch is still running.</div>
+            )}
+          </div>
+        )}
       </div>
     </ChartCard>
   );
@@ -320,6 +394,72 @@ export function LossChart() {
 
 export function ValidMetricsChart() {
   const { job, run } = useRunView();
+  const overlay = useOverlayRuns();
+  const overlayData = useMemo(
+    () => overlayRows(overlay, { mae: (r) => r.valid.mae, corr: (r) => r.valid.corr }),
+    [overlay],
+  );
+  if (overlay.length) return <ValidOverlay runs={overlay} data={overlayData} />;
+  return <ValidSingle job={job} run={run} />;
+}
+
+/** Ticked runs side by side: validation MAE and Corr per epoch, one line per run. */
+function ValidOverlay({ runs, data }: { runs: OverlayRun[]; data: Record<string, number | null>[] }) {
+  const corrAxis = useMemo(() => {
+    const vals = data
+      .flatMap((d) => runs.map((_, k) => d[`corr${k}`]))
+      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    const axis = niceAxis(Math.min(0, ...vals), Math.max(...vals, 0.1), true);
+    return { ...axis, tickFormatter: tickFormat(axis.ticks) };
+  }, [data, runs]);
+  const fmt = (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : String(v));
+  return (
+    <ChartCard
+      id="valid"
+      testId="valid-chart"
+      title="Validation metrics per epoch"
+      subtitle={`${runs.length} ticked runs overlaid: MAE (lower is better) and Corr (higher is better)`}
+      pngSubtitle={runs.map((r) => r.label).join('; ')}
+      legend={runs.map((r) => ({ label: r.label, color: r.color }))}
+    >
+      <div className="chart-pair">
+        <div className="chart-cell" data-testid="valid-mae" data-overlay-runs={runs.length}>
+          <div className="chart-cell-title">MAE — lower is better</div>
+          <ResponsiveContainer width="100%" height={210}>
+            <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
+              {GRID}
+              <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
+              <YAxis
+                {...AXIS}
+                {...axisOf(
+                  data,
+                  runs.map((_, k) => `mae${k}`),
+                )}
+                width={48}
+              />
+              <Tooltip formatter={fmt} labelFormatter={(l) => `epoch ${l}`} />
+              {overlayLines(runs, 'mae')}
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
+        <div className="chart-cell" data-testid="valid-corr" data-overlay-runs={runs.length}>
+          <div className="chart-cell-title">Corr — higher is better</div>
+          <ResponsiveContainer width="100%" height={210}>
+            <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
+              {GRID}
+              <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
+              <YAxis {...AXIS} {...corrAxis} width={48} />
+              <Tooltip formatter={fmt} labelFormatter={(l) => `epoch ${l}`} />
+              {overlayLines(runs, 'corr')}
+            </LineChart>
+          </ResponsiveContainer>
+        </div>
+      </div>
+    </ChartCard>
+  );
+}
+
+function ValidSingle({ job, run }: { job: StoredJob | null; run: number | null }) {
   const data = useMemo(
     () =>
       epochRecords(job, run).map((r) => ({
@@ -366,7 +506,8 @@ export function ValidMetricsChart() {
               <YAxis
                 {...AXIS}
                 {...axisOf(data, ['mae'])}
-                width={48}
+                // Room for the rotated axis title beside the tick labels: at 48 px they touched.
+                width={58}
                 label={{ value: 'MAE', angle: -90, position: 'insideLeft', offset: 14, fontSize: 11, fill: '#D55E00' }}
               />
               <Tooltip formatter={fmtFrac} labelFormatter={(l) => `epoch ${l}`} />
@@ -391,7 +532,7 @@ export function ValidMetricsChart() {
               <YAxis
                 {...AXIS}
                 {...fracAxis}
-                width={48}
+                width={58}
                 label={{
                   value: 'Corr / Acc-2',
                   angle: -90,

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { table5Settings } from '../../core/config/config.ts';
 import { listProblem, TRAIN_LIMITS } from '../../core/config/validateConfig.ts';
 import type { ModelSetting } from '../../core/eval/experiment.ts';
-import type { JobKind } from '../../worker/protocol.ts';
+import type { JobKind, JobStage } from '../../worker/protocol.ts';
 import { useAppStore } from '../bindings.ts';
 import { NumberField, NumberListField, Select } from '../controls.tsx';
 import { fmtSeconds, settingLabel } from '../format.ts';
@@ -133,6 +133,7 @@ function RunControls() {
       </div>
       <Progress />
       <MemoryLine />
+      <StoredCheckpoints />
     </div>
   );
 }
@@ -157,6 +158,106 @@ function MemoryLine() {
   );
 }
 
+/** How much the stored epoch checkpoints take, and a way to delete them all. */
+function StoredCheckpoints() {
+  const checkpoints = useAppStore((s) => s.checkpoints);
+  const cap = useAppStore((s) => s.checkpointCapBytes);
+  const deleteAll = useAppStore((s) => s.deleteAllCheckpoints);
+  const [confirm, setConfirm] = useState(false);
+  const infos = Object.values(checkpoints);
+  if (!infos.length) return null;
+  const bytes = infos.reduce((n, i) => n + i.bytes, 0);
+  return (
+    <div className="memory-line" data-testid="stored-checkpoints">
+      stored checkpoints: {infos.length} job{infos.length === 1 ? '' : 's'} · {(bytes / 2 ** 20).toFixed(1)} MB of{' '}
+      {(cap / 2 ** 20).toFixed(0)} MB (the oldest are dropped beyond that){' '}
+      {confirm ? (
+        <>
+          <button
+            type="button"
+            className="link-btn"
+            data-testid="delete-all-checkpoints-confirm"
+            onClick={() => {
+              deleteAll();
+              setConfirm(false);
+            }}
+          >
+            delete them all (no Resume or weights export after a reload)
+          </button>{' '}
+          <button type="button" className="link-btn" onClick={() => setConfirm(false)}>
+            keep
+          </button>
+        </>
+      ) : (
+        <button
+          type="button"
+          className="link-btn"
+          data-testid="delete-all-checkpoints"
+          onClick={() => setConfirm(true)}
+        >
+          delete all
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** Steps per second with the digits a small rate needs: 0.04, never 0.0. */
+export function fmtRate(v: number): string {
+  if (!Number.isFinite(v) || v <= 0) return '—';
+  if (v >= 100) return String(Math.round(v));
+  if (v >= 10) return v.toFixed(1);
+  return String(Number(v.toPrecision(2)));
+}
+
+const STAGE_TEXT: Record<JobStage, string> = {
+  'starting-backend': 'Starting the backend',
+  compiling: 'First step: building the kernels',
+  training: 'Training',
+  validating: 'Validating',
+  testing: 'Testing',
+  checkpoint: 'Saving the epoch checkpoint',
+};
+
+/** The status line's words: what a running job is doing, or how the last one ended. */
+function statusWords(
+  status: string,
+  p: ReturnType<typeof useAppStore.getState>['progress'],
+  jobStatus: string | undefined,
+  backend: string | null,
+): string {
+  if (status === 'running' && p?.stage) {
+    if (p.stage === 'compiling' && (backend === 'webgpu' || backend === 'webgl'))
+      return 'First step: compiling shaders (can take a minute)';
+    if (p.stage === 'testing') return `Testing at missing rate r = ${p.stageRate ?? '?'}`;
+    if (p.stage === 'validating') return `Validating epoch ${p.epoch}`;
+    return STAGE_TEXT[p.stage];
+  }
+  if (status === 'done') {
+    if (jobStatus === 'aborted') return 'Stopped';
+    if (jobStatus === 'interrupted') return 'Interrupted';
+    if (jobStatus === 'error') return 'Failed';
+    return 'Done';
+  }
+  const text: Record<string, string> = {
+    idle: 'Idle — press Start, or one of the experiments at the top.',
+    running: 'Training',
+    paused: 'Paused',
+    stopping: 'Stopping after the current step…',
+    error: 'Failed',
+  };
+  return text[status] ?? status;
+}
+
+/** "3 min – 12 min" when early stopping can end runs sooner than the max-epochs cap; else the figure. */
+function etaText(p: NonNullable<ReturnType<typeof useAppStore.getState>['progress']>): string {
+  const max = p.etaSeconds;
+  const min = p.etaMinSeconds;
+  if (max === null || !Number.isFinite(max)) return '—';
+  if (min === null || min === undefined || !(min < max * 0.95)) return fmtSeconds(max);
+  return `${fmtSeconds(min)} – ${fmtSeconds(max)}`;
+}
+
 /** What a screen reader says for the job's progress bar: the percentage, and where the job is. */
 function progressText(status: string, frac: number, p: ReturnType<typeof useAppStore.getState>['progress']): string {
   if (status === 'idle' || !p) return status === 'done' ? '100 %, done' : 'no job running';
@@ -167,6 +268,8 @@ function progressText(status: string, frac: number, p: ReturnType<typeof useAppS
 export function Progress() {
   const p = useAppStore((s) => s.progress);
   const status = useAppStore((s) => s.status);
+  const jobStatus = useAppStore((s) => s.jobs.find((j) => j.id === s.currentJobId)?.status);
+  const backend = useAppStore((s) => s.backend.active);
   let frac = 0;
   if (p && p.runTotal > 0) {
     const epochFrac =
@@ -175,15 +278,8 @@ export function Progress() {
         : 0;
     frac = Math.min(1, Math.max(0, (p.runIndex + Math.min(1, epochFrac)) / p.runTotal));
   }
-  if (status === 'done') frac = 1;
-  const statusText: Record<string, string> = {
-    idle: 'Idle — press Start, or one of the experiments at the top.',
-    running: 'Training',
-    paused: 'Paused',
-    stopping: 'Stopping after the current step…',
-    done: 'Done',
-    error: 'Stopped with an error',
-  };
+  if (status === 'done' && jobStatus === 'done') frac = 1;
+  const words = statusWords(status, p, jobStatus, backend);
   return (
     // Only the status line is a live region (it changes when the job's status does); the numbers
     // below change with every step and are read on demand, not announced.
@@ -191,7 +287,9 @@ export function Progress() {
       <div className="progress-head">
         <span className={`status-dot status-${status}`} aria-hidden="true" />
         <span role="status" aria-atomic="true">
-          <strong data-testid="job-status">{statusText[status] ?? status}</strong>
+          <strong data-testid="job-status" data-stage={p?.stage}>
+            {words}
+          </strong>
         </span>
         {p && status !== 'idle' ? (
           <span className="muted">
@@ -221,11 +319,19 @@ export function Progress() {
           <span data-testid="progress-step">
             step <b>{p.step}</b> / {p.stepsPerEpoch}
           </span>
-          <span data-testid="progress-speed">
-            <b>{Number.isFinite(p.stepsPerSecond) ? p.stepsPerSecond.toFixed(1) : '—'}</b> steps/s
+          <span
+            data-testid="progress-speed"
+            title={
+              p.stepsPerSecond > 0 && p.stepsPerSecond < 1 ? `${fmtSeconds(1 / p.stepsPerSecond)} per step` : undefined
+            }
+          >
+            <b>{fmtRate(p.stepsPerSecond)}</b> steps/s
           </span>
-          <span data-testid="progress-eta">
-            ETA <b>{fmtSeconds(p.etaSeconds)}</b>
+          <span
+            data-testid="progress-eta"
+            title="Smoothed over recent steps. The longer figure trains every run to the max-epochs cap; early stopping can end runs sooner."
+          >
+            ETA <b>{etaText(p)}</b>
           </span>
         </div>
       ) : null}

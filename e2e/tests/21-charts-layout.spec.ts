@@ -1,0 +1,127 @@
+/**
+ * Chart layout at a phone's and a desktop's width: after a tiny ablation (four settings, one epoch,
+ * rates 0 and 1) every chart's axis labels are checked by their bounding boxes, not only by eye —
+ * no two labels of one chart overlap, each lies inside its chart's SVG, no axis repeats a label and
+ * none shows float noise (2.78e-17, 0.30000000000000004). Screenshots go to /tmp/h/shots/.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { budget, test } from '../fixtures.ts';
+import { assert, assertEqual, waitFor } from '../checks.ts';
+import { byId, ID, openApp, startJob, tinyConfig, urlWith, waitStatus, workBackend } from '../app.ts';
+
+const SHOTS = '/tmp/h/shots';
+const CHARTS = ['loss-chart', 'valid-chart', 'auilc-view', 'ablation-view'];
+
+interface Box {
+  text: string;
+  axis: number;
+  l: number;
+  t: number;
+  r: number;
+  b: number;
+}
+
+/** Problems with the axis labels of every chart SVG inside `testId`, measured in the page. */
+async function labelProblems(page: Page, testId: string): Promise<{ problems: string[]; labels: number }> {
+  return byId(page, testId).evaluate((root) => {
+    const problems: string[] = [];
+    let labels = 0;
+    const svgs = [...root.querySelectorAll('svg.recharts-surface')].filter((s) => s.getBoundingClientRect().width > 60);
+    svgs.forEach((svg, si) => {
+      const box = svg.getBoundingClientRect();
+      const items: Box[] = [];
+      // recharts 3 draws each axis's tick labels in one group (moved to its label layer), and axis
+      // titles and reference-line labels as .recharts-label.
+      svg.querySelectorAll('.recharts-cartesian-axis-tick-labels').forEach((axisEl, ai) => {
+        axisEl.querySelectorAll('text').forEach((el) => {
+          const text = (el.textContent ?? '').trim();
+          if (!text) return;
+          const r = el.getBoundingClientRect();
+          items.push({ text, axis: ai, l: r.left, t: r.top, r: r.right, b: r.bottom });
+        });
+      });
+      svg.querySelectorAll('text.recharts-label, .recharts-label text').forEach((el) => {
+        const text = (el.textContent ?? '').trim();
+        const r = el.getBoundingClientRect();
+        if (text) items.push({ text, axis: -1, l: r.left, t: r.top, r: r.right, b: r.bottom });
+      });
+      labels += items.length;
+      const where = (i: Box) => `svg #${si + 1}: "${i.text}"`;
+      for (const i of items) {
+        if (i.l < box.left - 1 || i.r > box.right + 1 || i.t < box.top - 1 || i.b > box.bottom + 1)
+          problems.push(
+            `${where(i)} is clipped: [${i.l.toFixed(0)}, ${i.r.toFixed(0)}]×[${i.t.toFixed(0)}, ${i.b.toFixed(0)}] outside the SVG [${box.left.toFixed(0)}, ${box.right.toFixed(0)}]×[${box.top.toFixed(0)}, ${box.bottom.toFixed(0)}]`,
+          );
+        if (/e[-+]\d|\d\.\d{6,}/.test(i.text)) problems.push(`${where(i)} shows float noise`);
+      }
+      for (let a = 0; a < items.length; a++)
+        for (let b = a + 1; b < items.length; b++) {
+          const x = Math.min(items[a].r, items[b].r) - Math.max(items[a].l, items[b].l);
+          const y = Math.min(items[a].b, items[b].b) - Math.max(items[a].t, items[b].t);
+          if (x > 0.5 && y > 0.5)
+            problems.push(`${where(items[a])} and "${items[b].text}" overlap (${x.toFixed(1)}×${y.toFixed(1)} px)`);
+        }
+      const byAxis = new Map<number, string[]>();
+      for (const i of items) if (i.axis >= 0) byAxis.set(i.axis, [...(byAxis.get(i.axis) ?? []), i.text]);
+      for (const [axis, texts] of byAxis)
+        if (new Set(texts).size !== texts.length)
+          problems.push(`svg #${si + 1} axis ${axis + 1} repeats a label: ${texts.join(', ')}`);
+    });
+    if (!svgs.length) problems.push('no chart drawn');
+    return { problems, labels };
+  });
+}
+
+test('axis labels never clip or collide, at 420 px and at 1440 px', async ({ page, app }) => {
+  test.setTimeout(budget(budget(120_000)));
+  mkdirSync(SHOTS, { recursive: true });
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await openApp(page, urlWith(app.url, tinyConfig({ epochs: 1, testRates: [0, 1] }), workBackend()));
+  await startJob(page, 'ablation');
+  await waitStatus(page, ['running', 'done'], budget(15_000));
+  await waitStatus(page, 'done', budget(90_000));
+  await waitFor(
+    'four settings in the ablation table',
+    async () => {
+      const rows = await byId(page, ID.ablationTable).locator('tbody:not(.paper-rows) tr:not(.row-missing)').count();
+      return rows === 4;
+    },
+    budget(10_000),
+  );
+
+  const report: string[] = [];
+  for (const width of [1440, 420]) {
+    await page.setViewportSize({ width, height: 1000 });
+    // ResponsiveContainer measures on resize: wait until every chart has redrawn at the new width.
+    await page.waitForTimeout(600);
+    const wide = await page.evaluate(() => {
+      const w = document.documentElement.clientWidth;
+      // The outermost elements that reach past the viewport (their parent does not).
+      const out: string[] = [];
+      for (const el of document.body.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect().right;
+        const p = el.parentElement?.getBoundingClientRect().right ?? 0;
+        if (r > w + 1 && p <= w + 1 && out.length < 5)
+          out.push(
+            `${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]}[${el.getAttribute('data-testid') ?? ''}] → ${r.toFixed(0)} px`,
+          );
+      }
+      return { scroll: document.documentElement.scrollWidth, out };
+    });
+    assert(
+      wide.scroll <= width + 1,
+      `the page scrolls sideways at ${width} px (${wide.scroll} px wide): ${wide.out.join('; ')}`,
+    );
+    for (const id of CHARTS) {
+      const { problems, labels } = await labelProblems(page, id);
+      report.push(`${width} px ${id}: ${labels} labels, ${problems.length} problems`);
+      await byId(page, id).screenshot({ path: `${SHOTS}/${id}-${width}.png` });
+      assert(labels >= 4, `${id} at ${width} px: only ${labels} axis labels found; the check would see nothing`);
+      assertEqual(problems.length, 0, `${id} at ${width} px: ${problems.slice(0, 6).join('; ')}`);
+    }
+    await byId(page, 'panel-runs').screenshot({ path: `${SHOTS}/runs-${width}.png` });
+    await page.screenshot({ path: `${SHOTS}/page-${width}.png`, fullPage: true });
+  }
+  app.log(report.join('\n'));
+});
