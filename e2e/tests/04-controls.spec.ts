@@ -46,8 +46,12 @@ test('pause stops the steps, resume continues them, stop ends the job', async ({
   assert(await byId(page, ID.start).isEnabled(), 'Start should be enabled after stop');
   const id = await newestJobId(page);
   assert(id, 'the stopped job is not in the runs list');
-  const status = await byId(page, `run-status-${id}`).innerText();
-  assertEqual(status.trim(), 'stopped', 'status of the stopped job in the runs list');
+  // The runs table follows the store at most every 500 ms (useCalm): wait for it, briefly.
+  await waitFor(
+    'the runs table to show the job stopped',
+    async () => (await byId(page, `run-status-${id}`).innerText()).trim() === 'stopped',
+    budget(5_000),
+  );
 });
 
 /** The job record as IndexedDB holds it (read straight from the app's database). */

@@ -77,7 +77,7 @@ test('a Python-written pickle loads, trains one epoch; a hostile one is refused 
   await waitStatus(page, 'done', budget(60_000));
   await waitFor(
     'a second finished job',
-    async () => (await page.locator(`[data-testid="${ID.runsList}"] > li[data-status="done"]`).count()) >= 2,
+    async () => (await page.locator(`[data-testid="${ID.runsList}"] > [data-status="done"]`).count()) >= 2,
     budget(30_000),
   );
   const second = await exportResults(page);

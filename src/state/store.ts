@@ -152,7 +152,9 @@ export function createAppStore(deps: AppStoreDeps) {
       const wasActive = isActive(get().status);
       handleWorkerMessage(msg, set, get, rt);
       // Preset estimates: measured once a backend is up, and again after a job if one was refused.
-      if (msg.type === 'backend' || (wasActive && !isActive(get().status))) scheduleEstimates();
+      // (A file load stops a measurement in the worker: retried once the read is over.)
+      const fileDone = msg.type === 'file-loaded' || msg.type === 'file-error';
+      if (msg.type === 'backend' || fileDone || (wasActive && !isActive(get().status))) scheduleEstimates();
     };
     let estimateTimer: ReturnType<typeof setTimeout> | null = null;
     const scheduleEstimates = () => {

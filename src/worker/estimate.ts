@@ -9,10 +9,17 @@ import { measureStepTiming } from '../core/train/timing.ts';
 import { errorText } from './backend.ts';
 import { datasetFor } from './datasets.ts';
 import { ensureBackend } from './device.ts';
-import { post } from './port.ts';
+import { post, yieldToEventLoop } from './port.ts';
 import type { ToWorker } from './protocol.ts';
 
 let running: Promise<void> | null = null;
+// Bumped by abortEstimates(): a measurement of an older generation stops at its next step.
+let generation = 0;
+
+/** Stops the measurements running or queued (a job or a file load needs the device and the thread). */
+export function abortEstimates(): void {
+  generation++;
+}
 
 /** Resolves when no estimate is timing the device (a job waits for it, so the two never overlap). */
 export function estimateIdle(): Promise<void> {
@@ -21,7 +28,8 @@ export function estimateIdle(): Promise<void> {
 
 /** Estimates run one at a time; `busy` is asked when this one's turn comes. */
 export function estimate(msg: Extract<ToWorker, { type: 'estimate' }>, busy: () => boolean): Promise<void> {
-  const p = (running ?? Promise.resolve()).then(() => timeOne(msg, busy()));
+  const gen = generation;
+  const p = (running ?? Promise.resolve()).then(() => timeOne(msg, busy(), gen));
   const tail: Promise<void> = p.finally(() => {
     if (running === tail) running = null;
   });
@@ -29,10 +37,11 @@ export function estimate(msg: Extract<ToWorker, { type: 'estimate' }>, busy: () 
   return p;
 }
 
-async function timeOne(msg: Extract<ToWorker, { type: 'estimate' }>, busy: boolean): Promise<void> {
+async function timeOne(msg: Extract<ToWorker, { type: 'estimate' }>, busy: boolean, gen: number): Promise<void> {
   const fail = (error: string) =>
     post({ type: 'estimated', requestId: msg.requestId, backend: null, timing: null, sizes: null, error });
   if (busy) return fail('a job is running');
+  if (gen !== generation) return fail('stopped for a job or a file load');
   const setting = msg.settings[0];
   if (!setting) return fail('nothing to time: no model setting');
   try {
@@ -40,7 +49,10 @@ async function timeOne(msg: Extract<ToWorker, { type: 'estimate' }>, busy: boole
     const ds = datasetFor(msg.config.data);
     const model = buildModel(modelConfigFor(msg.config.model, setting, ds), 111);
     try {
-      const timing = await measureStepTiming(model, ds, msg.config);
+      const timing = await measureStepTiming(model, ds, msg.config, 2, async () => {
+        await yieldToEventLoop();
+        if (gen !== generation) throw new Error('stopped for a job or a file load');
+      });
       post({
         type: 'estimated',
         requestId: msg.requestId,

@@ -7,6 +7,7 @@ import { blobSource } from '../core/data/files/source.ts';
 import { setLoadedFile, summarize } from './datasets.ts';
 import { post } from './port.ts';
 import type { ToWorker } from './protocol.ts';
+import { abortEstimates } from './estimate.ts';
 
 /** The load in progress; its AbortController is what 'cancel-load' pulls. */
 let fileLoad: { requestId: number; abort: AbortController } | null = null;
@@ -17,6 +18,7 @@ export async function loadFile(msg: Extract<ToWorker, { type: 'load-file' }>, jo
   if (jobRunning)
     return fail(new FileLoadError(`${msg.name}: a job is running; stop it before loading a file`, 'invalid', msg.name));
   if (fileLoad) fileLoad.abort.abort();
+  abortEstimates(); // a preset's timing run would slow the read and hold up its Cancel
   const mine = { requestId: msg.requestId, abort: new AbortController() };
   fileLoad = mine;
   let last = 0;

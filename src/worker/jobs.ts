@@ -14,7 +14,7 @@ import {
 } from '../core/eval/results.ts';
 import { buildModel } from '../core/model/build.ts';
 import { errorText } from './backend.ts';
-import { estimateIdle } from './estimate.ts';
+import { abortEstimates, estimateIdle } from './estimate.ts';
 import { datasetFor, summarize } from './datasets.ts';
 import { ensureBackend } from './device.ts';
 import { StepRate, StepThrottle } from './pacing.ts';
@@ -57,7 +57,8 @@ export async function startJob(msg: Extract<ToWorker, { type: 'start' }>): Promi
   const config: RunConfig = msg.config;
   try {
     if (!msg.settings.length) throw new Error('nothing to run: the job has no model settings');
-    await estimateIdle(); // a preset's timing run must not share the device with the job
+    abortEstimates(); // a preset's timing run must not share the device with the job:
+    await estimateIdle(); // it stops at its next step
     post({ type: 'stage', jobId: j.id, stage: 'starting-backend' });
     backend = await ensureBackend();
     const ds = datasetFor(config.data);

@@ -15,7 +15,14 @@ import { batchTensors, trainStep } from './trainer.ts';
  * change (it trains): call it on a throw-away model. Reads back with `data()`, so GPU work is
  * finished inside the timing.
  */
-export async function measureStepTiming(model: Model, ds: Dataset, cfg: RunConfig, steps = 2): Promise<StepTiming> {
+export async function measureStepTiming(
+  model: Model,
+  ds: Dataset,
+  cfg: RunConfig,
+  steps = 2,
+  /** Awaited between steps: the worker yields to its message queue there, so a Cancel or Stop is never held up. */
+  between: () => Promise<void> = () => Promise.resolve(),
+): Promise<StepTiming> {
   const split = ds.train;
   const plan = planMissing(split, ds, cfg.missing);
   const rows = (n: number) => Array.from({ length: Math.min(n, split.n) }, (_, i) => i);
@@ -30,9 +37,15 @@ export async function measureStepTiming(model: Model, ds: Dataset, cfg: RunConfi
   try {
     const timeIt = async (n: number, f: () => Promise<unknown>) => {
       await f();
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) await f();
-      return (performance.now() - t0) / n;
+      await between();
+      let ms = 0;
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await f();
+        ms += performance.now() - t0;
+        await between();
+      }
+      return ms / n;
     };
     const trainMs = await timeIt(steps, () => trainStep(model, opt, trainBatch, ds, cfg, true, ctx, vars));
     const inferMs = await timeIt(steps, async () => {

@@ -74,6 +74,11 @@ export function estimatesSlice(set: SetState, get: GetState, rt: Runtime) {
   const sendNext = () => {
     if (pending.size || !queue.length) return;
     if (isActive(get().status)) return; // resumed when the job ends (measurePresets again)
+    if (get().fileLoad.status === 'reading') {
+      // A file is being read in the worker: timing steps now would slow it (and its Cancel).
+      setTimeout(sendNext, 2000);
+      return;
+    }
     const { key, run } = queue.shift()!;
     const requestId = nextId++;
     pending.set(requestId, key);
