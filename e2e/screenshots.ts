@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromiumPath, launchGuarded, serveApp } from './env.ts';
-import { byId, ID, openApp, waitStatus } from './app.ts';
+import { byId, openApp, waitStatus } from './app.ts';
 
 if (!chromiumPath()) {
   console.log('screenshots: Chromium not found (apt-get install -y chromium)');
@@ -33,7 +33,13 @@ try {
   await waitStatus(page, 'running', 30_000);
   await waitStatus(page, 'done', 300_000);
   await page.waitForTimeout(1500); // the charts follow the store at most every 500 ms
-  await page.screenshot({ path: join(OUT, 'app.png'), clip: { x: 0, y: 0, width: 1440, height: 1000 } });
+  await page.evaluate(() => window.scrollTo(0, 0)); // the lesson scrolled to the chart it points at
+  await page.waitForTimeout(300);
+  await page.screenshot({
+    path: join(OUT, 'app.png'),
+    fullPage: true,
+    clip: { x: 0, y: 0, width: 1440, height: 1350 },
+  });
   console.log('docs/img/app.png');
 
   await byId(page, 'inspect-go').click();
@@ -49,7 +55,7 @@ try {
   await page.waitForTimeout(500);
   await byId(page, 'look-inside').screenshot({ path: join(OUT, 'sample-inspector.png') });
   console.log('docs/img/sample-inspector.png');
-  await byId(page, ID.runsList).screenshot({ path: join(OUT, 'runs.png') });
+  await byId(page, 'panel-runs').screenshot({ path: join(OUT, 'runs.png') });
   console.log('docs/img/runs.png');
 } finally {
   await browser.close();
