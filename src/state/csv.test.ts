@@ -38,6 +38,17 @@ const file = makeResultsFile({
         [1, metricsOf(0.5)],
       ],
     }),
+    // Cut off by Stop: exported with its status, left out of the summary.
+    {
+      ...run({
+        seed: 11111,
+        test: [
+          [0, metricsOf(0.1)],
+          [1, metricsOf(0.1)],
+        ],
+      }),
+      stopReason: 'aborted',
+    },
   ],
 });
 
@@ -62,6 +73,7 @@ describe('CSV export', () => {
       'epochs',
       'bestEpoch',
       'stopReason',
+      'status',
       'rate',
       'mae',
       'corr',
@@ -72,7 +84,7 @@ describe('CSV export', () => {
       'f1_has0',
       'f1_non0',
     ]);
-    expect(rows).toHaveLength(1 + 3 * 2);
+    expect(rows).toHaveLength(1 + 4 * 2);
     expect(rows[1]).toEqual([
       '1',
       'mfmb',
@@ -85,34 +97,53 @@ describe('CSV export', () => {
       '2',
       '2',
       'max-epochs',
+      'finished',
       '0',
       ...Array(8).fill('0.5'),
     ]);
-    expect(rows[2][13]).toBe(''); // corr null → empty cell
+    expect(rows[2][14]).toBe(''); // corr null → empty cell
     expect(rows[5].slice(0, 6)).toEqual(['3', 'mfmb', 'false', 'true', 'true', '111']);
+    expect(rows[7].slice(10, 12)).toEqual(['aborted', 'stopped']);
   });
 
   it('writes a per-rate summary with mean and std over seeds, and the AUILC table', () => {
     const rows = parse(summaryCsv(file));
-    expect(rows[0].slice(0, 9)).toEqual([
+    expect(rows[0].slice(0, 10)).toEqual([
       'arch',
       'macro',
       'micro',
       'recon',
       'trainRate',
       'seeds',
+      'cutOff',
       'rate',
       'mae_mean',
       'mae_std',
     ]);
     expect(rows).toHaveLength(1 + 2 * 2);
-    expect(rows[1].slice(0, 9)).toEqual(['mfmb', 'true', 'true', 'true', '0.3', '111 1111', '0', '0.625', '0.125']);
+    // The stopped seed 11111 (MAE 0.1) is not in the mean: (0.5 + 0.75) / 2.
+    expect(rows[1].slice(0, 10)).toEqual([
+      'mfmb',
+      'true',
+      'true',
+      'true',
+      '0.3',
+      '111 1111',
+      '11111:stopped',
+      '0',
+      '0.625',
+      '0.125',
+    ]);
+    expect(rows[3][6]).toBe(''); // nothing cut off in the w/o-macro row
     const au = parse(auilcCsv(file));
     expect(au).toHaveLength(3);
-    expect(au[0][6]).toBe('mae_auilc_mean');
-    expect(Number(au[2][6])).toBeCloseTo(0.5);
+    expect(au[0][7]).toBe('mae_auilc_mean');
+    expect(au[1][6]).toBe('11111:stopped');
+    expect(Number(au[2][7])).toBeCloseTo(0.5);
     const ep = parse(epochsCsv(file));
-    expect(ep).toHaveLength(1 + 3 * 2);
+    expect(ep).toHaveLength(1 + 4 * 2);
+    expect(ep[0][6]).toBe('status');
+    expect(ep[7][6]).toBe('stopped');
   });
 
   it('quotes cells that need it', () => {

@@ -2,11 +2,14 @@
  * Results → CSV. `runsCsv`: one row per run × test rate with every metric; `summaryCsv`: one row per
  * summary row × rate with mean and std of every metric; `auilcCsv`: one row per summary row with
  * mean and std of each metric's AUILC. Fractions stay fractions (as in the results file); empty
- * cells are metrics that could not be computed (null). RFC 4180 quoting, \r\n line ends.
+ * cells are metrics that could not be computed (null). Every run row says its status (finished,
+ * stopped, interrupted, failed); summary rows list the seeds they count (finished runs) and, in
+ * `cutOff`, the runs they leave out ("11111:stopped"). RFC 4180 quoting, \r\n line ends.
  */
 import { METRIC_KEYS } from '../core/eval/metrics.ts';
 import type { ResultsFile, SummaryTrainRate } from '../core/eval/results.ts';
 import type { Branches } from '../core/config/config.ts';
+import { runStatus } from '../core/eval/summary.ts';
 
 type Cell = string | number | boolean | null | undefined;
 
@@ -21,6 +24,8 @@ export function toCsv(header: string[], rows: Cell[][]): string {
 }
 
 const branchCells = (b: Branches): Cell[] => [b.macro, b.micro, b.recon];
+const cutOffCell = (cut: { seed: number; status: string }[] | undefined): Cell =>
+  (cut ?? []).map((c) => `${c.seed}:${c.status}`).join(' ');
 const trainRateCell = (r: number | 'random' | null | SummaryTrainRate): Cell => (r === null ? 'per-rate' : r);
 
 export function runsCsv(file: ResultsFile): string {
@@ -36,6 +41,7 @@ export function runsCsv(file: ResultsFile): string {
     'epochs',
     'bestEpoch',
     'stopReason',
+    'status',
     'rate',
     ...METRIC_KEYS,
   ];
@@ -52,6 +58,7 @@ export function runsCsv(file: ResultsFile): string {
         run.epochs.length,
         run.bestEpoch,
         run.stopReason,
+        runStatus(run),
         t.rate,
         ...METRIC_KEYS.map((k) => t.metrics[k]),
       ]);
@@ -68,6 +75,7 @@ export function summaryCsv(file: ResultsFile): string {
     'recon',
     'trainRate',
     'seeds',
+    'cutOff',
     'rate',
     ...METRIC_KEYS.flatMap((k) => [`${k}_mean`, `${k}_std`]),
   ];
@@ -79,6 +87,7 @@ export function summaryCsv(file: ResultsFile): string {
         ...branchCells(row.branches),
         trainRateCell(row.trainRate),
         row.seeds.join(' '),
+        cutOffCell(row.cutOff),
         p.rate,
         ...METRIC_KEYS.flatMap((k) => [p.mean[k], p.std[k]]),
       ]);
@@ -95,6 +104,7 @@ export function auilcCsv(file: ResultsFile): string {
     'recon',
     'trainRate',
     'seeds',
+    'cutOff',
     ...METRIC_KEYS.flatMap((k) => [`${k}_auilc_mean`, `${k}_auilc_std`]),
   ];
   const rows: Cell[][] = file.summary.map((row) => [
@@ -102,6 +112,7 @@ export function auilcCsv(file: ResultsFile): string {
     ...branchCells(row.branches),
     trainRateCell(row.trainRate),
     row.seeds.join(' '),
+    cutOffCell(row.cutOff),
     ...METRIC_KEYS.flatMap((k) => [row.auilc[k].mean, row.auilc[k].std]),
   ]);
   return toCsv(header, rows);
@@ -116,6 +127,7 @@ export function epochsCsv(file: ResultsFile): string {
     'micro',
     'recon',
     'seed',
+    'status',
     'epoch',
     'trainLoss',
     'validLoss',
@@ -131,6 +143,7 @@ export function epochsCsv(file: ResultsFile): string {
         run.arch,
         ...branchCells(run.branches),
         run.seed,
+        runStatus(run),
         e.epoch,
         e.trainLoss,
         e.validLoss,
