@@ -36,10 +36,6 @@ interface Profile {
 }
 
 // --dev: the Vite dev server, whose code keeps its function names (the build's are minified).
-function byId0(p: Profile, id: number): ProfileNode {
-  return p.nodes.find((n) => n.id === id)!;
-}
-
 const server = await serveApp({
   mode: argv.includes('--dev') ? 'dev' : 'preview',
   build: !argv.includes('--no-build'),
@@ -78,24 +74,36 @@ try {
     `long tasks (ms after the click: duration): ${tasks.map((t) => `${t.at}: ${t.ms}`).join(', ') || 'none'}`,
   );
 
-  // Self time inside the long tasks only. The profile's clock starts at Profiler.start, a moment
-  // before `since` was read: close enough to place samples in tasks of 50 ms and more.
-  const inLong = new Map<string, number>();
-  let t = 0;
+  // Long tasks found in the profile itself: runs of consecutive non-idle samples over 50 ms (no
+  // clock to align with the page's), each with the functions that took most of it.
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const frameKey = (id: number) => {
+    const f = byId.get(id)!.callFrame;
+    return `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
+  };
+  const runs: { ms: number; at: number; self: Map<string, number> }[] = [];
+  let cur: { ms: number; at: number; self: Map<string, number> } | null = null;
+  let clock = 0;
   profile.samples.forEach((id, i) => {
-    t += profile.timeDeltas[i] ?? 0;
-    const atMs = t / 1000;
-    if (!tasks.some((x) => atMs >= x.at && atMs <= x.at + x.ms)) return;
-    const f = byId0(profile, id).callFrame;
-    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}`;
-    inLong.set(key, (inLong.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    clock += dt;
+    const key = frameKey(id);
+    if (key.startsWith('(idle)')) {
+      if (cur && cur.ms > 50) runs.push(cur);
+      cur = null;
+      return;
+    }
+    cur ??= { ms: 0, at: clock, self: new Map() };
+    cur.ms += dt;
+    cur.self.set(key, (cur.self.get(key) ?? 0) + dt);
   });
-  console.log('inside long tasks:');
-  for (const [k, ms] of [...inLong.entries()].sort((a, b) => b[1] - a[1]).slice(0, top))
-    console.log(`${ms.toFixed(0).padStart(7)} ms  ${k}`);
+  for (const r of runs.sort((x, y) => y.ms - x.ms).slice(0, 3)) {
+    console.log(`busy run of ${r.ms.toFixed(0)} ms at ${(r.at / 1000).toFixed(2)} s:`);
+    for (const [k, ms] of [...r.self.entries()].sort((x, y) => y[1] - x[1]).slice(0, 8))
+      console.log(`  ${ms.toFixed(1).padStart(7)} ms  ${k}`);
+  }
 
   const self = new Map<string, number>();
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   profile.samples.forEach((id, i) => {
     const n = byId.get(id)!;
     const f = n.callFrame;

@@ -72,7 +72,7 @@ export function RunsPanel() {
 }
 
 function ExportBar() {
-  const { job } = useViewJob();
+  const { job } = useViewJob(false);
   const config = useAppStore((s) => s.config);
   const importResults = useAppStore((s) => s.importResults);
   const exportWeights = useAppStore((s) => s.exportWeights);

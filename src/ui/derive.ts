@@ -11,8 +11,11 @@ import { useUiStore } from './uiStore.ts';
 import { useViewOptions } from './runs/viewOptions.ts';
 
 /** The job the charts show: the one picked in the runs list, else the running one, else the newest. */
-export function useViewJob(): { job: StoredJob | null; isCurrent: boolean } {
-  const jobs = useCalm(useAppStore((s) => s.jobs));
+export function useViewJob(calm = true): { job: StoredJob | null; isCurrent: boolean } {
+  // Charts follow the store calmly; what acts on the job (export, share) reads it as it is now.
+  const raw = useAppStore((s) => s.jobs);
+  const calmJobs = useCalm(raw);
+  const jobs = calm ? calmJobs : raw;
   const currentJobId = useAppStore((s) => s.currentJobId);
   const viewJobId = useUiStore((s) => s.viewJobId);
   return useMemo(() => {

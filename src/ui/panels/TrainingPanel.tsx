@@ -249,6 +249,24 @@ function statusWords(
   return text[status] ?? status;
 }
 
+/** The status in one word, for the live region: it changes when the job's status does, never per stage. */
+function liveWord(status: string, jobStatus: string | undefined): string {
+  if (status === 'done') {
+    if (jobStatus === 'aborted') return 'Stopped';
+    if (jobStatus === 'interrupted') return 'Interrupted';
+    if (jobStatus === 'error') return 'Failed';
+    return 'Done';
+  }
+  const word: Record<string, string> = {
+    idle: 'Idle',
+    running: 'Training',
+    paused: 'Paused',
+    stopping: 'Stopping',
+    error: 'Failed',
+  };
+  return word[status] ?? status;
+}
+
 /** "3 min – 12 min" when early stopping can end runs sooner than the max-epochs cap; else the figure. */
 function etaText(p: NonNullable<ReturnType<typeof useAppStore.getState>['progress']>): string {
   const max = p.etaSeconds;
@@ -286,11 +304,14 @@ export function Progress() {
     <div className={`progress progress-${status}`} data-testid="progress" data-status={status}>
       <div className="progress-head">
         <span className={`status-dot status-${status}`} aria-hidden="true" />
-        <span role="status" aria-atomic="true">
-          <strong data-testid="job-status" data-stage={p?.stage}>
-            {words}
-          </strong>
+        {/* Announced: the status word only (Training, Paused, Stopped, Done…). The stage next to it
+            changes within a run (validating, testing at r) and is read on demand, not announced. */}
+        <span role="status" aria-atomic="true" className="sr-only">
+          {liveWord(status, jobStatus)}
         </span>
+        <strong data-testid="job-status" data-stage={p?.stage}>
+          {words}
+        </strong>
         {p && status !== 'idle' ? (
           <span className="muted">
             {' '}
