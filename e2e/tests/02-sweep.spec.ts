@@ -6,7 +6,7 @@
 import type { MetricKey } from '../../src/core/eval/metrics.ts';
 import type { ResultsFile } from '../../src/core/eval/results.ts';
 import { budget, test } from '../fixtures.ts';
-import { assert, assertEqual } from '../checks.ts';
+import { assert, assertEqual, waitFor } from '../checks.ts';
 import {
   assertRealLosses,
   byId,
@@ -75,6 +75,8 @@ test('a 2-rate train-once sweep fills the AUILC table with the numbers of the ex
   }
 
   const table = byId(page, ID.auilcTable);
+  // The charts follow the store calmly (≤ 500 ms + a phase): wait for the finished job's table.
+  await waitFor('the finished AUILC table', async () => !/so far/.test(await table.innerText()), budget(5_000));
   const headers = (await table.locator('thead th').allInnerTexts()).map((h) => h.trim());
   const bodyRows = table.locator('tbody tr');
   assertEqual(await bodyRows.count(), 1, 'AUILC table rows');

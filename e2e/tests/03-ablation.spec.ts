@@ -64,6 +64,12 @@ test('the ablation runs all four settings; the parameter counts differ as the br
   }
 
   const rows = byId(page, ID.ablationTable).locator('tbody:not([data-testid="paper-rows"]) tr');
+  // The charts follow the store calmly (≤ 500 ms + a phase): wait for the finished job's rows.
+  await waitFor(
+    'the finished ablation table',
+    async () => (await rows.allInnerTexts()).every((r) => !/not run|so far/.test(r)),
+    budget(5_000),
+  );
   assertEqual(await rows.count(), 4, 'ablation table rows');
   const texts = (await rows.allInnerTexts()).map((r) => r.replace(/\s+/g, ' '));
   for (const r of texts) assert(!/not run/.test(r), `ablation table row not filled: "${r}"`);

@@ -77,8 +77,12 @@ test('a second tab leaves a running job alone, and its rename keeps the finished
   const b = await context.newPage();
   await b.goto(url, { waitUntil: 'load' });
   await waitReady(b);
-  const inB = (await runListStatuses(b)).find((j) => j.id === id);
-  assert(inB, "tab B does not list tab A's job");
+  // The runs table follows the store at most every 500 ms (useCalm): wait for it, briefly.
+  const inB = await waitFor(
+    "tab B to list tab A's job",
+    async () => (await runListStatuses(b)).find((j) => j.id === id),
+    budget(5_000),
+  );
   assertEqual(inB.status, 'running', "A's job as tab B lists it");
   assertEqual((await stored(b, id))?.status, 'running', "A's job in IndexedDB after tab B opened");
 
@@ -122,8 +126,12 @@ test('a second tab leaves a running job alone, and its rename keeps the finished
   // and tab A, reloaded, still lists it done with its run
   await page.reload({ waitUntil: 'load' });
   await waitReady(page);
-  const inA = (await runListStatuses(page)).find((j) => j.id === id);
-  assert(inA && inA.status === 'done' && /1 run\b/.test(inA.text), `tab A after a reload: ${JSON.stringify(inA)}`);
+  const inA = await waitFor(
+    'tab A to list the job after a reload',
+    async () => (await runListStatuses(page)).find((j) => j.id === id),
+    budget(5_000),
+  );
+  assert(inA.status === 'done' && /1 run\b/.test(inA.text), `tab A after a reload: ${JSON.stringify(inA)}`);
 });
 
 test('a share link carrying __proto__ keys is refused and the app renders', async ({ page, app }) => {

@@ -14,7 +14,6 @@ import { useAppStore } from '../bindings.ts';
 import { jobSummary, useViewJob } from '../derive.ts';
 import { ErrorBoundary } from '../ErrorBoundary.tsx';
 import { fmtDate, fmtInt, fmtSeconds } from '../format.ts';
-import { useCalm } from '../hooks.ts';
 import { useUiStore } from '../uiStore.ts';
 import { useViewOptions } from './viewOptions.ts';
 import { JobActions } from './JobActions.tsx';
@@ -157,11 +156,13 @@ function cellText(col: Column, v: number | string | null): string {
 }
 
 export function RunsTable() {
-  const jobs = useCalm(useAppStore((s) => s.jobs));
+  // Not calmed: the jobs change per epoch, not per step, and a table row is cheap to draw; the
+  // statuses and actions here must be the store's as they are now.
+  const jobs = useAppStore((s) => s.jobs);
   const selected = useAppStore((s) => s.selectedJobIds);
   const loaded = useAppStore((s) => s.jobsLoaded);
   const { includePartial, setIncludePartial } = useViewOptions();
-  const { job: viewJob } = useViewJob();
+  const { job: viewJob } = useViewJob(false);
   const [sort, setSort] = useState<{ key: ColumnKey; dir: SortDir }>({ key: 'created', dir: 'desc' });
   const [filter, setFilter] = useState('');
   const [statusFilter, setStatusFilter] = useState<JobStatusWord | 'all'>('all');
