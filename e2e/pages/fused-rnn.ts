@@ -4,6 +4,7 @@
  * forward and backward, once with the fused WebGPU scan and once op by op, on the same weights and
  * inputs. Counts compute dispatches (GPUComputePassEncoder.prototype.dispatchWorkgroups) for each.
  */
+import { dispatchCount, maxDiff } from './compare.ts';
 import * as tf from '../../src/core/tf.ts';
 import '../../src/core/gradients.ts';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -44,25 +45,6 @@ export interface FusedRnnResult {
   names: string[];
 }
 
-let dispatches = 0;
-const proto = (globalThis as unknown as { GPUComputePassEncoder?: { prototype: Record<string, unknown> } })
-  .GPUComputePassEncoder?.prototype;
-if (proto) {
-  const orig = proto.dispatchWorkgroups as (...a: unknown[]) => void;
-  proto.dispatchWorkgroups = function (this: unknown, ...a: unknown[]) {
-    dispatches++;
-    return orig.apply(this, a);
-  };
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0,
-    s = 1;
-  for (let i = 0; i < b.length; i++) s = Math.max(s, Math.abs(b[i]));
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return a.length === b.length ? m / s : Infinity;
-}
-
 async function runCase(c: FusedRnnCase): Promise<FusedRnnResult> {
   if (tf.getBackend() !== 'webgpu') {
     if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend unavailable');
@@ -81,13 +63,13 @@ async function runCase(c: FusedRnnCase): Promise<FusedRnnResult> {
     // First a warm-up (pipelines compile), then the counted runs.
     for (let pass = 0; pass < 2; pass++) {
       const t0 = performance.now();
-      const d0 = dispatches;
+      const d0 = dispatchCount();
       const out = tf.tidy(() => rnn.forward(x, len));
       const outV = await out.data();
-      const d1 = dispatches;
+      const d1 = dispatchCount();
       const { grads } = tf.variableGrads(() => tf.sum(tf.mul(rnn.forward(x, len), W)) as tf.Scalar, vars);
       const gs = await Promise.all(vars.map(async (v) => Array.from(await grads[v.name].data())));
-      const d2 = dispatches;
+      const d2 = dispatchCount();
       out.dispose();
       tf.dispose(Object.values(grads));
       const ms = performance.now() - t0;

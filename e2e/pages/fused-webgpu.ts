@@ -11,6 +11,7 @@
  * - adam: Adam steps (one with a parameter lacking its gradient) fused vs op by op.
  * Counts compute dispatches (GPUComputePassEncoder.prototype.dispatchWorkgroups) for each.
  */
+import { dispatchCount, maxDiff } from './compare.ts';
 import * as tf from '../../src/core/tf.ts';
 import '../../src/core/gradients.ts';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -48,28 +49,6 @@ export interface Compared {
   dispatches: { fused: number; ops: number };
 }
 
-let dispatches = 0;
-const proto = (globalThis as unknown as { GPUComputePassEncoder?: { prototype: Record<string, unknown> } })
-  .GPUComputePassEncoder?.prototype;
-if (proto) {
-  const orig = proto.dispatchWorkgroups as (...a: unknown[]) => void;
-  proto.dispatchWorkgroups = function (this: unknown, ...a: unknown[]) {
-    dispatches++;
-    return orig.apply(this, a);
-  };
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0,
-    s = 1;
-  for (let i = 0; i < b.length; i++) s = Math.max(s, Math.abs(b[i]));
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    m = Number.isNaN(d) ? Infinity : Math.max(m, d);
-  }
-  return a.length === b.length ? m / s : Infinity;
-}
-
 const KINDS = Object.keys(webgpuFused) as (keyof typeof webgpuFused)[];
 
 function setFused(on: boolean, kinds = KINDS): void {
@@ -103,7 +82,7 @@ async function runEncoder(c: EncoderCase): Promise<Compared> {
     setFused(fused, c.kinds);
     let last: { out: Float32Array; grads: Float32Array[]; n: number } | null = null;
     for (let pass = 0; pass < 2; pass++) {
-      const d0 = dispatches;
+      const d0 = dispatchCount();
       const ctx = { training: true, rng: new MT19937(77) };
       const { value, grads } = tf.variableGrads(() => {
         const y = enc.forward(x, qi, ctx, kv ?? undefined, ki);
@@ -112,7 +91,7 @@ async function runEncoder(c: EncoderCase): Promise<Compared> {
       const out = tf.tidy(() => enc.forward(x, qi, { training: true, rng: new MT19937(77) }, kv ?? undefined, ki));
       const o = (await out.data()) as Float32Array;
       const gs = await Promise.all(vars.map(async (v) => (await grads[v.name].data()) as Float32Array));
-      last = { out: o, grads: gs, n: dispatches - d0 };
+      last = { out: o, grads: gs, n: dispatchCount() - d0 };
       tf.dispose([value, out, ...Object.values(grads)]);
     }
     return last!;
@@ -171,12 +150,12 @@ async function runModel(c: ModelCase): Promise<Compared> {
     ) as tf.Scalar;
   const once = async (fused: boolean) => {
     setFused(fused);
-    const d0 = dispatches;
+    const d0 = dispatchCount();
     const { value, grads } = tf.variableGrads(
       () => loss(model.forward({ x, len }, { training: true, rng: new MT19937(77) })),
       vars,
     );
-    const n = dispatches - d0;
+    const n = dispatchCount() - d0;
     const out = tf.tidy(() => {
       const o = model.forward({ x, len }, { training: true, rng: new MT19937(77) });
       return tf.concat([tf.reshape(o.pred, [-1]), ...MODALITIES.map((m) => tf.reshape(o.recon![m], [-1]))]);
@@ -228,10 +207,10 @@ async function runAdam(): Promise<Compared & { steps: number }> {
       vars.forEach((v, i) => {
         if (!(k === 1 && i === vars.length - 1)) g[v.name] = tf.tensor(gradsAt[k][i], shapes[i]);
       });
-      const d0 = dispatches;
+      const d0 = dispatchCount();
       opt.step(g);
       after.push(await Promise.all(vars.map(async (v) => (await v.data()) as Float32Array)));
-      n += dispatches - d0;
+      n += dispatchCount() - d0;
       tf.dispose(Object.values(g));
     }
     opt.dispose();

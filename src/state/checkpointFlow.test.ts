@@ -3,11 +3,12 @@ import { metricsOf } from '../core/eval/__fixtures__/runs.ts';
 import type { TrainCheckpoint } from '../core/train/trainer.ts';
 
 const CHECKPOINT_FORMAT = 'mfmb-train-checkpoint/1' as const;
-import type { FromWorker, ToWorker } from '../worker/protocol.ts';
+import type { FromWorker } from '../worker/protocol.ts';
 import { memoryCheckpointDb } from './checkpoints.ts';
 import { heartbeatOwners, memoryJobDb } from './persist.ts';
-import { createAppStore, type WorkerLike } from './store.ts';
+import { createAppStore } from './store.ts';
 import { decodeWeightsFile } from './weightsFile.ts';
+import { FakeWorker } from './__fixtures__/fakeWorker.ts';
 
 /**
  * The store's side of checkpoints: the worker's epoch checkpoints land in the checkpoint store;
@@ -15,24 +16,6 @@ import { decodeWeightsFile } from './weightsFile.ts';
  * weights export falls back to the stored best weights; deleting a job deletes its checkpoint;
  * the size cap drops the oldest job's checkpoint and says so.
  */
-
-class FakeWorker implements WorkerLike {
-  sent: ToWorker[] = [];
-  onmessage: WorkerLike['onmessage'] = null;
-  onerror: WorkerLike['onerror'] = null;
-  postMessage(msg: ToWorker): void {
-    this.sent.push(structuredClone(msg));
-  }
-  terminate(): void {}
-  emit(msg: FromWorker): void {
-    this.onmessage?.({ data: structuredClone(msg) });
-  }
-  last<T extends ToWorker['type']>(type: T): Extract<ToWorker, { type: T }> {
-    const m = [...this.sent].reverse().find((x) => x.type === type);
-    if (!m) throw new Error(`no ${type} message was sent`);
-    return m as Extract<ToWorker, { type: T }>;
-  }
-}
 
 const setting = { arch: 'mfmb' as const, branches: { macro: true, micro: true, recon: true } };
 const record = (epoch: number) => ({

@@ -1,34 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { FileSummary, FromWorker, ToWorker } from '../worker/protocol.ts';
+import type { FileSummary } from '../worker/protocol.ts';
 import { memoryJobDb } from './persist.ts';
-import { createAppStore, type WorkerLike } from './store.ts';
+import { createAppStore } from './store.ts';
 import { jobResults } from './jobResults.ts';
 import { metricsOf, run } from '../core/eval/__fixtures__/runs.ts';
+import { FakeWorker } from './__fixtures__/fakeWorker.ts';
 
 /** A worker stand-in that keeps what the page sends (Blobs included, uncloned). */
-class FakeWorker implements WorkerLike {
-  sent: ToWorker[] = [];
-  onmessage: WorkerLike['onmessage'] = null;
-  onerror: WorkerLike['onerror'] = null;
-  postMessage(msg: ToWorker): void {
-    this.sent.push(msg);
-  }
-  terminate(): void {}
-  emit(msg: FromWorker): void {
-    this.onmessage?.({ data: structuredClone(msg) });
-  }
-  last<T extends ToWorker['type']>(type: T): Extract<ToWorker, { type: T }> {
-    const m = [...this.sent].reverse().find((x) => x.type === type);
-    if (!m) throw new Error(`no ${type} message was sent`);
-    return m as Extract<ToWorker, { type: T }>;
-  }
-}
 
 function setup() {
   const workers: FakeWorker[] = [];
   const store = createAppStore({
     makeWorker: () => {
-      const w = new FakeWorker();
+      const w = new FakeWorker(false);
       workers.push(w);
       return w;
     },

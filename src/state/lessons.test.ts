@@ -1,18 +1,12 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import type { ToWorker } from '../worker/protocol.ts';
 import { LESSONS, lessonFromUrl, urlWithLesson } from './lessons.ts';
 import { memoryJobDb } from './persist.ts';
-import { createAppStore, type WorkerLike } from './store.ts';
+import { createAppStore } from './store.ts';
+import { FakeWorker } from './__fixtures__/fakeWorker.ts';
 
 function setup() {
-  const sent: ToWorker[] = [];
-  const worker: WorkerLike = {
-    onmessage: null,
-    onerror: null,
-    postMessage: (m: ToWorker) => void sent.push(structuredClone(m)),
-    terminate() {},
-  };
+  const worker = new FakeWorker();
   const store = createAppStore({
     makeWorker: () => worker,
     db: memoryJobDb(),
@@ -20,7 +14,7 @@ function setup() {
     saveIntervalMs: 0,
     describeDelayMs: 0,
   });
-  return { store, sent };
+  return { store, sent: worker.sent };
 }
 
 describe('lesson links', () => {

@@ -3,33 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { TABLE5_SETTINGS } from '../core/config/config.ts';
 import { makeResultsFile, type ResultsFile, type RunResult } from '../core/eval/results.ts';
 import { metricsOf, run } from '../core/eval/__fixtures__/runs.ts';
-import type { FromWorker, ToWorker } from '../worker/protocol.ts';
 import { heartbeatOwners, memoryJobDb, openJobDb, type JobDb } from './persist.ts';
-import { createAppStore, type AppStore, type WorkerLike } from './store.ts';
-
-class FakeWorker implements WorkerLike {
-  sent: ToWorker[] = [];
-  terminated = false;
-  onmessage: WorkerLike['onmessage'] = null;
-  onerror: WorkerLike['onerror'] = null;
-  postMessage(msg: ToWorker): void {
-    this.sent.push(structuredClone(msg));
-  }
-  terminate(): void {
-    this.terminated = true;
-  }
-  emit(msg: FromWorker): void {
-    this.onmessage?.({ data: structuredClone(msg) });
-  }
-  types(): string[] {
-    return this.sent.map((m) => m.type);
-  }
-  last<T extends ToWorker['type']>(type: T): Extract<ToWorker, { type: T }> {
-    const m = [...this.sent].reverse().find((x) => x.type === type);
-    if (!m) throw new Error(`no ${type} message was sent`);
-    return m as Extract<ToWorker, { type: T }>;
-  }
-}
+import { createAppStore, type AppStore } from './store.ts';
+import { FakeWorker } from './__fixtures__/fakeWorker.ts';
 
 function setup<D extends JobDb = ReturnType<typeof memoryJobDb>>(opts: { db?: D; later?: number } = {}) {
   const workers: FakeWorker[] = [];

@@ -7,27 +7,9 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { makeResultsFile } from '../core/eval/results.ts';
 import { metricsOf, run } from '../core/eval/__fixtures__/runs.ts';
-import type { FromWorker, ToWorker } from '../worker/protocol.ts';
 import { openJobDb, webLocksOwners, type LockManagerLike } from './persist.ts';
-import { createAppStore, type WorkerLike } from './store.ts';
-
-class FakeWorker implements WorkerLike {
-  sent: ToWorker[] = [];
-  onmessage: WorkerLike['onmessage'] = null;
-  onerror: WorkerLike['onerror'] = null;
-  postMessage(msg: ToWorker): void {
-    this.sent.push(structuredClone(msg));
-  }
-  terminate(): void {}
-  emit(msg: FromWorker): void {
-    this.onmessage?.({ data: structuredClone(msg) });
-  }
-  last<T extends ToWorker['type']>(type: T): Extract<ToWorker, { type: T }> {
-    const m = [...this.sent].reverse().find((x) => x.type === type);
-    if (!m) throw new Error(`no ${type} message was sent`);
-    return m as Extract<ToWorker, { type: T }>;
-  }
-}
+import { createAppStore } from './store.ts';
+import { FakeWorker } from './__fixtures__/fakeWorker.ts';
 
 /** One browser's LockManager, seen from several tabs; closing a tab releases its locks. */
 class FakeBrowserLocks {

@@ -1,19 +1,14 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { estimateDuration } from '../../core/eval/estimate.ts';
-import type { FromWorker, ToWorker } from '../../worker/protocol.ts';
+import type { FromWorker } from '../../worker/protocol.ts';
 import { memoryJobDb } from '../persist.ts';
 import { PRESETS } from '../presets.ts';
-import { createAppStore, type WorkerLike } from '../store.ts';
+import { createAppStore } from '../store.ts';
+import { FakeWorker } from '../__fixtures__/fakeWorker.ts';
 
 function setup() {
-  const sent: ToWorker[] = [];
-  const worker: WorkerLike = {
-    onmessage: null,
-    onerror: null,
-    postMessage: (m: ToWorker) => void sent.push(structuredClone(m)),
-    terminate() {},
-  };
+  const worker = new FakeWorker();
   const store = createAppStore({
     makeWorker: () => worker,
     db: memoryJobDb(),
@@ -22,8 +17,7 @@ function setup() {
     describeDelayMs: 0,
     estimateDelayMs: 10,
   });
-  const emit = (m: FromWorker) => worker.onmessage?.({ data: structuredClone(m) });
-  return { store, sent, emit };
+  return { store, sent: worker.sent, emit: (m: FromWorker) => worker.emit(m), asked: () => worker.all('estimate') };
 }
 
 const backendMsg: FromWorker = { type: 'backend', name: 'wasm', tried: [{ name: 'wasm', ok: true }] };
@@ -34,11 +28,10 @@ afterEach(() => vi.useRealTimers());
 describe('preset estimates', () => {
   it('measures each distinct model/data/batch once, one request at a time, and fills every preset', async () => {
     vi.useFakeTimers();
-    const { store, sent, emit } = setup();
+    const { store, emit, asked } = setup();
     store.getState().init({ url: 'http://x/' });
     emit(backendMsg);
     await vi.advanceTimersByTimeAsync(20);
-    const asked = () => sent.filter((m): m is Extract<ToWorker, { type: 'estimate' }> => m.type === 'estimate');
     expect(asked()).toHaveLength(1); // one at a time
     expect(PRESETS.every((p) => store.getState().estimates[p.id]?.status === 'measuring')).toBe(true);
 
@@ -62,11 +55,11 @@ describe('preset estimates', () => {
 
   it('a refused measurement (a job started) is shown as unavailable, not as a number', async () => {
     vi.useFakeTimers();
-    const { store, sent, emit } = setup();
+    const { store, emit, asked } = setup();
     store.getState().init({ url: 'http://x/' });
     emit(backendMsg);
     await vi.advanceTimersByTimeAsync(20);
-    const first = sent.find((m): m is Extract<ToWorker, { type: 'estimate' }> => m.type === 'estimate')!;
+    const first = asked()[0];
     emit({
       type: 'estimated',
       requestId: first.requestId,

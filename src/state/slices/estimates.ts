@@ -43,30 +43,31 @@ function timingKey(backend: string, p: PresetRun): string {
 
 export function estimatesSlice(set: SetState, get: GetState, rt: Runtime) {
   let nextId = 1;
+  // The presets are fixed: built once. Each estimate is derived (fill) from what is known per key.
+  const presets = PRESETS.map((p) => ({ id: p.id, run: p.build() }));
   const measured = new Map<string, { timing: StepTiming; sizes: SplitSizes; backend: string }>();
+  const failed = new Map<string, string>(); // key → why it was not measured (retried by measurePresets)
   const pending = new Map<number, string>(); // requestId → timing key
   let queue: { key: string; run: PresetRun }[] = [];
+  const waiting = (key: string) => queue.some((q) => q.key === key) || [...pending.values()].includes(key);
 
   const fill = () => {
     const backend = get().backend.active;
     const out: Partial<Record<PresetId, PresetEstimate>> = {};
-    for (const p of PRESETS) {
-      const run = p.build();
+    for (const { id, run } of presets) {
       const key = backend ? timingKey(backend, run) : '';
       const m = measured.get(key);
-      const prev = get().estimates[p.id];
       if (m) {
         const e = estimateDuration(run.config, run.settings.length, m.sizes, m.timing);
-        out[p.id] = {
+        out[id] = {
           status: 'ready',
           seconds: e.seconds,
           soonestSeconds: e.soonestSeconds,
           backend: m.backend,
           trainMs: m.timing.trainMs,
         };
-      } else if (queue.some((q) => q.key === key) || [...pending.values()].includes(key)) {
-        out[p.id] = { status: 'measuring' };
-      } else if (prev?.status === 'unavailable') out[p.id] = prev;
+      } else if (waiting(key)) out[id] = { status: 'measuring' };
+      else if (failed.has(key)) out[id] = { status: 'unavailable', error: failed.get(key) };
     }
     set({ estimates: out });
   };
@@ -94,10 +95,10 @@ export function estimatesSlice(set: SetState, get: GetState, rt: Runtime) {
     measurePresets() {
       const backend = get().backend.active;
       if (!backend || isActive(get().status)) return;
-      for (const p of PRESETS) {
-        const run = p.build();
+      for (const { run } of presets) {
         const key = timingKey(backend, run);
-        if (measured.has(key) || queue.some((q) => q.key === key) || [...pending.values()].includes(key)) continue;
+        if (measured.has(key) || waiting(key)) continue;
+        failed.delete(key);
         queue.push({ key, run });
       }
       fill();
@@ -111,18 +112,11 @@ export function estimatesSlice(set: SetState, get: GetState, rt: Runtime) {
     pending.delete(msg.requestId);
     if (msg.timing && msg.sizes && msg.backend) {
       measured.set(key, { timing: msg.timing, sizes: msg.sizes, backend: msg.backend });
-      fill();
     } else {
-      // Refused (a job started) or failed: shown as unavailable; measurePresets() retries later.
-      fill();
-      for (const p of PRESETS) {
-        const backend = get().backend.active;
-        if (backend && timingKey(backend, p.build()) === key && !measured.has(key))
-          set((s) => ({
-            estimates: { ...s.estimates, [p.id]: { status: 'unavailable', error: msg.error ?? 'not measured' } },
-          }));
-      }
+      // Refused (a job started) or failed: shown as unavailable, never as a number.
+      failed.set(key, msg.error ?? 'not measured');
     }
+    fill();
     sendNext();
   };
 
