@@ -6,6 +6,7 @@
  *                            [--batch 24] [--warmup 1] [--steps 5] [--infer 5] [--json [FILE]]
  *                            [--runs webgpu:tiny:aligned,wasm:base:unaligned,...] [--gpu] [--require-gpu]
  *                            [--dev] [--timeout S] [--flag=--some-chromium-flag ...] [--breakdown]
+ *                            [--branches all|none|macro,micro,recon]
  *
  * Prints steps/s, ms per training step and per inference batch, GPU dispatches per training step
  * (WebGPU compute dispatches; WebGL draw calls; on wasm/cpu the tfjs kernel count, so labelled),
@@ -26,6 +27,7 @@ import {
   BENCH_MODELS,
   BENCH_SHAPES,
   DEFAULT_PARAMS,
+  parseBenchBranches,
   type BenchBackend,
   type BenchModel,
   type BenchParams,
@@ -92,6 +94,7 @@ async function main(): Promise<number> {
     warmup: int('warmup', DEFAULT_PARAMS.warmup, 0),
     steps: int('steps', DEFAULT_PARAMS.steps, 1),
     infer: int('infer', DEFAULT_PARAMS.infer, 0),
+    ...(arg('branches') ? { branches: parseBenchBranches(arg('branches')!) } : {}),
   };
   const runs: BenchParams[] = [];
   const runsArg = arg('runs');
@@ -192,6 +195,11 @@ async function main(): Promise<number> {
         `${`${fmt(r.peakBytes / MiB, 1)} (${src})`.padEnd(22)}   ${r.adapter}`,
     );
   }
+  for (const r of results)
+    if (r.copiesPerTrainStep !== null)
+      console.log(
+        `${`${r.model}-${r.shape}-${r.backend}`}: ${r.copiesPerTrainStep} GPU buffer copies per training step`,
+      );
   if (flag('breakdown'))
     for (const r of results) {
       console.log(`\n${r.model}-${r.shape}-${r.backend}: ${r.dispatchUnit} of the last timed step by tfjs kernel`);

@@ -24,6 +24,8 @@ export interface BenchParams {
   steps: number;
   /** Timed inference batches (0: none). */
   infer: number;
+  /** Branches switched on: 'all' (default), 'none', or a comma list of macro, micro, recon. */
+  branches?: string;
 }
 
 export const DEFAULT_PARAMS: BenchParams = {
@@ -64,6 +66,11 @@ export interface BenchResult {
   dispatchesPerTrainStep: number | null;
   /** Each timed step's count (they should all be equal). */
   dispatchesPerTrainStepAll: number[];
+  /**
+   * WebGPU buffer-to-buffer copies per training step (median): no shader, but a command each (fused
+   * kernels split a packed output with them; Adam gathers and scatters its flat buffer); null off webgpu.
+   */
+  copiesPerTrainStep: number | null;
   dispatchesPerInferStep: number | null;
   /** 'GPU dispatches' (webgpu), 'GPU draw calls' (webgl), 'kernels' (wasm, cpu). */
   dispatchUnit: string;
@@ -112,7 +119,25 @@ export function paramsFromQuery(q: URLSearchParams): BenchParams {
     warmup: clampInt(q.get('warmup'), DEFAULT_PARAMS.warmup, 0),
     steps: clampInt(q.get('steps'), DEFAULT_PARAMS.steps, 1),
     infer: clampInt(q.get('infer'), DEFAULT_PARAMS.infer, 0),
+    ...(q.get('branches') ? { branches: parseBenchBranches(q.get('branches')!) } : {}),
   };
+}
+
+const BRANCH_NAMES = ['macro', 'micro', 'recon'] as const;
+
+/** 'all' | 'none' | a comma list of macro, micro, recon → the same string, checked. */
+export function parseBenchBranches(v: string): string {
+  if (v === 'all' || v === 'none') return v;
+  for (const b of v.split(','))
+    if (!(BRANCH_NAMES as readonly string[]).includes(b))
+      throw new Error(`branches=${v}: expected all | none | a comma list of ${BRANCH_NAMES.join(', ')}`);
+  return v;
+}
+
+/** The model's branch switches for a checked `branches` string. */
+export function benchBranches(v: string | undefined): { macro: boolean; micro: boolean; recon: boolean } {
+  const on = (b: string) => v === undefined || v === 'all' || (v !== 'none' && v.split(',').includes(b));
+  return { macro: on('macro'), micro: on('micro'), recon: on('recon') };
 }
 
 export function queryFromParams(p: Partial<BenchParams>): string {

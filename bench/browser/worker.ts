@@ -27,7 +27,7 @@ import { Adam } from '../../src/core/train/adam.ts';
 import { batchTensors, trainStep } from '../../src/core/train/trainer.ts';
 import { benchData, DIMS } from '../benchData.ts';
 import { MT19937 } from '../../src/core/random.ts';
-import type { BenchParams, BenchResult, WorkerMessage } from './protocol.ts';
+import { benchBranches, type BenchParams, type BenchResult, type WorkerMessage } from './protocol.ts';
 
 // Before tfjs can create a GPU device: every encoder and context made later is counted.
 const counter = installDispatchCounter({ engine: tf.engine() as unknown as EngineLike });
@@ -161,7 +161,7 @@ async function run(p: BenchParams): Promise<BenchResult> {
 
   const cfg = defaultRunConfig();
   const lens = LENS[p.shape];
-  cfg.model = modelPreset(p.model, { dims: DIMS, lens });
+  cfg.model = modelPreset(p.model, { dims: DIMS, lens, branches: benchBranches(p.branches) });
   const ds = benchData(p.batch, lens);
   const plan = planMissing(ds.train, ds, cfg.missing);
   const rows = Array.from({ length: p.batch }, (_, i) => i);
@@ -210,7 +210,8 @@ async function run(p: BenchParams): Promise<BenchResult> {
       }
       log(
         `${timed ? 'step' : 'warm-up'} ${i + 1}/${p.warmup + p.steps}: ${ms.toFixed(0)} ms, loss ${loss.toFixed(4)}, ` +
-          `${w.count} ${w.unit}${w.unit === 'kernels' ? '' : `, ${c.kernels} kernels`}`,
+          `${w.count} ${w.unit}${w.unit === 'kernels' ? '' : `, ${c.kernels} kernels`}` +
+          (p.backend === 'webgpu' ? `, ${c.copies} buffer copies` : ''),
       );
     }
     const inferMs: number[] = [];
@@ -249,6 +250,7 @@ async function run(p: BenchParams): Promise<BenchResult> {
       initMs,
       dispatchesPerTrainStep: gpu ? median(perStep) : null,
       dispatchesPerTrainStepAll: gpu ? perStep : [],
+      copiesPerTrainStep: p.backend === 'webgpu' ? median(counts.map((c) => c.copies)) : null,
       dispatchesPerInferStep:
         gpu && inferCounts.length ? median(inferCounts.map((c) => deviceWork(p.backend, c).count)) : null,
       dispatchUnit: deviceWork(p.backend, counts[0]).unit,

@@ -14,6 +14,12 @@ function fakeScope() {
       this.calls.push('i');
     }
   }
+  class GPUCommandEncoder {
+    copies = 0;
+    copyBufferToBuffer() {
+      this.copies++;
+    }
+  }
   class WebGL2RenderingContext {
     n = 0;
     drawElements() {
@@ -23,7 +29,7 @@ function fakeScope() {
       this.n++;
     }
   }
-  return { GPUComputePassEncoder, WebGL2RenderingContext } as const;
+  return { GPUComputePassEncoder, GPUCommandEncoder, WebGL2RenderingContext } as const;
 }
 
 describe('dispatch counter', () => {
@@ -31,7 +37,7 @@ describe('dispatch counter', () => {
     const scope = fakeScope();
     const before = scope.GPUComputePassEncoder.prototype.dispatchWorkgroups;
     const c = installDispatchCounter({ scope });
-    expect(c.hooks).toEqual(['webgpu', 'webgl2']);
+    expect(c.hooks).toEqual(['webgpu', 'webgpu-copies', 'webgl2']);
     const a = new scope.GPUComputePassEncoder();
     const b = new scope.GPUComputePassEncoder();
     expect(a.dispatchWorkgroups(7)).toBe(7);
@@ -44,11 +50,15 @@ describe('dispatch counter', () => {
     expect(a.calls).toEqual(['d7']);
     expect(b.calls).toEqual(['d1', 'i']);
     expect(gl.n).toBe(3);
-    expect(c.read()).toMatchObject({ dispatches: 3, draws: 3, kernels: 0 });
+    const enc = new scope.GPUCommandEncoder();
+    enc.copyBufferToBuffer();
+    enc.copyBufferToBuffer();
+    expect(enc.copies).toBe(2);
+    expect(c.read()).toMatchObject({ dispatches: 3, copies: 2, draws: 3, kernels: 0 });
     expect(deviceWork('webgpu', c.read())).toEqual({ count: 3, unit: 'GPU dispatches' });
     expect(deviceWork('webgl', c.read())).toEqual({ count: 3, unit: 'GPU draw calls' });
     c.reset();
-    expect(c.read()).toMatchObject({ dispatches: 0, draws: 0 });
+    expect(c.read()).toMatchObject({ dispatches: 0, copies: 0, draws: 0 });
     c.uninstall();
     expect(scope.GPUComputePassEncoder.prototype.dispatchWorkgroups).toBe(before);
     a.dispatchWorkgroups(2);
@@ -58,7 +68,7 @@ describe('dispatch counter', () => {
   it('skips what the scope lacks (Node has no WebGPU or WebGL)', () => {
     const c = installDispatchCounter({ scope: {} });
     expect(c.hooks).toEqual([]);
-    expect(c.read()).toEqual({ dispatches: 0, draws: 0, kernels: 0, peakTensorBytes: 0 });
+    expect(c.read()).toEqual({ dispatches: 0, copies: 0, draws: 0, kernels: 0, peakTensorBytes: 0 });
     c.uninstall();
   });
 

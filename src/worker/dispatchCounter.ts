@@ -20,6 +20,12 @@
 export interface DispatchCounts {
   /** WebGPU compute dispatches (dispatchWorkgroups + dispatchWorkgroupsIndirect). */
   dispatches: number;
+  /**
+   * WebGPU buffer-to-buffer copies (`GPUCommandEncoder.prototype.copyBufferToBuffer`): no shader
+   * runs, but each is a command of its own (fused kernels use them to split one program's packed
+   * output into several tensors, and Adam to gather and scatter the flat parameter buffer).
+   */
+  copies: number;
   /** WebGL draw calls. */
   draws: number;
   /** tfjs kernel executions (engine.runKernel), any backend. */
@@ -65,7 +71,7 @@ export function installDispatchCounter(
   opts: { scope?: Record<string, unknown>; engine?: EngineLike } = {},
 ): DispatchCounter {
   const scope = (opts.scope ?? globalThis) as Record<string, unknown>;
-  const counts: DispatchCounts = { dispatches: 0, draws: 0, kernels: 0, peakTensorBytes: 0 };
+  const counts: DispatchCounts = { dispatches: 0, copies: 0, draws: 0, kernels: 0, peakTensorBytes: 0 };
   const patches: Patch[] = [];
   const hooks: string[] = [];
 
@@ -96,6 +102,8 @@ export function installDispatchCounter(
     for (const m of GPU_METHODS) any = wrap(gpuProto, m, () => counts.dispatches++) || any;
     if (any) hooks.push('webgpu');
   }
+  const encoderProto = proto('GPUCommandEncoder');
+  if (encoderProto && wrap(encoderProto, 'copyBufferToBuffer', () => counts.copies++)) hooks.push('webgpu-copies');
   for (const [cls, label] of [
     ['WebGL2RenderingContext', 'webgl2'],
     ['WebGLRenderingContext', 'webgl'],
@@ -128,6 +136,7 @@ export function installDispatchCounter(
     read: () => ({ ...counts }),
     reset() {
       counts.dispatches = 0;
+      counts.copies = 0;
       counts.draws = 0;
       counts.kernels = 0;
       counts.peakTensorBytes = opts.engine?.state?.numBytes ?? 0;

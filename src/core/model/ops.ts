@@ -3,11 +3,10 @@ import type { MT19937 } from '../random.ts';
 import type { ParamStore } from './params.ts';
 import { dropoutMask, fusedKernelsActive, KERNEL_DROPOUT } from '../wasmAttention.ts';
 import {
-  KERNEL_COL_SUM,
+  KERNEL_DENSE_GRAD,
   KERNEL_DROP_ADD,
   KERNEL_LAYER_NORM,
   KERNEL_LAYER_NORM_GRAD,
-  KERNEL_RELU_GRAD,
   webgpuFused,
   webgpuKernelActive,
 } from './webgpu/select.ts';
@@ -75,7 +74,10 @@ export const bmm = customOp((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) 
   };
 }) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
 
-/** a [N, in] × b [in, out] (+ bias [out]) (then ReLU) on webgpu: one fused-matMul dispatch. */
+/**
+ * a [N, in] × b [in, out] (+ bias [out]) (then ReLU) on webgpu: one fused-matMul dispatch forward,
+ * and one program backward (`MfmbDenseGrad`: ∂a, ∂b and ∂bias together).
+ */
 function fusedDense(a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor | null, relu: boolean): tf.Tensor2D {
   const [N, inF] = a.shape;
   const outF = b.shape[1];
@@ -89,23 +91,21 @@ function fusedDense(a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor | null, relu
     return tf.reshape(y, [N, outF]); // [N, out]
   };
   const back = (dy: tf.Tensor, [sx, sw, sy]: tf.Tensor[]): tf.Tensor[] => {
+    if (tf.getKernel(KERNEL_DENSE_GRAD, 'webgpu')) {
+      // ∂x, ∂W and ∂b (through the ReLU) from one program.
+      const inputs: tf.NamedTensorMap = { dy, x: sx, w: sw };
+      if (relu) inputs.y = sy;
+      return tf
+        .engine()
+        .runKernel(KERNEL_DENSE_GRAD, inputs, { relu, bias: !!bias } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    }
     let dz = dy as tf.Tensor2D; // [N, out]
-    if (relu)
-      dz = (
-        tf.getKernel(KERNEL_RELU_GRAD, 'webgpu')
-          ? tf.engine().runKernel(KERNEL_RELU_GRAD, { dy, y: sy })
-          : tf.mul(dy, tf.step(sy))
-      ) as tf.Tensor2D;
+    if (relu) dz = tf.mul(dy, tf.step(sy)) as tf.Tensor2D;
     const grads: tf.Tensor[] = [
       tf.matMul(dz, sw as tf.Tensor2D, false, true), // [N, in]
       tf.matMul(sx as tf.Tensor2D, dz, true, false), // [in, out]
     ];
-    if (bias)
-      grads.push(
-        tf.getKernel(KERNEL_COL_SUM, 'webgpu')
-          ? (tf.engine().runKernel(KERNEL_COL_SUM, { x: dz }) as tf.Tensor)
-          : tf.sum(dz, 0),
-      ); // [out]
+    if (bias) grads.push(tf.sum(dz, 0)); // [out]
     return grads;
   };
   const keep = (x: tf.Tensor, w: tf.Tensor, y: tf.Tensor) => (relu ? [x, w, y] : [x, w]);
@@ -182,8 +182,9 @@ export function createLayerNorm(p: ParamStore, name: string, width: number): Nor
 }
 
 /**
- * LayerNorm over the last axis. On WebGPU one fused program forward and four backward
- * (webgpu/kernels.ts) instead of ~8 and ~25 small kernels; the same arithmetic op by op elsewhere.
+ * LayerNorm over the last axis. On WebGPU one fused program forward (keeping each row's mean and
+ * rstd) and one backward (webgpu/kernels.ts) instead of ~8 and ~25 small kernels; the same
+ * arithmetic op by op elsewhere.
  */
 export function layerNorm(n: Norm, x: tf.Tensor, eps = 1e-5): tf.Tensor {
   if (n.g && n.b && x.dtype === 'float32' && webgpuKernelActive('layerNorm', KERNEL_LAYER_NORM)) {
@@ -193,12 +194,13 @@ export function layerNorm(n: Norm, x: tf.Tensor, eps = 1e-5): tf.Tensor {
       tf.engine().runKernel(kernel, inputs, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
     return customOp((t: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
       const x2 = tf.reshape(t, [-1, w]); // [N, w]
-      save([x2, g]);
+      const [y, st] = run({ x: x2, g, b }, KERNEL_LAYER_NORM) as tf.Tensor[]; // [N, w], [N, 2] row (mean, rstd)
+      save([x2, g, st]);
       return {
-        value: tf.reshape(run({ x: x2, g, b }, KERNEL_LAYER_NORM) as tf.Tensor, shape),
-        gradFunc: (dy: tf.Tensor, [sx, sg]: tf.Tensor[]) => {
+        value: tf.reshape(y, shape),
+        gradFunc: (dy: tf.Tensor, [sx, sg, sst]: tf.Tensor[]) => {
           const [dx, dg, db] = run(
-            { dy: tf.reshape(dy, [-1, w]), x: sx, g: sg },
+            { dy: tf.reshape(dy, [-1, w]), x: sx, g: sg, st: sst },
             KERNEL_LAYER_NORM_GRAD,
           ) as tf.Tensor[];
           return [tf.reshape(dx, shape), dg, db];

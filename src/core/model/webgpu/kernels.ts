@@ -9,13 +9,12 @@ import {
 } from '../../wasmAttention.ts';
 import {
   KERNEL_ADAM,
-  KERNEL_COL_SUM,
+  KERNEL_DENSE_GRAD,
   KERNEL_DROP_ADD,
   KERNEL_GATE_PACK,
   KERNEL_GATE_UNPACK,
   KERNEL_LAYER_NORM,
   KERNEL_LAYER_NORM_GRAD,
-  KERNEL_RELU_GRAD,
 } from './select.ts';
 
 /**
@@ -69,6 +68,47 @@ interface WebGPUBackendLike {
   commandQueueOwnedIds: { add(id: tf.DataId): void };
 }
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown };
+
+/** The GPU buffer behind a tensor (uploaded first if it still lives on the CPU side). */
+function gpuBuffer(backend: WebGPUBackendLike, t: tf.TensorInfo): GPUBufferLike {
+  backend.uploadToGPU(t.dataId);
+  return backend.tensorMap.get(t.dataId).resource as GPUBufferLike;
+}
+
+/** count float32s from src[so…] to dst[dO…]: a buffer-to-buffer copy in the command stream, no shader. */
+function copyFloats(
+  backend: WebGPUBackendLike,
+  src: tf.TensorInfo,
+  so: number,
+  dst: tf.TensorInfo,
+  dO: number,
+  count: number,
+): void {
+  const s = gpuBuffer(backend, src),
+    d = gpuBuffer(backend, dst);
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  backend.commandEncoder.copyBufferToBuffer(s, so * 4, d, dO * 4, count * 4);
+  backend.commandQueueOwnedIds.add(src.dataId);
+  backend.commandQueueOwnedIds.add(dst.dataId);
+}
+
+/**
+ * Splits a program's packed output into tensors of the given shapes, in order, by buffer copies, and
+ * frees it. tfjs programs have one output; this is how one dispatch returns several results.
+ */
+function unpack(backend: WebGPUBackendLike, packed: tf.TensorInfo, shapes: number[][]): tf.TensorInfo[] {
+  let o = 0;
+  const outs = shapes.map((shape) => {
+    const n = tf.util.sizeFromShape(shape);
+    const t = backend.makeTensorInfo(shape, 'float32');
+    copyFloats(backend, packed, o, t, 0, n);
+    o += n;
+    return t;
+  });
+  backend.disposeData(packed.dataId);
+  return outs;
+}
 
 const WG = 64;
 
@@ -180,37 +220,6 @@ function dropAddKernel(args: KernelArgs): tf.TensorInfo {
   const vars = mode === 'grad' ? ['x'] : ['x', 'c'];
   const prog = flat(`mfmbDropAdd_${mode}_${drop}_${f(scale)}`, vars, [...x.shape], n, body, DROP_UNIFORMS, true);
   return backend.runWebGPUProgram(prog, mode === 'grad' ? [x] : [x, c], 'float32', dropUniforms(drop ? rate : 0, seed));
-}
-
-/** input x [N, C] → [C], the sum over rows: one thread per column. */
-function colSumKernel(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as WebGPUBackendLike;
-  const { x } = args.inputs as Record<string, tf.TensorInfo>;
-  const [N, C] = x.shape;
-  const body = /* wgsl */ `
-    fn main(index : i32) {
-      if (index >= ${C}) { return; }
-      var acc = 0.0;
-      for (var n = 0; n < ${N}; n++) { acc += x[n * ${C} + index]; }
-      result[index] = acc;
-    }`;
-  return backend.runWebGPUProgram(flat(`mfmbColSum_${N}_${C}`, ['x'], [C], C, body), [x], 'float32');
-}
-
-/** inputs dy, y (ReLU's output) → dy where y > 0, else 0: one dispatch. */
-function reluGradKernel(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as WebGPUBackendLike;
-  const { dy, y } = args.inputs as Record<string, tf.TensorInfo>;
-  const n = tf.util.sizeFromShape(dy.shape);
-  const body = /* wgsl */ `
-    fn main(index : i32) {
-      if (index < uniforms.size) { result[index] = select(0.0, dy[index], y[index] > 0.0); }
-    }`;
-  return backend.runWebGPUProgram(
-    flat('mfmbReluGrad', ['dy', 'y'], [...dy.shape], n, body, undefined, true),
-    [dy, y],
-    'float32',
-  );
 }
 
 // ------------------------------------------------------------------ recurrent weights
@@ -537,8 +546,8 @@ function attentionGradKernel(args: KernelArgs): tf.TensorInfo[] {
 // ------------------------------------------------------------------ LayerNorm
 
 /**
- * y = (x − mean)·rsqrt(var + eps)·g + b over the last axis, x as [N, w]: one thread per row, the
- * two-pass moments of tf.moments.
+ * LayerNorm over the last axis, x as [N, w]: one thread per row, the two-pass moments of tf.moments
+ * (mean, then the mean squared deviation), rs = rsqrt(var + eps).
  */
 const LN_STATS = /* wgsl */ `
       var mean = 0.0;
@@ -548,115 +557,166 @@ const LN_STATS = /* wgsl */ `
       for (var c = 0; c < W_; c++) { let e = x[o + c] - mean; vr += e * e; }
       let rs = inverseSqrt(vr / f32(W_) + EPS);`;
 
-function lnForwardProgram(N: number, w: number, eps: number): Program {
+/**
+ * Forward with the row statistics kept for the backward pass: one program writes the packed
+ * [y (N·w) | (mean, rsqrt(var + eps)) per row (2N)], which buffer copies split into y and st.
+ */
+function lnForwardStatsProgram(N: number, w: number, eps: number): Program {
   return flat(
-    `mfmbLnFwd_${w}_${eps}`,
+    `mfmbLnFwdSt_${w}_${eps}`,
     ['x', 'g', 'b'],
-    [N, w],
+    [N * w + 2 * N],
     N,
     /* wgsl */ `
     const W_ = ${w}; const EPS = ${f(eps)};
     fn main(index : i32) {
-      if (index >= uniforms.xShape.x) { return; }
+      let N = uniforms.xShape.x;
+      if (index >= N) { return; }
       let o = index * W_;
       ${LN_STATS}
       for (var c = 0; c < W_; c++) { result[o + c] = (x[o + c] - mean) * rs * g[c] + b[c]; }
+      result[N * W_ + index * 2] = mean;
+      result[N * W_ + index * 2 + 1] = rs;
     }`,
   );
 }
 
-/** [N, 2] = (mean, rsqrt(var + eps)) per row. */
-function lnStatsProgram(N: number, w: number, eps: number): Program {
+/**
+ * The whole backward in one program, threads by task: [0, N) one row of ∂x = rs·(ĝ − mean(ĝ) −
+ * x̂·mean(ĝ ⊙ x̂)) with ĝ = dy ⊙ g; [N, N + w) one column of ∂g = Σₙ dy ⊙ x̂; [N + w, N + 2w) one
+ * column of ∂b = Σₙ dy. Output packed [∂x (N·w) | ∂g (w) | ∂b (w)].
+ */
+function lnGradProgram(N: number, w: number): Program {
   return flat(
-    `mfmbLnStats_${w}_${eps}`,
-    ['x'],
-    [N, 2],
-    N,
-    /* wgsl */ `
-    const W_ = ${w}; const EPS = ${f(eps)};
-    fn main(index : i32) {
-      if (index >= uniforms.xShape.x) { return; }
-      let o = index * W_;
-      ${LN_STATS}
-      result[index * 2] = mean;
-      result[index * 2 + 1] = rs;
-    }`,
-  );
-}
-
-/** ∂x [N, w] = rs·(ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)), ĝ = dy ⊙ g. */
-function lnDxProgram(N: number, w: number): Program {
-  return flat(
-    `mfmbLnDx_${w}`,
+    `mfmbLnGrad_${w}`,
     ['x', 'g', 'dy', 'st'],
-    [N, w],
-    N,
+    [N * w + 2 * w],
+    N + 2 * w,
     /* wgsl */ `
     const W_ = ${w};
     fn main(index : i32) {
-      if (index >= uniforms.xShape.x) { return; }
-      let o = index * W_;
-      let mean = st[index * 2];
-      let rs = st[index * 2 + 1];
-      var s1 = 0.0;
-      var s2 = 0.0;
-      for (var c = 0; c < W_; c++) {
-        let gh = dy[o + c] * g[c];
-        s1 += gh;
-        s2 += gh * (x[o + c] - mean) * rs;
-      }
-      s1 = s1 / f32(W_);
-      s2 = s2 / f32(W_);
-      for (var c = 0; c < W_; c++) {
-        result[o + c] = rs * (dy[o + c] * g[c] - s1 - (x[o + c] - mean) * rs * s2);
-      }
-    }`,
-  );
-}
-
-/** ∂g [w] = Σₙ dy ⊙ x̂ (withXhat) or ∂b [w] = Σₙ dy: one thread per column. */
-function lnColumnProgram(w: number, withXhat: boolean): Program {
-  return flat(
-    `mfmbLnCol_${w}_${withXhat}`,
-    ['x', 'dy', 'st'],
-    [w],
-    w,
-    /* wgsl */ `
-    const W_ = ${w};
-    fn main(index : i32) {
-      if (index >= W_) { return; }
       let N = uniforms.xShape.x;
-      var acc = 0.0;
-      for (var n = 0; n < N; n++) {
-        let v = dy[n * W_ + index];
-        ${withXhat ? 'acc += v * (x[n * W_ + index] - st[n * 2]) * st[n * 2 + 1];' : 'acc += v;'}
+      if (index < N) {
+        let o = index * W_;
+        let mean = st[index * 2];
+        let rs = st[index * 2 + 1];
+        var s1 = 0.0;
+        var s2 = 0.0;
+        for (var c = 0; c < W_; c++) {
+          let gh = dy[o + c] * g[c];
+          s1 += gh;
+          s2 += gh * (x[o + c] - mean) * rs;
+        }
+        s1 = s1 / f32(W_);
+        s2 = s2 / f32(W_);
+        for (var c = 0; c < W_; c++) {
+          result[o + c] = rs * (dy[o + c] * g[c] - s1 - (x[o + c] - mean) * rs * s2);
+        }
+      } else if (index < N + W_) {
+        let c = index - N;
+        var acc = 0.0;
+        for (var n = 0; n < N; n++) { acc += dy[n * W_ + c] * (x[n * W_ + c] - st[n * 2]) * st[n * 2 + 1]; }
+        result[N * W_ + c] = acc;
+      } else if (index < N + 2 * W_) {
+        let c = index - N - W_;
+        var acc = 0.0;
+        for (var n = 0; n < N; n++) { acc += dy[n * W_ + c]; }
+        result[N * W_ + W_ + c] = acc;
       }
-      result[index] = acc;
     }`,
   );
 }
 
-/** inputs x [N, w], g [w], b [w] → y [N, w]. */
-function layerNormKernel(args: KernelArgs): tf.TensorInfo {
+/** inputs x [N, w], g [w], b [w] → [y [N, w], st [N, 2]] (st for the backward pass): one dispatch. */
+function layerNormKernel(args: KernelArgs): tf.TensorInfo[] {
   const { eps } = args.attrs as unknown as { eps: number };
   const backend = args.backend as WebGPUBackendLike;
   const { x, g, b } = args.inputs as Record<string, tf.TensorInfo>;
   const [N, w] = x.shape;
-  return backend.runWebGPUProgram(lnForwardProgram(N, w, eps), [x, g, b], 'float32');
+  const packed = backend.runWebGPUProgram(lnForwardStatsProgram(N, w, eps), [x, g, b], 'float32');
+  return unpack(backend, packed, [
+    [N, w],
+    [N, 2],
+  ]);
 }
 
-/** inputs dy, x [N, w], g → [∂x, ∂g, ∂b]: four dispatches. */
+/** inputs dy, x [N, w], g, st (the forward's) → [∂x, ∂g, ∂b]: one dispatch. */
 function layerNormGradKernel(args: KernelArgs): tf.TensorInfo[] {
-  const { eps } = args.attrs as unknown as { eps: number };
   const backend = args.backend as WebGPUBackendLike;
-  const { dy, x, g } = args.inputs as Record<string, tf.TensorInfo>;
+  const { dy, x, g, st } = args.inputs as Record<string, tf.TensorInfo>;
   const [N, w] = x.shape;
-  const st = backend.runWebGPUProgram(lnStatsProgram(N, w, eps), [x], 'float32');
-  const dx = backend.runWebGPUProgram(lnDxProgram(N, w), [x, g, dy, st], 'float32');
-  const dg = backend.runWebGPUProgram(lnColumnProgram(w, true), [x, dy, st], 'float32');
-  const db = backend.runWebGPUProgram(lnColumnProgram(w, false), [x, dy, st], 'float32');
-  backend.disposeData(st.dataId);
-  return [dx, dg, db];
+  const packed = backend.runWebGPUProgram(lnGradProgram(N, w), [x, g, dy, st], 'float32');
+  return unpack(backend, packed, [[N, w], [w], [w]]);
+}
+
+// ------------------------------------------------------------------ Linear backward
+
+/** What ops.ts passes to `MfmbDenseGrad`. */
+export interface DenseGradAttrs {
+  /** The forward applied ReLU: ∂z = dy where y > 0 (y is then an input). */
+  relu: boolean;
+  /** The layer has a bias: ∂b is returned too. */
+  bias: boolean;
+}
+
+/**
+ * A Linear layer's whole backward (y = act(x·W + b), x [N, in], W [in, out]) in one program, threads
+ * by task: [0, N·in) one element of ∂x = ∂z·Wᵀ; then in·out elements of ∂W = xᵀ·∂z; then (bias)
+ * out columns of ∂b = Σₙ ∂z. ∂z is dy, masked by y > 0 after a ReLU, read where it is needed (never
+ * stored). Output packed [∂x | ∂W | ∂b].
+ */
+function denseGradProgram(N: number, inF: number, outF: number, relu: boolean, bias: boolean): Program {
+  const vars = relu ? ['dy', 'x', 'w', 'y'] : ['dy', 'x', 'w'];
+  const total = N * inF + inF * outF + (bias ? outF : 0);
+  const dz = (i: string) => (relu ? `select(0.0, dy[${i}], y[${i}] > 0.0)` : `dy[${i}]`);
+  return flat(
+    `mfmbDenseGrad_${inF}_${outF}_${relu}_${bias}`,
+    vars,
+    [total],
+    total,
+    /* wgsl */ `
+    const IN = ${inF}; const OUT = ${outF};
+    fn main(index : i32) {
+      let N = uniforms.xShape.x;
+      let nx = N * IN;
+      if (index < nx) {
+        let n = index / IN;
+        let i = index - n * IN;
+        var acc = 0.0;
+        for (var o = 0; o < OUT; o++) { acc += ${dz('n * OUT + o')} * w[i * OUT + o]; }
+        result[index] = acc;
+      } else if (index < nx + IN * OUT) {
+        let k = index - nx;
+        let i = k / OUT;
+        let o = k - i * OUT;
+        var acc = 0.0;
+        for (var n = 0; n < N; n++) { acc += x[n * IN + i] * ${dz('n * OUT + o')}; }
+        result[index] = acc;
+      }${
+        bias
+          ? ` else if (index < nx + IN * OUT + OUT) {
+        let o = index - nx - IN * OUT;
+        var acc = 0.0;
+        for (var n = 0; n < N; n++) { acc += ${dz('n * OUT + o')}; }
+        result[index] = acc;
+      }`
+          : ''
+      }
+    }`,
+  );
+}
+
+/** inputs dy [N, out], x [N, in], w [in, out], (relu) y [N, out] → [∂x, ∂W, (bias) ∂b]: one dispatch. */
+function denseGradKernel(args: KernelArgs): tf.TensorInfo[] {
+  const { relu, bias } = args.attrs as unknown as DenseGradAttrs;
+  const backend = args.backend as WebGPUBackendLike;
+  const { dy, x, w, y } = args.inputs as Record<string, tf.TensorInfo>;
+  const [N, inF] = x.shape;
+  const outF = w.shape[1];
+  const ins = relu ? [dy, x, w, y] : [dy, x, w];
+  const packed = backend.runWebGPUProgram(denseGradProgram(N, inF, outF, relu, bias), ins, 'float32');
+  const shapes = [[N, inF], [inF, outF], ...(bias ? [[outF]] : [])];
+  return unpack(backend, packed, shapes);
 }
 
 // ------------------------------------------------------------------ Adam
@@ -727,19 +787,8 @@ function adamKernel(args: KernelArgs): tf.TensorInfo[] {
   const n = a.sizes.length;
   const T = a.sizes.reduce((s, x) => s + x, 0);
   const state = inputs.state;
-  const buf = (t: tf.TensorInfo): GPUBufferLike => {
-    backend.uploadToGPU(t.dataId);
-    return backend.tensorMap.get(t.dataId).resource as GPUBufferLike;
-  };
-  const copy = (src: tf.TensorInfo, so: number, dst: tf.TensorInfo, dO: number, count: number): void => {
-    const s = buf(src),
-      d = buf(dst);
-    backend.ensureCommandEncoderReady();
-    backend.endComputePassEncoder();
-    backend.commandEncoder.copyBufferToBuffer(s, so * 4, d, dO * 4, count * 4);
-    backend.commandQueueOwnedIds.add(src.dataId);
-    backend.commandQueueOwnedIds.add(dst.dataId);
-  };
+  const copy = (src: tf.TensorInfo, so: number, dst: tf.TensorInfo, dO: number, count: number): void =>
+    copyFloats(backend, src, so, dst, dO, count);
   const gather = (prefix: string): tf.TensorInfo => {
     const out = backend.makeTensorInfo([T], 'float32');
     let o = 0;
@@ -794,10 +843,9 @@ export function installWebGPUFusedKernels(): void {
     [KERNEL_LAYER_NORM_GRAD, layerNormGradKernel],
     [KERNEL_ADAM, adamKernel],
     [KERNEL_DROP_ADD, dropAddKernel],
-    [KERNEL_RELU_GRAD, reluGradKernel],
-    [KERNEL_COL_SUM, colSumKernel],
     [KERNEL_GATE_PACK, gatePackKernel],
     [KERNEL_GATE_UNPACK, gateUnpackKernel],
+    [KERNEL_DENSE_GRAD, denseGradKernel],
   ] as const) {
     if (!tf.getKernel(kernelName, 'webgpu'))
       tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: fn as unknown as tf.KernelFunc });

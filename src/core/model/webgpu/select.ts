@@ -9,13 +9,11 @@ import * as tf from '../../tf.ts';
 export const KERNEL_LAYER_NORM = 'MfmbLayerNorm';
 export const KERNEL_LAYER_NORM_GRAD = 'MfmbLayerNormGrad';
 export const KERNEL_ADAM = 'MfmbAdam';
-/** dy ⊙ (y > 0): ReLU's gradient from its output, one dispatch (tfjs's is Step then Multiply). */
-export const KERNEL_RELU_GRAD = 'MfmbReluGrad';
 /**
- * x [N, C] → Σₙ x [C] in one dispatch: tfjs's Sum over axis 0 transposes first (two dispatches), and
- * every Linear's bias gradient is such a sum.
+ * A Linear layer's backward, ∂x, ∂W and ∂b (through ReLU when the forward had one), as one program:
+ * instead of two matMuls, a column sum and the ReLU mask.
  */
-export const KERNEL_COL_SUM = 'MfmbColSum';
+export const KERNEL_DENSE_GRAD = 'MfmbDenseGrad';
 /** Scale, add and dropout in one pass: drop(x·s + c) (embedding) or c + drop(x·s) (residual). */
 export const KERNEL_DROP_ADD = 'MfmbDropAdd';
 
@@ -26,7 +24,7 @@ export const KERNEL_GATE_UNPACK = 'MfmbGateUnpack';
 /**
  * `gatePack`: the bidirectional scan's fused weights built in one program each (recurrent.ts);
  * `dense`: Linear layers as tfjs's fused matMul (bias and ReLU in the same program) with a backward
- * that uses matMul's transpose flags; `dropAdd`: the embedding's scale–add–dropout and the residual
+ * of one program (`MfmbDenseGrad`), and batched matMuls' gradients with transpose flags; `dropAdd`: the embedding's scale–add–dropout and the residual
  * add with its dropout as one program each.
  */
 export const webgpuFused = {
