@@ -4,6 +4,7 @@ import type { ParamStore } from './params.ts';
 import { dropoutMask, fusedKernelsActive, KERNEL_DROPOUT } from '../wasmAttention.ts';
 import {
   KERNEL_DENSE_GRAD,
+  KERNEL_DENSE_RESIDUAL,
   KERNEL_DROP_ADD,
   KERNEL_LAYER_NORM,
   KERNEL_LAYER_NORM_GRAD,
@@ -316,6 +317,49 @@ export function addDropout(h: tf.Tensor, a: tf.Tensor, rate: number, ctx: Ctx): 
     }))(h, a);
   }
   return tf.add(h, dropout(a, rate, ctx));
+}
+
+/**
+ * h + dropout(x·W + b): a residual branch's last Linear layer with its dropout and the add. On webgpu
+ * one program forward (`MfmbDenseResidual`) and one backward (`MfmbDenseGrad` with the mask; ∂h is
+ * dy itself) instead of a fused matMul and a dropout–add each way; elsewhere `linear` then
+ * `addDropout`. The same seed is drawn at the same point either way, so the masks agree.
+ */
+export function residualLinear(h: tf.Tensor, l: Linear, x: tf.Tensor, rate: number, ctx: Ctx): tf.Tensor {
+  if (!(
+    h.dtype === 'float32' &&
+    x.dtype === 'float32' &&
+    l.b &&
+    flagsFree() &&
+    webgpuKernelActive('dropAdd', KERNEL_DENSE_RESIDUAL)
+  ))
+    return addDropout(h, linear(l, x), rate, ctx);
+  const drop = ctx.training && rate > 0;
+  const seed = drop ? ctx.rng.childSeed() : 0;
+  const r = drop ? rate : 0;
+  const inF = x.shape[x.rank - 1];
+  const outF = l.w.shape[1] as number;
+  const attrs = { rate: r, seed };
+  return customOp((th: tf.Tensor, tx: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const x2 = tf.reshape(tx, [-1, inF]); // [N, in]
+    const c2 = tf.reshape(th, [-1, outF]); // [N, out]
+    save([x2, w]);
+    const y = tf.engine().runKernel(KERNEL_DENSE_RESIDUAL, { x: x2, w, b, c: c2 }, attrs as unknown as tf.NamedAttrMap);
+    return {
+      value: tf.reshape(y as tf.Tensor, th.shape),
+      gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) => {
+        const [dx, dw, db] = tf
+          .engine()
+          .runKernel(KERNEL_DENSE_GRAD, { dy: tf.reshape(dy, [-1, outF]), x: sx, w: sw }, {
+            relu: false,
+            bias: true,
+            ...attrs,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        // ∂h is dy itself, as a new tensor on the same buffer (see addDropout).
+        return [tf.reshape(dy, dy.shape), tf.reshape(dx, tx.shape), dw, db];
+      },
+    };
+  })(h, x, l.w, l.b);
 }
 
 function runDropAdd(inputs: tf.NamedTensorMap, mode: string, scale: number, rate: number, seed: number): tf.Tensor {

@@ -2,7 +2,6 @@ import * as tf from '../tf.ts';
 import type { ParamStore } from './params.ts';
 import { fusedAttentionFor, KERNEL_ATTENTION, KERNEL_ATTENTION_GRAD, type AttnGeom } from '../wasmAttention.ts';
 import {
-  addDropout,
   applyDense,
   bmm,
   createLayerNorm,
@@ -14,6 +13,7 @@ import {
   layerNorm,
   linear,
   MASKED,
+  residualLinear,
   scaleAddDropout,
   sinusoid,
   type Ctx,
@@ -109,7 +109,7 @@ export class Encoder {
     this.layers.forEach((layer, i) => {
       const hn = layerNorm(layer.ln0, h) as tf.Tensor3D;
       const kvn = kvEmb ? (layerNorm(layer.ln0, kvEmb) as tf.Tensor3D) : null;
-      let a: tf.Tensor3D;
+      let a: tf.Tensor3D; // the attention's context, before its output projection
       if (keepFrom > 0 && i === this.layers.length - 1) {
         if (this.causal) throw new Error('keepFrom is not supported with a causal mask');
         const part = (t: tf.Tensor3D) => tf.slice(t, [0, keepFrom, 0], [B, Lq - keepFrom, w]);
@@ -118,9 +118,9 @@ export class Encoder {
       } else {
         a = attention(layer.attn, hn, kvn, bias, causal, ctx, `${this.name}.layer${i}`);
       }
-      h = addDropout(h, a, this.drop, ctx) as tf.Tensor3D;
-      const f = linear(layer.fc2, dropout(linear(layer.fc1, layerNorm(layer.ln1, h), 'relu'), this.drop, ctx));
-      h = addDropout(h, f, this.drop, ctx) as tf.Tensor3D;
+      h = residualLinear(h, layer.attn.out, a, this.drop, ctx) as tf.Tensor3D;
+      const f = dropout(linear(layer.fc1, layerNorm(layer.ln1, h), 'relu'), this.drop, ctx); // [B, Lq, 4w]
+      h = residualLinear(h, layer.fc2, f, this.drop, ctx) as tf.Tensor3D;
     });
     if (keepFrom > 0 && this.layers.length === 0) h = tf.slice(h, [0, keepFrom, 0], [B, Lq - keepFrom, w]);
     return layerNorm(this.ln, h) as tf.Tensor3D;
@@ -136,7 +136,8 @@ function causalBias(Lq: number, Lk: number): tf.Tensor {
 }
 
 /**
- * Multi-head attention; kv = null means self-attention on x. keyBias [B, 1, 1, Lk] is additive;
+ * Multi-head attention up to its output projection (the caller applies it with the residual add);
+ * kv = null means self-attention on x. keyBias [B, 1, 1, Lk] is additive;
  * `causal` adds fairseq's future mask. On wasm, large maps take one fused op (wasmAttention.ts) whose
  * backward recomputes the attention maps instead of keeping them; otherwise (and on other backends)
  * op by op with the same dropout mask.
@@ -204,7 +205,7 @@ function attention(
         };
       })(q, kvp);
     }
-    return linear(a.out, ctxv) as tf.Tensor3D;
+    return ctxv as tf.Tensor3D;
   }
   let bias: tf.Tensor = keyBias;
   if (causal) bias = tf.add(bias, causalBias(Lq, Lk));
@@ -229,6 +230,6 @@ function attention(
   const ctxv = tf.reshape(
     tf.transpose(tf.reshape(bmm(tf.reshape(probs, [B * h, Lq, Lk]) as tf.Tensor3D, vh), [B, h, Lq, dh]), [0, 2, 1, 3]),
     [B, Lq, w],
-  ); // [B, Lq, w]
-  return linear(a.out, ctxv) as tf.Tensor3D;
+  ) as tf.Tensor3D; // [B, Lq, w]
+  return ctxv;
 }

@@ -10,6 +10,7 @@ import {
 import {
   KERNEL_ADAM,
   KERNEL_DENSE_GRAD,
+  KERNEL_DENSE_RESIDUAL,
   KERNEL_DROP_ADD,
   KERNEL_GATE_PACK,
   KERNEL_GATE_UNPACK,
@@ -657,24 +658,33 @@ export interface DenseGradAttrs {
   relu: boolean;
   /** The layer has a bias: ∂b is returned too. */
   bias: boolean;
+  /** A dropout after the layer (`MfmbDenseResidual`): ∂z = drop(dy) by the forward's mask. 0: none. */
+  rate?: number;
+  seed?: number;
 }
 
 /**
  * A Linear layer's whole backward (y = act(x·W + b), x [N, in], W [in, out]) in one program, threads
  * by task: [0, N·in) one element of ∂x = ∂z·Wᵀ; then in·out elements of ∂W = xᵀ·∂z; then (bias)
- * out columns of ∂b = Σₙ ∂z. ∂z is dy, masked by y > 0 after a ReLU, read where it is needed (never
- * stored). Output packed [∂x | ∂W | ∂b].
+ * out columns of ∂b = Σₙ ∂z. ∂z is dy, masked by y > 0 after a ReLU or by the dropout mask after a
+ * dropout, read where it is needed (never stored). Output packed [∂x | ∂W | ∂b].
  */
-function denseGradProgram(N: number, inF: number, outF: number, relu: boolean, bias: boolean): Program {
+function denseGradProgram(N: number, inF: number, outF: number, relu: boolean, bias: boolean, drop: boolean): Program {
   const vars = relu ? ['dy', 'x', 'w', 'y'] : ['dy', 'x', 'w'];
   const total = N * inF + inF * outF + (bias ? outF : 0);
-  const dz = (i: string) => (relu ? `select(0.0, dy[${i}], y[${i}] > 0.0)` : `dy[${i}]`);
+  const dz = (i: string) =>
+    relu
+      ? `select(0.0, dy[${i}], y[${i}] > 0.0)`
+      : drop
+        ? `select(0.0, dy[${i}] * uniforms.ks, kept_(u32(${i})))`
+        : `dy[${i}]`;
   return flat(
-    `mfmbDenseGrad_${inF}_${outF}_${relu}_${bias}`,
+    `mfmbDenseGrad_${inF}_${outF}_${relu}_${bias}_${drop}`,
     vars,
     [total],
     total,
     /* wgsl */ `
+    ${HASH}
     const IN = ${inF}; const OUT = ${outF};
     fn main(index : i32) {
       let N = uniforms.xShape.x;
@@ -703,20 +713,65 @@ function denseGradProgram(N: number, inF: number, outF: number, relu: boolean, b
           : ''
       }
     }`,
+    DROP_UNIFORMS,
   );
 }
 
 /** inputs dy [N, out], x [N, in], w [in, out], (relu) y [N, out] → [∂x, ∂W, (bias) ∂b]: one dispatch. */
 function denseGradKernel(args: KernelArgs): tf.TensorInfo[] {
-  const { relu, bias } = args.attrs as unknown as DenseGradAttrs;
+  const { relu, bias, rate = 0, seed = 0 } = args.attrs as unknown as DenseGradAttrs;
   const backend = args.backend as WebGPUBackendLike;
   const { dy, x, w, y } = args.inputs as Record<string, tf.TensorInfo>;
   const [N, inF] = x.shape;
   const outF = w.shape[1];
   const ins = relu ? [dy, x, w, y] : [dy, x, w];
-  const packed = backend.runWebGPUProgram(denseGradProgram(N, inF, outF, relu, bias), ins, 'float32');
+  const prog = denseGradProgram(N, inF, outF, relu, bias, rate > 0);
+  const packed = backend.runWebGPUProgram(prog, ins, 'float32', dropUniforms(rate, seed));
   const shapes = [[N, inF], [inF, outF], ...(bias ? [[outF]] : [])];
   return unpack(backend, packed, shapes);
+}
+
+/** What ops.ts passes to `MfmbDenseResidual`. */
+export interface DenseResidualAttrs {
+  rate: number;
+  seed: number;
+}
+
+/**
+ * A residual branch's last Linear layer and the add: y = c + drop(x·W + b), x [N, in], W [in, out],
+ * c [N, out], one thread per output element. The mask is element i of y's flat layout, as
+ * `MfmbDropAdd` 'outer' on the layer's output.
+ */
+function denseResidualKernel(args: KernelArgs): tf.TensorInfo {
+  const { rate, seed } = args.attrs as unknown as DenseResidualAttrs;
+  const backend = args.backend as WebGPUBackendLike;
+  const { x, w, b, c } = args.inputs as Record<string, tf.TensorInfo>;
+  const [N, inF] = x.shape;
+  const outF = w.shape[1];
+  const drop = rate > 0;
+  const vars = b ? ['x', 'w', 'c', 'b'] : ['x', 'w', 'c'];
+  const body = /* wgsl */ `
+    ${HASH}
+    const IN = ${inF}; const OUT = ${outF};
+    fn main(index : i32) {
+      if (index >= uniforms.size) { return; }
+      let n = index / OUT;
+      let o = index - n * OUT;
+      var acc = 0.0;
+      for (var i = 0; i < IN; i++) { acc += x[n * IN + i] * w[i * OUT + o]; }
+      ${b ? 'acc += b[o];' : ''}
+      result[index] = c[index] + ${drop ? 'select(0.0, acc * uniforms.ks, kept_(u32(index)))' : 'acc'};
+    }`;
+  const prog = flat(
+    `mfmbDenseResid_${inF}_${outF}_${!!b}_${drop}`,
+    vars,
+    [N, outF],
+    N * outF,
+    body,
+    DROP_UNIFORMS,
+    true,
+  );
+  return backend.runWebGPUProgram(prog, b ? [x, w, c, b] : [x, w, c], 'float32', dropUniforms(rate, seed));
 }
 
 // ------------------------------------------------------------------ Adam
@@ -846,6 +901,7 @@ export function installWebGPUFusedKernels(): void {
     [KERNEL_GATE_PACK, gatePackKernel],
     [KERNEL_GATE_UNPACK, gateUnpackKernel],
     [KERNEL_DENSE_GRAD, denseGradKernel],
+    [KERNEL_DENSE_RESIDUAL, denseResidualKernel],
   ] as const) {
     if (!tf.getKernel(kernelName, 'webgpu'))
       tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: fn as unknown as tf.KernelFunc });

@@ -14,6 +14,8 @@ export const KERNEL_ADAM = 'MfmbAdam';
  * instead of two matMuls, a column sum and the ReLU mask.
  */
 export const KERNEL_DENSE_GRAD = 'MfmbDenseGrad';
+/** c + drop(x·W + b): a residual branch's last Linear layer, its dropout and the add as one program. */
+export const KERNEL_DENSE_RESIDUAL = 'MfmbDenseResidual';
 /** Scale, add and dropout in one pass: drop(x·s + c) (embedding) or c + drop(x·s) (residual). */
 export const KERNEL_DROP_ADD = 'MfmbDropAdd';
 
