@@ -22,6 +22,7 @@ import { ParamStore } from '../../src/core/model/params.ts';
 import { positions, validMask } from '../../src/core/model/ops.ts';
 import { Adam } from '../../src/core/train/adam.ts';
 import { MFMBNet } from '../../src/core/model/mfmb.ts';
+import { lossTermsVector, mfmbLoss } from '../../src/core/train/loss.ts';
 import { MODALITIES, modelPreset } from '../../src/core/config/config.ts';
 import { MT19937 } from '../../src/core/random.ts';
 
@@ -127,7 +128,10 @@ export interface ModelCase {
   len: [number[], number[], number[]];
 }
 
-/** The tiny MFMB-Net (all branches, dropout on) fused vs op by op; loss = Σ pred·Wp + Σₘ Σ recon_m·W_m. */
+/**
+ * The tiny MFMB-Net (all branches, dropout on) fused vs op by op; loss = Σ pred·Wp + Σₘ Σ recon_m·W_m +
+ * the objective (L_task + Σₘ L_gen^m); its terms are compared too.
+ */
 async function runModel(c: ModelCase): Promise<Compared> {
   await ready();
   const model = new MFMBNet(modelPreset('tiny', { dims: c.dims, lens: c.lens }), 21);
@@ -142,11 +146,23 @@ async function runModel(c: ModelCase): Promise<Compared> {
     len[m] = Int32Array.from(c.len[i]);
   });
   const Wp = tf.tensor2d(rand(c.B), [c.B, 1]);
+  // The objective's L_gen on top (its own kernels when fused): the clean inputs, about half the real
+  // positions dropped, each α = 1 — and a scaled copy of x as "clean" so |d| crosses SmoothL1's knee.
+  const clean = {} as Record<(typeof MODALITIES)[number], tf.Tensor3D>;
+  const drop = {} as Record<(typeof MODALITIES)[number], tf.Tensor2D>;
+  MODALITIES.forEach((m, i) => {
+    clean[m] = tf.mul(x[m], 0.5) as tf.Tensor3D;
+    const d = new Float32Array(c.B * c.lens[i]);
+    for (let b = 0; b < c.B; b++)
+      for (let t = 0; t < c.len[i][b]; t++) d[b * c.lens[i] + t] = rng.random() < 0.5 ? 1 : 0;
+    drop[m] = tf.tensor2d(d, [c.B, c.lens[i]]);
+  });
+  const y = tf.tensor1d(rand(c.B));
   const vars = model.params.trainable();
   const loss = (o: ReturnType<MFMBNet['forward']>) =>
     MODALITIES.reduce(
       (acc, m) => tf.add(acc, tf.sum(tf.mul(o.recon![m], Wr[m]))),
-      tf.sum(tf.mul(o.pred, Wp)),
+      tf.add(tf.sum(tf.mul(o.pred, Wp)), mfmbLoss(o, y, [1, 1, 1], clean, drop, true).total),
     ) as tf.Scalar;
   const once = async (fused: boolean) => {
     setFused(fused);
@@ -158,7 +174,8 @@ async function runModel(c: ModelCase): Promise<Compared> {
     const n = dispatchCount() - d0;
     const out = tf.tidy(() => {
       const o = model.forward({ x, len }, { training: true, rng: new MT19937(77) });
-      return tf.concat([tf.reshape(o.pred, [-1]), ...MODALITIES.map((m) => tf.reshape(o.recon![m], [-1]))]);
+      const terms = lossTermsVector(mfmbLoss(o, y, [1, 1, 1], clean, drop, true)); // [total, task, L_gen t/a/v]
+      return tf.concat([tf.reshape(o.pred, [-1]), ...MODALITIES.map((m) => tf.reshape(o.recon![m], [-1])), terms]);
     });
     const o = (await out.data()) as Float32Array;
     const gs = await Promise.all(vars.map(async (v) => (await grads[v.name].data()) as Float32Array));
@@ -178,7 +195,7 @@ async function runModel(c: ModelCase): Promise<Compared> {
       worst = vars[i].name;
     }
   });
-  tf.dispose([...Object.values(x), ...Object.values(Wr), Wp]);
+  tf.dispose([...Object.values(x), ...Object.values(Wr), ...Object.values(clean), ...Object.values(drop), y, Wp]);
   return {
     backend: tf.getBackend(),
     maxOutDiff: maxDiff(f.out, o.out),

@@ -2,6 +2,8 @@ import * as tf from '../tf.ts';
 import { MODALITIES, type PerModality } from '../config/config.ts';
 import type { ByModality } from '../data/types.ts';
 import type { ModelOutput } from '../model/model.ts';
+import { customOp } from '../model/ops.ts';
+import { KERNEL_SMOOTH_L1, KERNEL_SMOOTH_L1_GRAD, webgpuKernelActive } from '../model/webgpu/select.ts';
 
 /**
  * The objective (eqs. 17–19): L = L_task + Σ_m α_m · L_gen^m with L_task = mean |ŷ − y| and
@@ -56,8 +58,15 @@ export function mfmbLoss(
   let total: tf.Scalar = task;
   const gen = {} as ByModality<tf.Scalar>;
   const weighted = {} as ByModality<tf.Scalar>;
+  const fused = webgpuKernelActive('loss', KERNEL_SMOOTH_L1);
   MODALITIES.forEach((m, i) => {
     const xh = out.recon![m];
+    if (fused && xh.dtype === 'float32') {
+      gen[m] = smoothL1Fused(xh, clean[m], drop[m]);
+      weighted[m] = tf.mul(gen[m], alpha[i]) as tf.Scalar;
+      total = tf.add(total, weighted[m]) as tf.Scalar;
+      return;
+    }
     const D = xh.shape[2];
     const M = tf.expandDims(drop[m], 2); // [B, L, 1]
     const diff = tf.abs(tf.mul(tf.sub(xh, clean[m]), M));
@@ -69,4 +78,19 @@ export function mfmbLoss(
     total = tf.add(total, weighted[m]) as tf.Scalar;
   });
   return { total, task, gen, weighted };
+}
+
+/** L_gen^m on webgpu: one program forward (with the denominator kept) and one backward. */
+function smoothL1Fused(xh: tf.Tensor3D, clean: tf.Tensor3D, drop: tf.Tensor2D): tf.Scalar {
+  const run = (inputs: tf.NamedTensorMap, kernel: string) => tf.engine().runKernel(kernel, inputs);
+  return customOp((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [gen, den] = run({ xh: t, cl: clean, m: drop }, KERNEL_SMOOTH_L1) as tf.Tensor[];
+    save([t, den]);
+    return {
+      value: gen as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, [st, sden]: tf.Tensor[]) => [
+        run({ dy, xh: st, cl: clean, m: drop, den: sden }, KERNEL_SMOOTH_L1_GRAD) as tf.Tensor,
+      ],
+    };
+  })(xh);
 }

@@ -19,6 +19,13 @@ export const KERNEL_DENSE_RESIDUAL = 'MfmbDenseResidual';
 /** Scale, add and dropout in one pass: drop(x·s + c) (embedding) or c + drop(x·s) (residual). */
 export const KERNEL_DROP_ADD = 'MfmbDropAdd';
 
+/**
+ * L_gen^m (SmoothL1 over the dropped positions, divided by their count × D + 1e-4) in one program
+ * forward, returning the denominator too, and one backward.
+ */
+export const KERNEL_SMOOTH_L1 = 'MfmbSmoothL1';
+export const KERNEL_SMOOTH_L1_GRAD = 'MfmbSmoothL1Grad';
+
 /** The recurrent weights of both directions packed gate by gate (`MfmbGatePack`) and back (`MfmbGateUnpack`). */
 export const KERNEL_GATE_PACK = 'MfmbGatePack';
 export const KERNEL_GATE_UNPACK = 'MfmbGateUnpack';
@@ -27,7 +34,7 @@ export const KERNEL_GATE_UNPACK = 'MfmbGateUnpack';
  * `gatePack`: the bidirectional scan's fused weights built in one program each (recurrent.ts);
  * `dense`: Linear layers as tfjs's fused matMul (bias and ReLU in the same program) with a backward
  * of one program (`MfmbDenseGrad`), and batched matMuls' gradients with transpose flags; `dropAdd`: the embedding's scale–add–dropout and the residual
- * add with its dropout as one program each.
+ * add with its dropout as one program each; `loss`: L_gen^m as one program each way.
  */
 export const webgpuFused = {
   attention: true,
@@ -37,6 +44,7 @@ export const webgpuFused = {
   dense: true,
   dropAdd: true,
   gatePack: true,
+  loss: true,
 };
 
 /** True when the backend is webgpu, `kind` is switched on and `kernelName` is registered for webgpu. */
