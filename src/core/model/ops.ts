@@ -3,6 +3,8 @@ import type { MT19937 } from '../random.ts';
 import type { ParamStore } from './params.ts';
 import { dropoutMask, fusedKernelsActive, KERNEL_DROPOUT } from '../wasmAttention.ts';
 import {
+  KERNEL_CROSS_PROJ,
+  KERNEL_CROSS_PROJ_GRAD,
   KERNEL_DENSE_GRAD,
   KERNEL_DENSE_RESIDUAL,
   KERNEL_DROP_ADD,
@@ -121,6 +123,34 @@ function fusedDense(a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor | null, relu
     save(keep(x, w, y));
     return { value: y, gradFunc: back };
   })(a, b) as tf.Tensor2D;
+}
+
+/** True where a cross-attention's projections run as one program (`crossProjection`). */
+export function crossProjActive(): boolean {
+  return flagsFree() && webgpuKernelActive('attention', KERNEL_CROSS_PROJ);
+}
+
+/**
+ * A cross-attention's q and k|v projections from the packed in-projection (inW [w, 3w], inB [3w]) as
+ * one flat buffer P = [q (B·Lq·w) | k|v (B·Lk·2w)] for the attention kernels, which read both parts by
+ * offset (webgpu only: see crossProjActive). One program forward, one backward.
+ */
+export function crossProjection(x: tf.Tensor3D, kv: tf.Tensor3D, inW: tf.Tensor, inB: tf.Tensor): tf.Tensor1D {
+  const w = x.shape[2];
+  return customOp((tx: tf.Tensor, tkv: tf.Tensor, tw: tf.Tensor, tb: tf.Tensor, save: tf.GradSaveFunc) => {
+    const x2 = tf.reshape(tx, [-1, w]); // [N1, w]
+    const kv2 = tf.reshape(tkv, [-1, w]); // [N2, w]
+    save([x2, kv2, tw]);
+    return {
+      value: tf.engine().runKernel(KERNEL_CROSS_PROJ, { x: x2, kv: kv2, w: tw, b: tb }) as tf.Tensor1D,
+      gradFunc: (dp: tf.Tensor, [sx, skv, sw]: tf.Tensor[]) => {
+        const [dx, dkv, dw, db] = tf
+          .engine()
+          .runKernel(KERNEL_CROSS_PROJ_GRAD, { dp, x: sx, kv: skv, w: sw }) as tf.Tensor[];
+        return [tf.reshape(dx, tx.shape), tf.reshape(dkv, tkv.shape), dw, db];
+      },
+    };
+  })(x, kv, inW, inB);
 }
 
 export interface Linear {

@@ -8,6 +8,13 @@ import {
   lstmScanForwardWebGPU,
 } from './webgpu/scan.ts';
 import { KERNEL_GATE_PACK, KERNEL_GATE_UNPACK, webgpuKernelActive } from './webgpu/select.ts';
+import {
+  KERNEL_GRU_SCAN,
+  KERNEL_GRU_SCAN_GRAD,
+  KERNEL_LSTM_SCAN,
+  KERNEL_LSTM_SCAN_GRAD,
+  wasmScanActive,
+} from '../wasmRecurrent.ts';
 
 /**
  * Bidirectional recurrent encoder with lengths (eq. 8), PyTorch's GRU (gates r, z, n, two biases,
@@ -95,7 +102,14 @@ export class BiRNN {
     const gatherIn = rowGather(gates.idx, gates.inv, tf.tensor2d(big, [3, h]));
     const outs = outRows(len, B, L);
     const gatherOut = rowGather(outs.idx, outs.inv, tf.zeros([1, h]));
-    const scan = this.cell === 'gru' ? gruScan : lstmScan;
+    // On wasm the whole loop over time is one kernel each way (wasmRecurrent.ts); elsewhere op by op.
+    const scan = wasmScanActive()
+      ? this.cell === 'gru'
+        ? gruScanWasm
+        : lstmScanWasm
+      : this.cell === 'gru'
+        ? gruScan
+        : lstmScan;
     let out = x;
     for (const [f, b] of this.layers) {
       // Fused weights: gate blocks [fwd | bwd]; the recurrent matrix is block-diagonal.
@@ -289,6 +303,60 @@ function rowGather(idx: Int32Array, inv: Int32Array, extra: tf.Tensor2D): (x: tf
 
 type Scan = (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, lens: tf.Tensor) => tf.Tensor3D;
 type OpScan = (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor) => tf.Tensor3D;
+
+const runKernel = (kernel: string, inputs: tf.NamedTensorMap): tf.Tensor[] =>
+  tf.engine().runKernel(kernel, inputs, {}) as unknown as tf.Tensor[];
+
+/**
+ * Σ_s h_{s−1}ᵀ ∂gh_s over the steps (h_{−1} = 0) and the column sum of ∂gh: the recurrent weight
+ * and bias gradients from the states hs [L, B, W] and ∂gh [L, B, G·W].
+ */
+function recurrentWeightGrads(hs: tf.Tensor, dGh: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const [L, B, W] = hs.shape as [number, number, number];
+  const GW = dGh.shape[2] as number;
+  const dbhh = tf.sum(tf.reshape(dGh, [L * B, GW]), 0);
+  if (L === 1) return [tf.zeros([W, GW]), dbhh];
+  const hp = tf.reshape(tf.slice(hs, [0, 0, 0], [L - 1, B, W]), [(L - 1) * B, W]) as tf.Tensor2D;
+  const dg = tf.reshape(tf.slice(dGh, [1, 0, 0], [L - 1, B, GW]), [(L - 1) * B, GW]) as tf.Tensor2D;
+  return [tf.matMul(tf.transpose(hp), dg), dbhh];
+}
+
+/** gruScan as two wasm kernels (wasmRecurrent.ts): the loop over time forward, and BPTT. */
+const gruScanWasm: OpScan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, save: tf.GradSaveFunc) => {
+  const [hs, gh] = runKernel(KERNEL_GRU_SCAN, { gi, whh, bhh });
+  save([gi, whh, gh, hs]);
+  return {
+    value: hs as tf.Tensor3D,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sGi, sWhh, sGh, sHs] = saved;
+      const whhT = tf.transpose(sWhh as tf.Tensor2D);
+      const [dgi, dgh, tmp] = runKernel(KERNEL_GRU_SCAN_GRAD, { dy, gi: sGi, gh: sGh, hs: sHs, whhT });
+      tmp.dispose();
+      whhT.dispose();
+      const [dWhh, dbhh] = recurrentWeightGrads(sHs, dgh);
+      dgh.dispose();
+      return [dgi, dWhh, dbhh];
+    },
+  };
+});
+
+/** lstmScan as two wasm kernels (wasmRecurrent.ts). */
+const lstmScanWasm: OpScan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, save: tf.GradSaveFunc) => {
+  const [hs, gates, cs] = runKernel(KERNEL_LSTM_SCAN, { gi, whh, bhh });
+  save([whh, gates, cs, hs]);
+  return {
+    value: hs as tf.Tensor3D,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sWhh, sGates, sCs, sHs] = saved;
+      const whhT = tf.transpose(sWhh as tf.Tensor2D);
+      const [dpre, tmp] = runKernel(KERNEL_LSTM_SCAN_GRAD, { dy, gates: sGates, cs: sCs, whhT });
+      tmp.dispose();
+      whhT.dispose();
+      const [dWhh, dbhh] = recurrentWeightGrads(sHs, dpre);
+      return [dpre, dWhh, dbhh];
+    },
+  };
+});
 
 /*
  * Backpropagation through time with the least work per step: every factor that does not depend on

@@ -6,6 +6,8 @@ import {
   bmm,
   createLayerNorm,
   createLinear,
+  crossProjActive,
+  crossProjection,
   customOp,
   dropout,
   dropoutSeeded,
@@ -190,6 +192,19 @@ function attention(
             run({ dy, q: st, kv: st, bias: skb, lse: slse }, KERNEL_ATTENTION_GRAD, { ...geom, packed: true }),
         };
       })(qkv);
+    } else if (crossProjActive()) {
+      // q and k|v in one buffer P [B·Lq·w | B·Lk·2w], read by offsets (webgpu).
+      const P = crossProjection(x, kv, a.inW, a.inB);
+      const g = { ...geom, qStride: w, qOff: 0, kvStride: 2 * w, kOff: B * Lq * w, vOff: B * Lq * w + w };
+      ctxv = customOp((t: tf.Tensor, save: tf.GradSaveFunc) => {
+        const [out, lse] = run({ q: t, kv: t, bias: kb }, KERNEL_ATTENTION, g);
+        save([t, kb, lse]);
+        return {
+          value: out,
+          gradFunc: (dy: tf.Tensor, [st, skb, slse]: tf.Tensor[]) =>
+            run({ dy, q: st, kv: st, bias: skb, lse: slse }, KERNEL_ATTENTION_GRAD, { ...g, packed: true }),
+        };
+      })(P);
     } else {
       const [wq, wkv] = tf.split(a.inW, [w, 2 * w], 1);
       const [bq, bkv] = tf.split(a.inB, [w, 2 * w], 0);

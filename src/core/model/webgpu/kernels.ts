@@ -9,6 +9,8 @@ import {
 } from '../../wasmAttention.ts';
 import {
   KERNEL_ADAM,
+  KERNEL_CROSS_PROJ,
+  KERNEL_CROSS_PROJ_GRAD,
   KERNEL_DENSE_GRAD,
   KERNEL_DENSE_RESIDUAL,
   KERNEL_DROP_ADD,
@@ -472,9 +474,14 @@ function dqProgram(g: AttnGeom, shape: number[]): Program {
   );
 }
 
-/** ∂k, ∂v [B, Lk, kvStride]; with `packed` (q, k, v one tensor, Lq = Lk) also ∂q of the same row. */
+/**
+ * ∂k, ∂v [B, Lk, kvStride]; with `packed` (q, k and v read from one tensor, e.g. self-attention's
+ * [B, L, 3w] or a cross-attention's [q | k|v] buffer) ∂q too, into one gradient of that tensor's
+ * shape: thread (b, h, r) does key row r (r < Lk) and query row r (r < Lq).
+ */
 function dkvProgram(g: AttnGeom, shape: number[], packed: boolean): Program {
-  const n = g.B * g.heads * g.Lk;
+  const LM = packed ? Math.max(g.Lq, g.Lk) : g.Lk;
+  const n = g.B * g.heads * LM;
   return flat(
     `mfmbAttnDkv_${packed}_${geomKey(g)}`,
     ['q', 'kv', 'bias', 'lse', 'dy', 'delta'],
@@ -484,15 +491,17 @@ function dkvProgram(g: AttnGeom, shape: number[], packed: boolean): Program {
     ${attnCommon(g)}
     fn main(index : i32) {
       if (index >= ${n}) { return; }
-      let j = index % LK; let h = (index / LK) % H_; let b = index / (LK * H_);
+      let j = index % ${LM}; let h = (index / ${LM}) % H_; let b = index / (${LM} * H_);
       var qv : array<f32, ${g.dh}>; var vj : array<f32, ${g.dh}>;
       var ak : array<f32, ${g.dh}>; var av : array<f32, ${g.dh}>;
-      ${DKV_LOOP}
-      let r = (b * LK + j) * KVS + h * DH;
-      for (var d = 0; d < DH; d++) { result[r + KO + d] = ak[d]; result[r + VO + d] = av[d]; }
+      if (j < LK) {
+        ${DKV_LOOP}
+        let r = (b * LK + j) * KVS + h * DH;
+        for (var d = 0; d < DH; d++) { result[r + KO + d] = ak[d]; result[r + VO + d] = av[d]; }
+      }
       ${
         packed
-          ? `{
+          ? `if (j < LQ) {
         let i = j;
         var go : array<f32, ${g.dh}>; var acc : array<f32, ${g.dh}>;
         ${DQ_LOOP}
@@ -776,6 +785,104 @@ function denseResidualKernel(args: KernelArgs): tf.TensorInfo {
   return backend.runWebGPUProgram(prog, b ? [x, w, c, b] : [x, w, c], 'float32', dropUniforms(rate, seed));
 }
 
+/**
+ * A cross-attention's input projections into one buffer P = [q (N1·w) | k|v (N2·2w)]: q = x·W[:, :w] +
+ * b[:w], k|v = x_kv·W[:, w:] + b[w:] (W the packed [w, 3w] q|k|v matrix), one thread per element.
+ * The attention kernels read q and k|v from P by offsets; this replaces splitting W and b (four
+ * slices) and two matMuls, and backward their concats.
+ */
+function crossProjKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WebGPUBackendLike;
+  const { x, kv, w, b } = args.inputs as Record<string, tf.TensorInfo>;
+  const [N1, W] = x.shape;
+  const N2 = kv.shape[0];
+  const body = /* wgsl */ `
+    const W_ = ${W}; const W3 = ${3 * W};
+    fn main(index : i32) {
+      let N1 = uniforms.xShape.x;
+      let N2 = uniforms.kvShape.x;
+      if (index < N1 * W_) {
+        let n = index / W_;
+        let o = index - n * W_;
+        var acc = b[o];
+        for (var i = 0; i < W_; i++) { acc += x[n * W_ + i] * w[i * W3 + o]; }
+        result[index] = acc;
+      } else if (index < N1 * W_ + N2 * 2 * W_) {
+        let k = index - N1 * W_;
+        let n = k / (2 * W_);
+        let o = W_ + k - n * 2 * W_;
+        var acc = b[o];
+        for (var i = 0; i < W_; i++) { acc += kv[n * W_ + i] * w[i * W3 + o]; }
+        result[index] = acc;
+      }
+    }`;
+  const total = N1 * W + N2 * 2 * W;
+  return backend.runWebGPUProgram(
+    flat(`mfmbCrossProj_${W}`, ['x', 'kv', 'w', 'b'], [total], total, body),
+    [x, kv, w, b],
+    'float32',
+  );
+}
+
+/** inputs dp (∂P), x [N1, w], kv [N2, w], w → [∂x, ∂x_kv, ∂W [w, 3w], ∂b [3w]]: one dispatch. */
+function crossProjGradKernel(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as WebGPUBackendLike;
+  const { dp, x, kv, w } = args.inputs as Record<string, tf.TensorInfo>;
+  const [N1, W] = x.shape;
+  const N2 = kv.shape[0];
+  const body = /* wgsl */ `
+    const W_ = ${W}; const W2 = ${2 * W}; const W3 = ${3 * W};
+    fn main(index : i32) {
+      let N1 = uniforms.xShape.x;
+      let N2 = uniforms.kvShape.x;
+      let K0 = N1 * W_; // where ∂(k|v) starts in dp
+      let a = N1 * W_;
+      let bb = a + N2 * W_;
+      let c = bb + W_ * W3;
+      if (index < a) {
+        let n = index / W_;
+        let i = index - n * W_;
+        var acc = 0.0;
+        for (var o = 0; o < W_; o++) { acc += dp[n * W_ + o] * w[i * W3 + o]; }
+        result[index] = acc;
+      } else if (index < bb) {
+        let k = index - a;
+        let n = k / W_;
+        let i = k - n * W_;
+        var acc = 0.0;
+        for (var o = 0; o < W2; o++) { acc += dp[K0 + n * W2 + o] * w[i * W3 + W_ + o]; }
+        result[index] = acc;
+      } else if (index < c) {
+        let k = index - bb;
+        let i = k / W3;
+        let j = k - i * W3;
+        var acc = 0.0;
+        if (j < W_) {
+          for (var n = 0; n < N1; n++) { acc += x[n * W_ + i] * dp[n * W_ + j]; }
+        } else {
+          for (var n = 0; n < N2; n++) { acc += kv[n * W_ + i] * dp[K0 + n * W2 + j - W_]; }
+        }
+        result[index] = acc;
+      } else if (index < c + W3) {
+        let j = index - c;
+        var acc = 0.0;
+        if (j < W_) {
+          for (var n = 0; n < N1; n++) { acc += dp[n * W_ + j]; }
+        } else {
+          for (var n = 0; n < N2; n++) { acc += dp[K0 + n * W2 + j - W_]; }
+        }
+        result[index] = acc;
+      }
+    }`;
+  const total = N1 * W + N2 * W + W * 3 * W + 3 * W;
+  const packed = backend.runWebGPUProgram(
+    flat(`mfmbCrossProjGrad_${W}`, ['dp', 'x', 'kv', 'w'], [total], total, body),
+    [dp, x, kv, w],
+    'float32',
+  );
+  return unpack(backend, packed, [[N1, W], [N2, W], [W, 3 * W], [3 * W]]);
+}
+
 // ------------------------------------------------------------------ reconstruction loss
 
 const RED = 256;
@@ -980,6 +1087,8 @@ export function installWebGPUFusedKernels(): void {
     [KERNEL_DENSE_GRAD, denseGradKernel],
     [KERNEL_DENSE_RESIDUAL, denseResidualKernel],
     [KERNEL_SMOOTH_L1, smoothL1Kernel],
+    [KERNEL_CROSS_PROJ, crossProjKernel],
+    [KERNEL_CROSS_PROJ_GRAD, crossProjGradKernel],
     [KERNEL_SMOOTH_L1_GRAD, smoothL1GradKernel],
   ] as const) {
     if (!tf.getKernel(kernelName, 'webgpu'))

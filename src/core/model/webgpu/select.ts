@@ -26,6 +26,10 @@ export const KERNEL_DROP_ADD = 'MfmbDropAdd';
 export const KERNEL_SMOOTH_L1 = 'MfmbSmoothL1';
 export const KERNEL_SMOOTH_L1_GRAD = 'MfmbSmoothL1Grad';
 
+/** A cross-attention's q and k|v projections from the packed [w, 3w] matrix, one program each way. */
+export const KERNEL_CROSS_PROJ = 'MfmbCrossProj';
+export const KERNEL_CROSS_PROJ_GRAD = 'MfmbCrossProjGrad';
+
 /** The recurrent weights of both directions packed gate by gate (`MfmbGatePack`) and back (`MfmbGateUnpack`). */
 export const KERNEL_GATE_PACK = 'MfmbGatePack';
 export const KERNEL_GATE_UNPACK = 'MfmbGateUnpack';
