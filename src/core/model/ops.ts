@@ -3,6 +3,8 @@ import type { MT19937 } from '../random.ts';
 import type { ParamStore } from './params.ts';
 import { dropoutMask, fusedKernelsActive, KERNEL_DROPOUT } from '../wasmAttention.ts';
 import {
+  KERNEL_BATCH_NORM,
+  KERNEL_BATCH_NORM_GRAD,
   KERNEL_CROSS_PROJ,
   KERNEL_CROSS_PROJ_GRAD,
   KERNEL_DENSE_GRAD,
@@ -267,6 +269,8 @@ export function createBatchNorm(p: ParamStore, name: string, channels: number, a
  */
 export function batchNorm(bn: BatchNorm, x: tf.Tensor, training: boolean, eps = 1e-5): tf.Tensor {
   const C = x.shape[1] as number;
+  if (training && x.dtype === 'float32' && webgpuKernelActive('batchNorm', KERNEL_BATCH_NORM))
+    return batchNormFused(bn, x, eps);
   const statShape = x.rank === 3 ? [1, C, 1] : [1, C];
   const axes = x.rank === 3 ? [0, 2] : [0];
   let mean: tf.Tensor, variance: tf.Tensor;
@@ -288,6 +292,44 @@ export function batchNorm(bn: BatchNorm, x: tf.Tensor, training: boolean, eps = 
   if (bn.g) y = tf.mul(y, tf.reshape(bn.g, statShape));
   if (bn.b) y = tf.add(y, tf.reshape(bn.b, statShape));
   return y;
+}
+
+/**
+ * Training-mode BatchNorm on webgpu: one program forward (batch statistics, y, and the running
+ * statistics' new values, assigned here as the op path does) and one backward.
+ */
+function batchNormFused(bn: BatchNorm, x: tf.Tensor, eps: number): tf.Tensor {
+  const [B, C] = x.shape;
+  const W = x.rank === 3 ? (x.shape[2] as number) : 1;
+  const count = x.size / C;
+  const attrs = { eps, varFactor: 0.1 * (count > 1 ? count / (count - 1) : 1) } as unknown as tf.NamedAttrMap;
+  const run = (inputs: tf.NamedTensorMap, kernel: string, a: tf.NamedAttrMap = {}) =>
+    tf.engine().runKernel(kernel, inputs, a) as tf.Tensor[];
+  const forward = (t: tf.Tensor, save: tf.GradSaveFunc, g?: tf.Tensor, b?: tf.Tensor) => {
+    const x3 = tf.reshape(t, [B, C, W]); // [B, C, W]
+    const inputs: tf.NamedTensorMap = { x: x3, rm: bn.runningMean, rv: bn.runningVar };
+    if (g && b) Object.assign(inputs, { g, b });
+    const [y, st, rm, rv] = run(inputs, KERNEL_BATCH_NORM, attrs); // st [mean | rstd] per channel
+    bn.runningMean.assign(rm);
+    bn.runningVar.assign(rv);
+    save(g ? [x3, st, g] : [x3, st]);
+    return {
+      value: tf.reshape(y, t.shape),
+      gradFunc: (dy: tf.Tensor, [sx, sst, sg]: tf.Tensor[]) => {
+        const ins: tf.NamedTensorMap = { dy: tf.reshape(dy, [B, C, W]), x: sx, st: sst };
+        if (sg) ins.g = sg;
+        const [dx, ...rest] = run(ins, KERNEL_BATCH_NORM_GRAD);
+        return [tf.reshape(dx, t.shape), ...rest];
+      },
+    };
+  };
+  if (bn.g && bn.b)
+    return customOp((t: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => forward(t, save, g, b))(
+      x,
+      bn.g,
+      bn.b,
+    );
+  return customOp((t: tf.Tensor, save: tf.GradSaveFunc) => forward(t, save))(x);
 }
 
 /**

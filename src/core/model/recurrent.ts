@@ -94,6 +94,7 @@ export class BiRNN {
     const h = this.hidden,
       G = this.gates;
     if (useFused()) return this.forwardFused(x, len);
+    if (wasmScanActive()) return this.forwardWasm(x, len);
     // Time-major step order with the backward half at time L−1−s, and back, as ONE gather each way
     // (a permutation of h-wide rows; padding steps read constant rows, see gateRows/outRows).
     const gates = gateRows(len, B, L, G, this.cell);
@@ -102,14 +103,7 @@ export class BiRNN {
     const gatherIn = rowGather(gates.idx, gates.inv, tf.tensor2d(big, [3, h]));
     const outs = outRows(len, B, L);
     const gatherOut = rowGather(outs.idx, outs.inv, tf.zeros([1, h]));
-    // On wasm the whole loop over time is one kernel each way (wasmRecurrent.ts); elsewhere op by op.
-    const scan = wasmScanActive()
-      ? this.cell === 'gru'
-        ? gruScanWasm
-        : lstmScanWasm
-      : this.cell === 'gru'
-        ? gruScan
-        : lstmScan;
+    const scan = this.cell === 'gru' ? gruScan : lstmScan;
     let out = x;
     for (const [f, b] of this.layers) {
       // Fused weights: gate blocks [fwd | bwd]; the recurrent matrix is block-diagonal.
@@ -124,6 +118,28 @@ export class BiRNN {
       const gi = tf.reshape(gatherIn(xp), [L, B, G * 2 * h]);
       const hs = scan(gi, whh, bhh); // [L, B, 2h] by step
       out = tf.reshape(gatherOut(tf.reshape(hs, [L * B * 2, h]) as tf.Tensor2D), [B, L, 2 * h]) as tf.Tensor3D;
+    }
+    return out;
+  }
+
+  /**
+   * The same on wasm with the scan kernels (wasmRecurrent.ts): each layer is the input projection's
+   * matMul and one kernel each way, which puts the steps in order (and back) itself, so no gathers.
+   */
+  private forwardWasm(x: tf.Tensor3D, len: Int32Array): tf.Tensor3D {
+    const [B, L] = x.shape;
+    const h = this.hidden,
+      G = this.gates;
+    const scan = (this.cell === 'gru' ? gruScanWasm : lstmScanWasm)(Array.from(len));
+    let out = x;
+    for (const [f, b] of this.layers) {
+      const wih = interleave(f.wih, b.wih, G, 1); // [in, G·2h]
+      const bih = interleave(f.bih, b.bih, G, 0); // [G·2h]
+      const bhh = interleave(f.bhh, b.bhh, G, 0); // [G·2h]
+      const zero = tf.zeros([h, G * h]);
+      const whh = tf.concat([interleave(f.whh, zero, G, 1), interleave(zero, b.whh, G, 1)], 0); // [2h, G·2h]
+      const xp = tf.reshape(applyDense(out, wih, bih), [B, L, G * 2 * h]);
+      out = scan(xp, whh, bhh);
     }
     return out;
   }
@@ -304,8 +320,8 @@ function rowGather(idx: Int32Array, inv: Int32Array, extra: tf.Tensor2D): (x: tf
 type Scan = (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, lens: tf.Tensor) => tf.Tensor3D;
 type OpScan = (gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor) => tf.Tensor3D;
 
-const runKernel = (kernel: string, inputs: tf.NamedTensorMap): tf.Tensor[] =>
-  tf.engine().runKernel(kernel, inputs, {}) as unknown as tf.Tensor[];
+const runKernel = (kernel: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor[] =>
+  tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as unknown as tf.Tensor[];
 
 /**
  * Σ_s h_{s−1}ᵀ ∂gh_s over the steps (h_{−1} = 0) and the column sum of ∂gh: the recurrent weight
@@ -321,42 +337,49 @@ function recurrentWeightGrads(hs: tf.Tensor, dGh: tf.Tensor): [tf.Tensor, tf.Ten
   return [tf.matMul(tf.transpose(hp), dg), dbhh];
 }
 
-/** gruScan as two wasm kernels (wasmRecurrent.ts): the loop over time forward, and BPTT. */
-const gruScanWasm: OpScan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, save: tf.GradSaveFunc) => {
-  const [hs, gh] = runKernel(KERNEL_GRU_SCAN, { gi, whh, bhh });
-  save([gi, whh, gh, hs]);
-  return {
-    value: hs as tf.Tensor3D,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sGi, sWhh, sGh, sHs] = saved;
-      const whhT = tf.transpose(sWhh as tf.Tensor2D);
-      const [dgi, dgh, tmp] = runKernel(KERNEL_GRU_SCAN_GRAD, { dy, gi: sGi, gh: sGh, hs: sHs, whhT });
-      tmp.dispose();
-      whhT.dispose();
-      const [dWhh, dbhh] = recurrentWeightGrads(sHs, dgh);
-      dgh.dispose();
-      return [dgi, dWhh, dbhh];
-    },
-  };
-});
+type WasmScan = (lens: number[]) => (xp: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor) => tf.Tensor3D;
 
-/** lstmScan as two wasm kernels (wasmRecurrent.ts). */
-const lstmScanWasm: OpScan = customOp((gi: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, save: tf.GradSaveFunc) => {
-  const [hs, gates, cs] = runKernel(KERNEL_LSTM_SCAN, { gi, whh, bhh });
-  save([whh, gates, cs, hs]);
-  return {
-    value: hs as tf.Tensor3D,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sWhh, sGates, sCs, sHs] = saved;
-      const whhT = tf.transpose(sWhh as tf.Tensor2D);
-      const [dpre, tmp] = runKernel(KERNEL_LSTM_SCAN_GRAD, { dy, gates: sGates, cs: sCs, whhT });
-      tmp.dispose();
-      whhT.dispose();
-      const [dWhh, dbhh] = recurrentWeightGrads(sHs, dpre);
-      return [dpre, dWhh, dbhh];
-    },
-  };
-});
+/**
+ * A GRU layer as two wasm kernels (wasmRecurrent.ts): xp [B, L, 3·2h] (natural time), whh, bhh →
+ * [B, L, 2h]; the loop over time forward, and backpropagation through time.
+ */
+const gruScanWasm: WasmScan = (lens) =>
+  customOp((xp: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [out, gi, hs, gh] = runKernel(KERNEL_GRU_SCAN, { xp, whh, bhh }, { lens });
+    save([gi, whh, gh, hs]);
+    return {
+      value: out as tf.Tensor3D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sGi, sWhh, sGh, sHs] = saved;
+        const whhT = tf.transpose(sWhh as tf.Tensor2D);
+        const [dxp, dgh, scratch] = runKernel(KERNEL_GRU_SCAN_GRAD, { dy, gi: sGi, gh: sGh, hs: sHs, whhT }, { lens });
+        tf.dispose([scratch, whhT]);
+        const [dWhh, dbhh] = recurrentWeightGrads(sHs, dgh);
+        dgh.dispose();
+        return [dxp, dWhh, dbhh];
+      },
+    };
+  }) as (xp: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor) => tf.Tensor3D;
+
+/** An LSTM layer as two wasm kernels (wasmRecurrent.ts). */
+const lstmScanWasm: WasmScan = (lens) =>
+  customOp((xp: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [out, hs, gates, cs, scratch] = runKernel(KERNEL_LSTM_SCAN, { xp, whh, bhh }, { lens });
+    scratch.dispose();
+    save([whh, gates, cs, hs]);
+    return {
+      value: out as tf.Tensor3D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sWhh, sGates, sCs, sHs] = saved;
+        const whhT = tf.transpose(sWhh as tf.Tensor2D);
+        const [dxp, dpre, scratch2] = runKernel(KERNEL_LSTM_SCAN_GRAD, { dy, gates: sGates, cs: sCs, whhT }, { lens });
+        tf.dispose([scratch2, whhT]);
+        const [dWhh, dbhh] = recurrentWeightGrads(sHs, dpre);
+        dpre.dispose();
+        return [dxp, dWhh, dbhh];
+      },
+    };
+  }) as (xp: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor) => tf.Tensor3D;
 
 /*
  * Backpropagation through time with the least work per step: every factor that does not depend on

@@ -9,6 +9,8 @@ import {
 } from '../../wasmAttention.ts';
 import {
   KERNEL_ADAM,
+  KERNEL_BATCH_NORM,
+  KERNEL_BATCH_NORM_GRAD,
   KERNEL_CROSS_PROJ,
   KERNEL_CROSS_PROJ_GRAD,
   KERNEL_DENSE_GRAD,
@@ -661,6 +663,110 @@ function layerNormGradKernel(args: KernelArgs): tf.TensorInfo[] {
   return unpack(backend, packed, [[N, w], [w], [w]]);
 }
 
+// ------------------------------------------------------------------ BatchNorm (training)
+
+/** What ops.ts passes to `MfmbBatchNorm`. */
+export interface BatchNormAttrs {
+  eps: number;
+  /** 0.1 · count/(count − 1): the running variance's factor (PyTorch keeps the unbiased variance). */
+  varFactor: number;
+}
+
+/**
+ * Training-mode BatchNorm over x [B, C, W] (channels on axis 1), one thread per channel: the batch
+ * mean and (biased, two-pass) variance, y = (x − mean)·rsqrt(var + eps)(·g + b), and the running
+ * statistics' update rm·0.9 + mean·0.1, rv·0.9 + var·varFactor. Output packed [y | mean | rstd | rm' | rv'].
+ */
+function batchNormKernel(args: KernelArgs): tf.TensorInfo[] {
+  const { eps, varFactor } = args.attrs as unknown as BatchNormAttrs;
+  const backend = args.backend as WebGPUBackendLike;
+  const { x, g, b, rm, rv } = args.inputs as Record<string, tf.TensorInfo>;
+  const [B, C, W] = x.shape;
+  const affine = !!g;
+  const body = /* wgsl */ `
+    const B_ = ${B}; const C_ = ${C}; const W_ = ${W}; const EPS = ${f(eps)};
+    const N = B_ * W_; const Y = B_ * C_ * W_;
+    fn main(index : i32) {
+      if (index >= C_) { return; }
+      let c = index;
+      var mean = 0.0;
+      for (var bb = 0; bb < B_; bb++) { for (var w = 0; w < W_; w++) { mean += x[(bb * C_ + c) * W_ + w]; } }
+      mean = mean / f32(N);
+      var vr = 0.0;
+      for (var bb = 0; bb < B_; bb++) {
+        for (var w = 0; w < W_; w++) { let e = x[(bb * C_ + c) * W_ + w] - mean; vr += e * e; }
+      }
+      vr = vr / f32(N);
+      let rs = inverseSqrt(vr + EPS);
+      for (var bb = 0; bb < B_; bb++) {
+        for (var w = 0; w < W_; w++) {
+          let i = (bb * C_ + c) * W_ + w;
+          result[i] = ${affine ? '(x[i] - mean) * rs * g[c] + b[c]' : '(x[i] - mean) * rs'};
+        }
+      }
+      result[Y + c] = mean;
+      result[Y + C_ + c] = rs;
+      result[Y + 2 * C_ + c] = rm[c] * ${f(0.9)} + mean * ${f(0.1)};
+      result[Y + 3 * C_ + c] = rv[c] * ${f(0.9)} + vr * uniforms.vf;
+    }`;
+  const vars = affine ? ['x', 'rm', 'rv', 'g', 'b'] : ['x', 'rm', 'rv'];
+  const n = B * C * W + 4 * C;
+  const packed = backend.runWebGPUProgram(
+    flat(`mfmbBatchNorm_${B}_${C}_${W}_${affine}_${eps}`, vars, [n], C, body, 'vf : f32,'),
+    affine ? [x, rm, rv, g, b] : [x, rm, rv],
+    'float32',
+    [{ type: 'float32', data: [varFactor] }],
+  );
+  return unpack(backend, packed, [[B, C, W], [2 * C], [C], [C]]);
+}
+
+/**
+ * inputs dy, x [B, C, W], st [mean | rstd] (the forward's), g (affine) → [∂x, (affine) ∂g, ∂b], one
+ * thread per channel: ∂x = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)), ĝ = dy·g.
+ */
+function batchNormGradKernel(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as WebGPUBackendLike;
+  const { dy, x, st, g } = args.inputs as Record<string, tf.TensorInfo>;
+  const [B, C, W] = x.shape;
+  const affine = !!g;
+  const body = /* wgsl */ `
+    const B_ = ${B}; const C_ = ${C}; const W_ = ${W};
+    const N = B_ * W_; const Y = B_ * C_ * W_;
+    fn main(index : i32) {
+      if (index >= C_) { return; }
+      let c = index;
+      let mean = st[c];
+      let rs = st[C_ + c];
+      let gc = ${affine ? 'g[c]' : '1.0'};
+      var sdy = 0.0;
+      var sdyx = 0.0;
+      for (var bb = 0; bb < B_; bb++) {
+        for (var w = 0; w < W_; w++) {
+          let i = (bb * C_ + c) * W_ + w;
+          sdy += dy[i];
+          sdyx += dy[i] * (x[i] - mean) * rs;
+        }
+      }
+      let m1 = sdy * gc / f32(N);
+      let m2 = sdyx * gc / f32(N);
+      for (var bb = 0; bb < B_; bb++) {
+        for (var w = 0; w < W_; w++) {
+          let i = (bb * C_ + c) * W_ + w;
+          result[i] = rs * (dy[i] * gc - m1 - (x[i] - mean) * rs * m2);
+        }
+      }
+      ${affine ? 'result[Y + c] = sdyx; result[Y + C_ + c] = sdy;' : ''}
+    }`;
+  const vars = affine ? ['dy', 'x', 'st', 'g'] : ['dy', 'x', 'st'];
+  const n = B * C * W + (affine ? 2 * C : 0);
+  const packed = backend.runWebGPUProgram(
+    flat(`mfmbBatchNormGrad_${B}_${C}_${W}_${affine}`, vars, [n], C, body),
+    affine ? [dy, x, st, g] : [dy, x, st],
+    'float32',
+  );
+  return unpack(backend, packed, affine ? [[B, C, W], [C], [C]] : [[B, C, W]]);
+}
+
 // ------------------------------------------------------------------ Linear backward
 
 /** What ops.ts passes to `MfmbDenseGrad`. */
@@ -1087,6 +1193,8 @@ export function installWebGPUFusedKernels(): void {
     [KERNEL_DENSE_GRAD, denseGradKernel],
     [KERNEL_DENSE_RESIDUAL, denseResidualKernel],
     [KERNEL_SMOOTH_L1, smoothL1Kernel],
+    [KERNEL_BATCH_NORM, batchNormKernel],
+    [KERNEL_BATCH_NORM_GRAD, batchNormGradKernel],
     [KERNEL_CROSS_PROJ, crossProjKernel],
     [KERNEL_CROSS_PROJ_GRAD, crossProjGradKernel],
     [KERNEL_SMOOTH_L1_GRAD, smoothL1GradKernel],

@@ -26,6 +26,10 @@ export const KERNEL_DROP_ADD = 'MfmbDropAdd';
 export const KERNEL_SMOOTH_L1 = 'MfmbSmoothL1';
 export const KERNEL_SMOOTH_L1_GRAD = 'MfmbSmoothL1Grad';
 
+/** Training-mode BatchNorm (batch statistics, running-statistics update) as one program each way. */
+export const KERNEL_BATCH_NORM = 'MfmbBatchNorm';
+export const KERNEL_BATCH_NORM_GRAD = 'MfmbBatchNormGrad';
+
 /** A cross-attention's q and k|v projections from the packed [w, 3w] matrix, one program each way. */
 export const KERNEL_CROSS_PROJ = 'MfmbCrossProj';
 export const KERNEL_CROSS_PROJ_GRAD = 'MfmbCrossProjGrad';
@@ -38,7 +42,8 @@ export const KERNEL_GATE_UNPACK = 'MfmbGateUnpack';
  * `gatePack`: the bidirectional scan's fused weights built in one program each (recurrent.ts);
  * `dense`: Linear layers as tfjs's fused matMul (bias and ReLU in the same program) with a backward
  * of one program (`MfmbDenseGrad`), and batched matMuls' gradients with transpose flags; `dropAdd`: the embedding's scale–add–dropout and the residual
- * add with its dropout as one program each; `loss`: L_gen^m as one program each way.
+ * add with its dropout as one program each; `loss`: L_gen^m as one program each way;
+ * `batchNorm`: training-mode BatchNorm likewise.
  */
 export const webgpuFused = {
   attention: true,
@@ -49,6 +54,7 @@ export const webgpuFused = {
   dropAdd: true,
   gatePack: true,
   loss: true,
+  batchNorm: true,
 };
 
 /** True when the backend is webgpu, `kind` is switched on and `kernelName` is registered for webgpu. */
