@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { findWasmMemory, setSimdKernelsEnabled, simdKernels, simdModuleBytes } from './wasmSimd.ts';
+import { MT19937 } from './random.ts';
+
+/** The hand-assembled SIMD product against a float64 reference, on a memory of its own. */
+describe('wasm SIMD product', () => {
+  it('the module validates (shared and unshared memory imports)', () => {
+    expect(WebAssembly.validate(simdModuleBytes(false))).toBe(true);
+    expect(WebAssembly.validate(simdModuleBytes(true))).toBe(true);
+  });
+
+  it('mm equals a float64 reference at ragged sizes and writes nothing outside its output', () => {
+    const memory = new WebAssembly.Memory({ initial: 4 });
+    const k = simdKernels(memory);
+    expect(k).not.toBeNull();
+    const f = new Float32Array(memory.buffer);
+    const rng = new MT19937(7);
+    for (const [M, K, N] of [
+      [1, 1, 4],
+      [3, 2, 5],
+      [4, 4, 4],
+      [5, 3, 7],
+      [7, 13, 9],
+      [50, 9, 50],
+      [50, 50, 6],
+      [6, 50, 36],
+    ]) {
+      const a = 8,
+        b = a + M * K + 3,
+        o = b + K * N + 5;
+      for (let i = 0; i < M * K; i++) f[a + i] = rng.normal();
+      for (let i = 0; i < K * N; i++) f[b + i] = rng.normal();
+      f.fill(NaN, o - 4, o + M * N + 8);
+      k!.mm(4 * a, 4 * b, 4 * o, M, K, N);
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let s = 0,
+            mag = 0;
+          for (let q = 0; q < K; q++) {
+            s += f[a + i * K + q] * f[b + q * N + j];
+            mag += Math.abs(f[a + i * K + q] * f[b + q * N + j]);
+          }
+          expect(Math.abs(f[o + i * N + j] - s), `${M}×${K}×${N} [${i},${j}]`).toBeLessThan(1e-6 * (mag + 1));
+        }
+      for (let i = o - 4; i < o; i++) expect(f[i]).toBeNaN();
+      for (let i = o + M * N; i < o + M * N + 8; i++) expect(f[i]).toBeNaN();
+    }
+  });
+
+  it('is off when switched off or without a memory', () => {
+    expect(simdKernels(null)).toBeNull();
+    expect(findWasmMemory(undefined)).toBeNull();
+    setSimdKernelsEnabled(false);
+    expect(simdKernels(new WebAssembly.Memory({ initial: 1 }))).toBeNull();
+    setSimdKernelsEnabled(true);
+  });
+});

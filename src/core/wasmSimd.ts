@@ -1,0 +1,257 @@
+/**
+ * A small WebAssembly SIMD module that works directly on tfjs-wasm's heap: it imports the backend's
+ * own `WebAssembly.Memory`, so it reads and writes tensors in place through their heap addresses
+ * (no copies in or out). tfjs-wasm 4.22 runs every batched matMul through a scalar triple loop
+ * (~1.5 GFLOP/s here) and plain JavaScript does no better (~2 GFLOP/s, wasmMatMul.ts); attention
+ * at the `tiny`/`base` sizes is all such products ([B·heads, L, d_head], d_head 5–12), and they were
+ * the largest item of a training step on wasm (measured: 108 calls, ~150 of ~480 ms per `tiny`
+ * aligned step).
+ *
+ * The module is assembled here from its instructions (no toolchain, nothing downloaded), one
+ * function:
+ *
+ *   mm(a, b, out, M, K, N)   out[M×N] = a[M×K] · b[K×N], row-major float32, byte addresses, N ≥ 4
+ *
+ * It computes 4 rows × 4 columns of the output per pass over k (four f32x4 accumulators: each loaded
+ * vector of b feeds four rows, each splatted element of a four columns). Ragged edges are handled by
+ * overlapping blocks instead of scalar tails: the last row block starts at min(i, M − 1) row by row
+ * (rows past the end repeat row M − 1) and the last column block at N − 4, so some outputs are
+ * computed twice, identically (same operands, same order over k), and written twice with the same
+ * value. Each output is Σ_k a[i,k]·b[k,j] in ascending k with float32 products and sums.
+ *
+ * Used only when WebAssembly SIMD validates and the backend's memory can be found; otherwise the
+ * callers keep their JavaScript path (`simdKernels` returns null).
+ */
+
+// ------------------------------------------------------------------ a minimal assembler
+
+/** Unsigned LEB128. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 (i32 constants). */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+
+const I32 = 0x7f,
+  V128 = 0x7b;
+const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  brIf: (l: number) => [0x0d, ...uleb(l)],
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  tee: (i: number) => [0x22, ...uleb(i)],
+  i32: (v: number) => [0x41, ...sleb(v)],
+  add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
+  shl: [0x74],
+  ltS: [0x48],
+  select: [0x1b],
+  f32Load: [0x2a, 0x02, 0x00], // align 2^2, offset 0
+  v128Load: [0xfd, 0x00, 0x02, 0x00], // alignment hint 4 bytes (tensors are 4-byte aligned)
+  v128Store: [0xfd, 0x0b, 0x02, 0x00],
+  v128Zero: [0xfd, 0x0c, ...new Array<number>(16).fill(0)],
+  f32x4Splat: [0xfd, 0x13],
+  f32x4Add: [0xfd, 0xe4, 0x01],
+  f32x4Mul: [0xfd, 0xe6, 0x01],
+};
+
+/** min(x, y) of two i32 locals, signed. */
+const minOf = (x: number[], y: number[]): number[] => [...x, ...y, ...x, ...y, ...op.ltS, ...op.select];
+
+/** The body of mm (see the file comment). */
+function mmBody(): number[] {
+  // params
+  const a = 0,
+    b = 1,
+    o = 2,
+    M = 3,
+    K = 4,
+    N = 5;
+  // i32 locals
+  const K4 = 6,
+    N4 = 7,
+    Mm1 = 8,
+    i0 = 9,
+    t1 = 10,
+    t2 = 11,
+    t3 = 12,
+    pa = [13, 14, 15, 16],
+    po = [17, 18, 19, 20],
+    j = 21,
+    jj4 = 22,
+    kk = 23,
+    pb = 24;
+  // v128 locals
+  const acc = [25, 26, 27, 28],
+    bv = 29;
+  const g = op.get,
+    s = op.set;
+  const code: number[] = [];
+  const emit = (...parts: number[][]) => {
+    for (const p of parts) code.push(...p);
+  };
+  emit(g(K), op.i32(2), op.shl, s(K4));
+  emit(g(N), op.i32(2), op.shl, s(N4));
+  emit(g(M), op.i32(1), op.sub, s(Mm1));
+  emit(op.i32(0), s(i0));
+  emit(op.loop); // rows, label depth 0 here
+  {
+    // t_r = min(i0 + r, M − 1)
+    for (const [r, t] of [
+      [1, t1],
+      [2, t2],
+      [3, t3],
+    ]) {
+      emit(minOf([...g(i0), ...op.i32(r), ...op.add], g(Mm1)), s(t));
+    }
+    const rows = [i0, t1, t2, t3];
+    for (let r = 0; r < 4; r++) {
+      emit(g(a), g(rows[r]), g(K4), op.mul, op.add, s(pa[r]));
+      emit(g(o), g(rows[r]), g(N4), op.mul, op.add, s(po[r]));
+    }
+    emit(op.i32(0), s(j));
+    emit(op.loop); // columns
+    {
+      // jj4 = min(j, N − 4) · 4
+      emit(minOf(g(j), [...g(N), ...op.i32(4), ...op.sub]), op.i32(2), op.shl, s(jj4));
+      for (const r of acc) emit(op.v128Zero, s(r));
+      emit(op.i32(0), s(kk));
+      emit(g(b), g(jj4), op.add, s(pb));
+      emit(op.loop); // k
+      {
+        emit(g(pb), op.v128Load, s(bv));
+        for (let r = 0; r < 4; r++) {
+          emit(
+            g(acc[r]),
+            g(pa[r]),
+            g(kk),
+            op.add,
+            op.f32Load,
+            op.f32x4Splat,
+            g(bv),
+            op.f32x4Mul,
+            op.f32x4Add,
+            s(acc[r]),
+          );
+        }
+        emit(g(pb), g(N4), op.add, s(pb));
+        emit(g(kk), op.i32(4), op.add, op.tee(kk), g(K4), op.ltS, op.brIf(0));
+      }
+      emit(op.end);
+      for (let r = 0; r < 4; r++) emit(g(po[r]), g(jj4), op.add, g(acc[r]), op.v128Store);
+      emit(g(j), op.i32(4), op.add, op.tee(j), g(N), op.ltS, op.brIf(0));
+    }
+    emit(op.end);
+    emit(g(i0), op.i32(4), op.add, op.tee(i0), g(M), op.ltS, op.brIf(0));
+  }
+  emit(op.end);
+  emit(op.end); // function end
+  const locals = vec([
+    [...uleb(19), I32],
+    [...uleb(5), V128],
+  ]);
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+/** The module's bytes; `shared`: import a shared memory (tfjs-wasm's threaded build). */
+export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  const type = section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00]]));
+  const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
+  const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, ...limits]]));
+  const funcs = section(3, vec([uleb(0)]));
+  const exports = section(7, vec([[...str('mm'), 0x00, ...uleb(0)]]));
+  const code = section(10, vec([mmBody()]));
+  return new Uint8Array([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...type,
+    ...imports,
+    ...funcs,
+    ...exports,
+    ...code,
+  ]);
+}
+
+// ------------------------------------------------------------------ instances per memory
+
+export interface SimdKernels {
+  /** out[M×N] = a[M×K] · b[K×N] at byte addresses of the memory; N ≥ 4, M, K ≥ 1. */
+  mm(a: number, b: number, out: number, M: number, K: number, N: number): void;
+}
+
+/** Where tfjs-wasm keeps its WebAssembly.Memory (Emscripten: asm.memory, or wasmMemory in threaded builds). */
+export function findWasmMemory(wasmModule: unknown): WebAssembly.Memory | null {
+  const m = wasmModule as Record<string, unknown> | null | undefined;
+  if (!m) return null;
+  for (const c of [
+    (m.asm as Record<string, unknown> | undefined)?.memory,
+    (m.wasmExports as Record<string, unknown> | undefined)?.memory,
+    m.wasmMemory,
+  ]) {
+    if (c instanceof WebAssembly.Memory) return c;
+  }
+  return null;
+}
+
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
+let disabled = false;
+
+/** Turns the SIMD kernels off (callers take their JavaScript path): for tests and A/B timing. */
+export function setSimdKernelsEnabled(on: boolean): void {
+  disabled = !on;
+}
+
+/**
+ * The SIMD kernels bound to `memory` (compiled once per memory), or null when SIMD is unavailable
+ * or switched off.
+ */
+export function simdKernels(memory: WebAssembly.Memory | null): SimdKernels | null {
+  if (disabled || !memory) return null;
+  if (instances.has(memory)) return instances.get(memory)!;
+  let k: SimdKernels | null = null;
+  try {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = simdModuleBytes(shared);
+    if (WebAssembly.validate(bytes)) {
+      const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+      k = { mm: inst.exports.mm as SimdKernels['mm'] };
+    }
+  } catch {
+    k = null;
+  }
+  instances.set(memory, k);
+  return k;
+}
