@@ -4,12 +4,14 @@ import type { ByModality } from '../data/types.ts';
 import type { ParamStore } from './params.ts';
 import type { SeqInfo } from './transformer.ts';
 import { BiRNN } from './recurrent.ts';
+import { KERNEL_MEMORY_GATE, KERNEL_MEMORY_GATE_GRAD, webgpuKernelActive } from './webgpu/select.ts';
 import {
   applyDense,
   batchNorm,
   createBatchNorm,
   createLayerNorm,
   createLinear,
+  customOp,
   dropout,
   layerNorm,
   linear,
@@ -110,6 +112,18 @@ export interface MemoryGate {
  * [3·2h, 1] layout the gate's weights are stored in.
  */
 export function memoryGatedNetwork(R: tf.Tensor3D, gate: MemoryGate): tf.Tensor3D {
+  if (R.dtype === 'float32' && webgpuKernelActive('memoryGate', KERNEL_MEMORY_GATE)) {
+    // One program forward, two backward (webgpu/kernels.ts); the same arithmetic as below.
+    const run = (inputs: tf.NamedTensorMap, kernel: string) => tf.engine().runKernel(kernel, inputs);
+    return customOp((r: tf.Tensor, gw: tf.Tensor, gb: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([r, gw, gb]);
+      return {
+        value: run({ R: r, gw, gb }, KERNEL_MEMORY_GATE) as tf.Tensor3D,
+        gradFunc: (dy: tf.Tensor, [sr, sw, sb]: tf.Tensor[]) =>
+          run({ dy, R: sr, gw: sw, gb: sb }, KERNEL_MEMORY_GATE_GRAD) as tf.Tensor[],
+      };
+    })(R, gate.w, gate.b) as tf.Tensor3D;
+  }
   const [B, L, W] = R.shape;
   const T = tf.tanh(R); // [B, L, 2h]
   const padded = tf.pad(T, [

@@ -30,6 +30,10 @@ export const KERNEL_SMOOTH_L1_GRAD = 'MfmbSmoothL1Grad';
 export const KERNEL_BATCH_NORM = 'MfmbBatchNorm';
 export const KERNEL_BATCH_NORM_GRAD = 'MfmbBatchNormGrad';
 
+/** The micro stream's memory gate (tanh, the kernel-3 conv, sigmoid, product): one program forward, two backward. */
+export const KERNEL_MEMORY_GATE = 'MfmbMemoryGate';
+export const KERNEL_MEMORY_GATE_GRAD = 'MfmbMemoryGateGrad';
+
 /** A cross-attention's q and k|v projections from the packed [w, 3w] matrix, one program each way. */
 export const KERNEL_CROSS_PROJ = 'MfmbCrossProj';
 export const KERNEL_CROSS_PROJ_GRAD = 'MfmbCrossProjGrad';
@@ -43,7 +47,8 @@ export const KERNEL_GATE_UNPACK = 'MfmbGateUnpack';
  * `dense`: Linear layers as tfjs's fused matMul (bias and ReLU in the same program) with a backward
  * of one program (`MfmbDenseGrad`), and batched matMuls' gradients with transpose flags; `dropAdd`: the embedding's scale–add–dropout and the residual
  * add with its dropout as one program each; `loss`: L_gen^m as one program each way;
- * `batchNorm`: training-mode BatchNorm likewise.
+ * `batchNorm`: training-mode BatchNorm likewise;
+ * `memoryGate`: the micro stream's memory gate.
  */
 export const webgpuFused = {
   attention: true,
@@ -55,6 +60,7 @@ export const webgpuFused = {
   gatePack: true,
   loss: true,
   batchNorm: true,
+  memoryGate: true,
 };
 
 /** True when the backend is webgpu, `kind` is switched on and `kernelName` is registered for webgpu. */
