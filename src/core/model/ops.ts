@@ -12,6 +12,8 @@ import {
   KERNEL_DROP_ADD,
   KERNEL_LAYER_NORM,
   KERNEL_LAYER_NORM_GRAD,
+  KERNEL_QKV,
+  KERNEL_QKV_GRAD,
   webgpuFused,
   webgpuKernelActive,
 } from './webgpu/select.ts';
@@ -153,6 +155,36 @@ export function crossProjection(x: tf.Tensor3D, kv: tf.Tensor3D, inW: tf.Tensor,
       },
     };
   })(x, kv, inW, inB);
+}
+
+/** True where three bias-free projections of one input run as one program (`qkvProjection`). */
+export function qkvActive(): boolean {
+  return flagsFree() && webgpuKernelActive('attention', KERNEL_QKV);
+}
+
+/** x [B, L, w] → [B, L, 3w] = [x·Wq | x·Wk | x·Wv] (bias-free), one program each way (webgpu only). */
+export function qkvProjection(x: tf.Tensor3D, wq: tf.Tensor, wk: tf.Tensor, wv: tf.Tensor): tf.Tensor3D {
+  const [B, L, w] = x.shape;
+  return customOp((tx: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, save: tf.GradSaveFunc) => {
+    const x2 = tf.reshape(tx, [-1, w]); // [N, w]
+    save([x2, a, b, c]);
+    const P = tf.engine().runKernel(KERNEL_QKV, { x: x2, wq: a, wk: b, wv: c }) as tf.Tensor;
+    return {
+      value: tf.reshape(P, [B, L, 3 * w]),
+      gradFunc: (dp: tf.Tensor, [sx, sa, sb, sc]: tf.Tensor[]) => {
+        const [dx, ...dw] = tf
+          .engine()
+          .runKernel(KERNEL_QKV_GRAD, {
+            dp: tf.reshape(dp, [-1, 3 * w]),
+            x: sx,
+            wq: sa,
+            wk: sb,
+            wv: sc,
+          }) as tf.Tensor[];
+        return [tf.reshape(dx, tx.shape), ...dw];
+      },
+    };
+  })(x, wq, wk, wv) as tf.Tensor3D;
 }
 
 export interface Linear {

@@ -3,7 +3,9 @@ import { MODALITIES, type Modality, type ModelConfig } from '../config/config.ts
 import type { ByModality } from '../data/types.ts';
 import type { ParamStore } from './params.ts';
 import type { SeqInfo } from './transformer.ts';
-import { bmm, createLinear, keyBias, linear, type Linear } from './ops.ts';
+import { bmm, createLinear, keyBias, linear, MASKED, qkvActive, qkvProjection, type Linear } from './ops.ts';
+import { packedAttention } from './transformer.ts';
+import type { AttnGeom } from '../wasmAttention.ts';
 
 /**
  * Reconstruction branch (eqs. 14–15): per modality, single-head self-attention over time within each
@@ -42,6 +44,31 @@ export class Recon {
       const b = this.blocks.get(m)!;
       const x = H[m];
       const [B, L, w] = x.shape;
+      if (qkvActive()) {
+        // webgpu: q|k|v as one tensor, then the fused attention kernels (one head, no dropout).
+        const P = qkvProjection(x, b.q.w, b.k.w, b.v.w); // [B, L, 3w]
+        const kb = tf.reshape(keyBias(seq[m].valid, B, L), [B, L]);
+        const geom: AttnGeom = {
+          B,
+          Lq: L,
+          Lk: L,
+          heads: 1,
+          dh: w,
+          qStride: 3 * w,
+          qOff: 0,
+          kvStride: 3 * w,
+          kOff: w,
+          vOff: 2 * w,
+          scale: 1 / Math.sqrt(w),
+          causalOff: -1,
+          masked: MASKED,
+          rate: 0,
+          seed: 0,
+        };
+        const a = packedAttention(P, kb, geom); // [B, L, w]
+        out[m] = linear(b.ffn2, linear(b.ffn1, a, 'relu')) as tf.Tensor3D;
+        continue;
+      }
       const q = linear(b.q, x) as tf.Tensor3D;
       const kT = tf.transpose(linear(b.k, x), [0, 2, 1]) as tf.Tensor3D; // [B, w, L]
       const v = linear(b.v, x) as tf.Tensor3D;

@@ -129,6 +129,25 @@ export class Encoder {
   }
 }
 
+/**
+ * The fused attention op (wasmAttention.ts; webgpu/kernels.ts) on one tensor P holding q, k and v at
+ * the geometry's strides and offsets: forward keeps one log-sum-exp per query row, backward recomputes
+ * the maps and returns ∂P in one piece. kb [B, Lk] is the additive key bias.
+ */
+export function packedAttention(P: tf.Tensor, kb: tf.Tensor, geom: AttnGeom): tf.Tensor {
+  const run = (inputs: tf.NamedTensorMap, kernel: string, attrs: object) =>
+    tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor[];
+  return customOp((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [out, lse] = run({ q: t, kv: t, bias: kb }, KERNEL_ATTENTION, geom); // [B, Lq, heads·dh], [B, heads, Lq]
+    save([t, kb, lse]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, [st, skb, slse]: tf.Tensor[]) =>
+        run({ dy, q: st, kv: st, bias: skb, lse: slse }, KERNEL_ATTENTION_GRAD, { ...geom, packed: true }),
+    };
+  })(P);
+}
+
 /** fairseq's buffered future mask: key j is allowed for query i iff j ≤ i + |Lk − Lq|. */
 function causalBias(Lq: number, Lk: number): tf.Tensor {
   const off = Math.abs(Lk - Lq);
@@ -182,29 +201,11 @@ function attention(
       tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor[];
     let ctxv: tf.Tensor;
     if (!kv) {
-      const qkv = applyDense(x, a.inW, a.inB); // [B, L, 3w]
-      ctxv = customOp((t: tf.Tensor, save: tf.GradSaveFunc) => {
-        const [out, lse] = run({ q: t, kv: t, bias: kb }, KERNEL_ATTENTION, geom);
-        save([t, kb, lse]);
-        return {
-          value: out,
-          gradFunc: (dy: tf.Tensor, [st, skb, slse]: tf.Tensor[]) =>
-            run({ dy, q: st, kv: st, bias: skb, lse: slse }, KERNEL_ATTENTION_GRAD, { ...geom, packed: true }),
-        };
-      })(qkv);
+      ctxv = packedAttention(applyDense(x, a.inW, a.inB), kb, geom); // q|k|v [B, L, 3w]
     } else if (crossProjActive()) {
       // q and k|v in one buffer P [B·Lq·w | B·Lk·2w], read by offsets (webgpu).
       const P = crossProjection(x, kv, a.inW, a.inB);
-      const g = { ...geom, qStride: w, qOff: 0, kvStride: 2 * w, kOff: B * Lq * w, vOff: B * Lq * w + w };
-      ctxv = customOp((t: tf.Tensor, save: tf.GradSaveFunc) => {
-        const [out, lse] = run({ q: t, kv: t, bias: kb }, KERNEL_ATTENTION, g);
-        save([t, kb, lse]);
-        return {
-          value: out,
-          gradFunc: (dy: tf.Tensor, [st, skb, slse]: tf.Tensor[]) =>
-            run({ dy, q: st, kv: st, bias: skb, lse: slse }, KERNEL_ATTENTION_GRAD, { ...g, packed: true }),
-        };
-      })(P);
+      ctxv = packedAttention(P, kb, { ...geom, qStride: w, kvStride: 2 * w, kOff: B * Lq * w, vOff: B * Lq * w + w });
     } else {
       const [wq, wkv] = tf.split(a.inW, [w, 2 * w], 1);
       const [bq, bkv] = tf.split(a.inB, [w, 2 * w], 0);

@@ -20,6 +20,8 @@ import {
   KERNEL_GATE_UNPACK,
   KERNEL_LAYER_NORM,
   KERNEL_LAYER_NORM_GRAD,
+  KERNEL_QKV,
+  KERNEL_QKV_GRAD,
   KERNEL_MEMORY_GATE,
   KERNEL_MEMORY_GATE_GRAD,
   KERNEL_SMOOTH_L1,
@@ -1092,6 +1094,78 @@ function crossProjGradKernel(args: KernelArgs): tf.TensorInfo[] {
   return unpack(backend, packed, [[N1, W], [N2, W], [W, 3 * W], [3 * W]]);
 }
 
+/**
+ * Three bias-free projections of one input into the self-attention layout P [N, 3w] (row n: q | k | v):
+ * the reconstruction branch's q, k and v Linear layers (separate weights), one thread per element.
+ */
+function qkvKernel(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WebGPUBackendLike;
+  const { x, wq, wk, wv } = args.inputs as Record<string, tf.TensorInfo>;
+  const [N, W] = x.shape;
+  const body = /* wgsl */ `
+    const W_ = ${W}; const W3 = ${3 * W};
+    fn main(index : i32) {
+      if (index >= uniforms.size) { return; }
+      let n = index / W3;
+      let j = index - n * W3;
+      let m = j / W_;
+      let o = j - m * W_;
+      var acc = 0.0;
+      for (var i = 0; i < W_; i++) {
+        let wt = select(select(wv[i * W_ + o], wk[i * W_ + o], m == 1), wq[i * W_ + o], m == 0);
+        acc += x[n * W_ + i] * wt;
+      }
+      result[index] = acc;
+    }`;
+  return backend.runWebGPUProgram(
+    flat(`mfmbQkv_${W}`, ['x', 'wq', 'wk', 'wv'], [N, 3 * W], N * 3 * W, body, undefined, true),
+    [x, wq, wk, wv],
+    'float32',
+  );
+}
+
+/** inputs dp [N, 3w], x [N, w], wq, wk, wv → [∂x, ∂wq, ∂wk, ∂wv]: one dispatch. */
+function qkvGradKernel(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as WebGPUBackendLike;
+  const { dp, x, wq, wk, wv } = args.inputs as Record<string, tf.TensorInfo>;
+  const [N, W] = x.shape;
+  const body = /* wgsl */ `
+    const W_ = ${W}; const W3 = ${3 * W};
+    fn main(index : i32) {
+      let N = uniforms.xShape.x;
+      if (index < N * W_) {
+        let n = index / W_;
+        let i = index - n * W_;
+        var acc = 0.0;
+        for (var o = 0; o < W_; o++) {
+          acc += dp[n * W3 + o] * wq[i * W_ + o] + dp[n * W3 + W_ + o] * wk[i * W_ + o] + dp[n * W3 + 2 * W_ + o] * wv[i * W_ + o];
+        }
+        result[index] = acc;
+      } else if (index < N * W_ + 3 * W_ * W_) {
+        let k = index - N * W_;
+        let m = k / (W_ * W_);
+        let r = k - m * W_ * W_;
+        let i = r / W_;
+        let o = r - i * W_;
+        var acc = 0.0;
+        for (var n = 0; n < N; n++) { acc += x[n * W_ + i] * dp[n * W3 + m * W_ + o]; }
+        result[index] = acc;
+      }
+    }`;
+  const total = N * W + 3 * W * W;
+  const packed = backend.runWebGPUProgram(
+    flat(`mfmbQkvGrad_${W}`, ['dp', 'x', 'wq', 'wk', 'wv'], [total], total, body),
+    [dp, x, wq, wk, wv],
+    'float32',
+  );
+  return unpack(backend, packed, [
+    [N, W],
+    [W, W],
+    [W, W],
+    [W, W],
+  ]);
+}
+
 // ------------------------------------------------------------------ reconstruction loss
 
 const RED = 256;
@@ -1296,6 +1370,8 @@ export function installWebGPUFusedKernels(): void {
     [KERNEL_DENSE_GRAD, denseGradKernel],
     [KERNEL_DENSE_RESIDUAL, denseResidualKernel],
     [KERNEL_SMOOTH_L1, smoothL1Kernel],
+    [KERNEL_QKV, qkvKernel],
+    [KERNEL_QKV_GRAD, qkvGradKernel],
     [KERNEL_MEMORY_GATE, memoryGateKernel],
     [KERNEL_MEMORY_GATE_GRAD, memoryGateGradKernel],
     [KERNEL_BATCH_NORM, batchNormKernel],

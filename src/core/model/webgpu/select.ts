@@ -34,6 +34,10 @@ export const KERNEL_BATCH_NORM_GRAD = 'MfmbBatchNormGrad';
 export const KERNEL_MEMORY_GATE = 'MfmbMemoryGate';
 export const KERNEL_MEMORY_GATE_GRAD = 'MfmbMemoryGateGrad';
 
+/** The reconstruction's q, k and v projections (three bias-free Linear layers) into one [N, 3w] tensor. */
+export const KERNEL_QKV = 'MfmbQkv';
+export const KERNEL_QKV_GRAD = 'MfmbQkvGrad';
+
 /** A cross-attention's q and k|v projections from the packed [w, 3w] matrix, one program each way. */
 export const KERNEL_CROSS_PROJ = 'MfmbCrossProj';
 export const KERNEL_CROSS_PROJ_GRAD = 'MfmbCrossProjGrad';
