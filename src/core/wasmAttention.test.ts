@@ -7,8 +7,11 @@ import { MT19937 } from './random.ts';
 import { mfmbLoss } from './train/loss.ts';
 import { buildModel } from './model/build.ts';
 import {
+  DEFAULT_FUSED_BUDGET,
   DEFAULT_FUSED_MIN_MAP,
   dropoutMask,
+  fusedAttentionFor,
+  setFusedAttentionBudget,
   fusedKernelsActive,
   setFusedAttentionMinMap,
   setFusedKernelsEnabled,
@@ -69,6 +72,26 @@ describe('fused wasm attention and dropout', () => {
   afterAll(() => {
     setFusedKernelsEnabled(true);
     setFusedAttentionMinMap(DEFAULT_FUSED_MIN_MAP);
+  });
+
+  it('large maps take the op path while the live tensors leave room, the fused op beyond', () => {
+    setFusedAttentionMinMap(DEFAULT_FUSED_MIN_MAP);
+    try {
+      const live = tf.memory().numBytes;
+      expect(live).toBeLessThan(2 ** 28);
+      expect(fusedAttentionFor(DEFAULT_FUSED_MIN_MAP / 2)).toBe(false); // small: op path
+      expect(fusedAttentionFor(DEFAULT_FUSED_MIN_MAP)).toBe(false); // large, 8 maps fit the 1.5 GiB budget
+      expect(fusedAttentionFor(2 ** 26)).toBe(true); // 8 maps of 256 MB do not
+      setFusedAttentionBudget(live + 8 * 4 * DEFAULT_FUSED_MIN_MAP - 1);
+      expect(fusedAttentionFor(DEFAULT_FUSED_MIN_MAP)).toBe(true);
+      setFusedAttentionBudget(0); // large maps always fused
+      expect(fusedAttentionFor(DEFAULT_FUSED_MIN_MAP)).toBe(true);
+      expect(fusedAttentionFor(DEFAULT_FUSED_MIN_MAP / 2)).toBe(false);
+    } finally {
+      setFusedAttentionBudget(DEFAULT_FUSED_BUDGET);
+      setFusedAttentionMinMap(0);
+    }
+    expect(fusedAttentionFor(1)).toBe(true); // min 0: every map fused, whatever the budget
   });
 
   it('dropoutMask keeps about 1 − rate of the elements, scaled, and is a pure function of the seed', () => {

@@ -1,6 +1,7 @@
 import * as tf from './tf.ts';
 import { webgpuKernelActive } from './model/webgpu/select.ts';
 import { checkWasmPatch, warnSkipped, wasmPatchEnv, type WasmPatchEnv, type WasmPatchNeeds } from './wasmGuard.ts';
+import { findWasmMemory, simdKernels } from './wasmSimd.ts';
 
 /**
  * Fused kernels for the wasm backend: multi-head attention as one op (forward and a hand-written,
@@ -42,12 +43,16 @@ export function keepAt(key: number, i: number, threshold: number): boolean {
   return fmix32((Math.imul(i, 0x9e3779b1) ^ key) >>> 0) >= threshold;
 }
 
-/** out[i] = keep(i) ? x[i] / (1 − rate) : 0. The backward pass is the same call on dy. */
-export function dropoutInto(x: Float32Array, out: Float32Array, rate: number, seed: number): void {
+/**
+ * out[i] = keep(i) ? x[i]·s : 0 with s = 1/(1 − rate) rounded to float32 (as the mask of the other
+ * backends holds it, and as the SIMD kernel multiplies), for i ≥ `from`. The backward pass is the
+ * same call on dy.
+ */
+export function dropoutInto(x: Float32Array, out: Float32Array, rate: number, seed: number, from = 0): void {
   const key = dropoutKey(seed),
     thr = dropThreshold(rate),
-    s = 1 / (1 - rate);
-  for (let i = 0; i < x.length; i++) out[i] = keepAt(key, i, thr) ? x[i] * s : 0;
+    s = Math.fround(1 / (1 - rate));
+  for (let i = from; i < x.length; i++) out[i] = keepAt(key, i, thr) ? x[i] * s : 0;
 }
 
 /** The scaled keep mask (1/(1 − rate) or 0) for the op-by-op path on other backends. */
@@ -375,6 +380,7 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
   incRef(dataId: tf.DataId): void;
+  wasm?: unknown;
 }
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown };
 
@@ -423,7 +429,15 @@ function dropoutKernel(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const x = args.inputs.x as tf.TensorInfo;
   const out = backend.makeOutput([...x.shape], 'float32');
-  dropoutInto(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), rate, seed);
+  const xv = backend.typedArrayFromHeap(x),
+    ov = backend.typedArrayFromHeap(out);
+  const thr = dropThreshold(rate);
+  // The SIMD kernel (wasmSimd.ts) does four elements at a time; the last n mod 4 here, same mask.
+  const simd = thr < 2 ** 32 ? simdKernels(findWasmMemory(backend.wasm)) : null;
+  const n4 = simd ? xv.length & ~3 : 0;
+  if (simd && n4 > 0)
+    simd.drop(xv.byteOffset, ov.byteOffset, n4, dropoutKey(seed) | 0, thr | 0, Math.fround(1 / (1 - rate)));
+  dropoutInto(xv, ov, rate, seed, n4);
   return out;
 }
 
@@ -489,21 +503,44 @@ export const DEFAULT_FUSED_MIN_MAP = 2 ** 22;
 let fusedMinMap = DEFAULT_FUSED_MIN_MAP;
 
 /**
- * Attention maps of at least this many elements (B·heads·Lq·Lk; default 2²² floats = 16 MB) take the
- * fused op, which keeps no map for the backward pass. Smaller ones stay op by op: measured on wasm,
- * the fused op's arithmetic (plain JavaScript, ~1–1.6 GFLOP/s, plus the recomputation) is slower
- * than the op-by-op path (tfjs-wasm's products) when memory is no concern. 0 = always (tests).
+ * Attention maps of at least this many elements (B·heads·Lq·Lk; default 2²² floats = 16 MB) may take
+ * the fused op, which keeps no map for the backward pass; smaller ones stay op by op (faster: the
+ * fused op's arithmetic is plain JavaScript, ~1–1.6 GFLOP/s, plus the recomputation, where the op
+ * path's products run in the SIMD kernel of wasmSimd.ts). 0 = always fused (tests).
  */
 export function setFusedAttentionMinMap(elements: number): void {
   fusedMinMap = elements;
 }
 
+/** The default of setFusedAttentionBudget: 1.5 GiB of live tensors. */
+export const DEFAULT_FUSED_BUDGET = 1.5 * 2 ** 30;
+let fusedBudget = DEFAULT_FUSED_BUDGET;
+/** Map-sized tensors the op path is assumed to add (kept for the backward pass, and its temporaries). */
+const OP_PATH_MAPS = 8;
+
+/**
+ * A large map (at least the size above) still takes the faster op path while the live tensors plus
+ * OP_PATH_MAPS maps of its size stay within this many bytes, and the fused op once they would not:
+ * the fused op is the memory fix (the unaligned `base` model needs it to fit wasm's 4 GiB heap: with
+ * this budget 12 of its attentions stay fused, heap 3,358 MB measured; a fixed 2²⁵ threshold ran out
+ * of memory), the op path the speed one (`tiny` unaligned: 3 of its 4 large maps go op by op, step
+ * 4.1 → 2.5–2.75 s measured under load, heap 718 → 1,141 MB).
+ * The choice depends only on the shapes and the allocation sequence, so it is the same on every run
+ * of the same configuration. 0 = large maps always fused.
+ */
+export function setFusedAttentionBudget(bytes: number): void {
+  fusedBudget = bytes;
+}
+
 /**
  * Should an attention with a map of `mapElements` take the fused op? On WebGPU always, when its
  * kernels are registered (webgpu/kernels.ts: a handful of dispatches instead of ~40); on wasm from
- * the size set above.
+ * the size and the memory budget set above.
  */
 export function fusedAttentionFor(mapElements: number): boolean {
   if (webgpuKernelActive('attention', KERNEL_ATTENTION)) return true;
-  return mapElements >= fusedMinMap && fusedKernelsActive();
+  if (mapElements < fusedMinMap || !fusedKernelsActive()) return false;
+  if (fusedMinMap > 0 && fusedBudget > 0 && tf.memory().numBytes + OP_PATH_MAPS * 4 * mapElements <= fusedBudget)
+    return false;
+  return true;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findWasmMemory, setSimdKernelsEnabled, simdKernels, simdModuleBytes } from './wasmSimd.ts';
 import { MT19937 } from './random.ts';
+import { dropoutKey, dropoutMask, dropThreshold } from './wasmAttention.ts';
 
 /** The hand-assembled SIMD product against a float64 reference, on a memory of its own. */
 describe('wasm SIMD product', () => {
@@ -44,6 +45,33 @@ describe('wasm SIMD product', () => {
         }
       for (let i = o - 4; i < o; i++) expect(f[i]).toBeNaN();
       for (let i = o + M * N; i < o + M * N + 8; i++) expect(f[i]).toBeNaN();
+    }
+  });
+
+  it('drop draws the same mask as dropoutMask and scales by the float32 1/(1 − rate): the values of x · mask', () => {
+    const n = 4099;
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const k = simdKernels(memory)!;
+    const f = new Float32Array(memory.buffer);
+    const rng = new MT19937(11);
+    for (let i = 0; i < n; i++) f[i] = rng.normal();
+    for (const [rate, seed] of [
+      [0.2, 12345],
+      [0.5, 7],
+      [0.9, 2 ** 31 - 1],
+    ]) {
+      const n4 = n & ~3;
+      f.fill(NaN, n, 2 * n + 8);
+      k.drop(0, 4 * n, n4, dropoutKey(seed) | 0, dropThreshold(rate) | 0, Math.fround(1 / (1 - rate)));
+      const mask = dropoutMask(n, rate, seed);
+      let kept = 0;
+      for (let i = 0; i < n4; i++) {
+        // === : a dropped negative element is +0 here and −0 in x · mask (equal values).
+        expect(f[n + i] === Math.fround(f[i] * mask[i]), `element ${i}`).toBe(true);
+        if (mask[i] !== 0) kept++;
+      }
+      expect(Math.abs(kept / n4 - (1 - rate))).toBeLessThan(0.03);
+      for (let i = n + n4; i < 2 * n + 8; i++) expect(f[i]).toBeNaN(); // nothing past n4
     }
   });
 

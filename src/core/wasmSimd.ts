@@ -56,6 +56,7 @@ const section = (id: number, body: number[]): number[] => [id, ...uleb(body.leng
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 
 const I32 = 0x7f,
+  F32 = 0x7d,
   V128 = 0x7b;
 const op = {
   block: [0x02, 0x40],
@@ -79,6 +80,18 @@ const op = {
   f32x4Splat: [0xfd, 0x13],
   f32x4Add: [0xfd, 0xe4, 0x01],
   f32x4Mul: [0xfd, 0xe6, 0x01],
+  i32x4Splat: [0xfd, 0x11],
+  i32x4Add: [0xfd, 0xae, 0x01],
+  i32x4Mul: [0xfd, 0xb5, 0x01],
+  i32x4ShrU: [0xfd, 0xad, 0x01],
+  i32x4GeU: [0xfd, 0x40],
+  v128And: [0xfd, 0x4e],
+  v128Xor: [0xfd, 0x51],
+  v128Const: (lanes: number[]) => [
+    0xfd,
+    0x0c,
+    ...lanes.flatMap((v) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24]),
+  ],
 };
 
 /** min(x, y) of two i32 locals, signed. */
@@ -180,14 +193,93 @@ function mmBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+/**
+ * The body of drop(x, out, n, key, thr, s): for i < n (a multiple of 4), out[i] = keep(i) ? x[i]·s : 0
+ * with keep(i) = fmix32((i·0x9e3779b1) ^ key) ≥ thr (unsigned): wasmAttention.ts's counter-based mask
+ * (keepAt), four elements per instruction; s is the float32 scale 1/(1 − rate).
+ */
+function dropBody(): number[] {
+  const x = 0,
+    out = 1,
+    n = 2,
+    key = 3,
+    thr = 4,
+    sc = 5;
+  const i = 6; // byte offset
+  const idx = 7,
+    keyV = 8,
+    thrV = 9,
+    sV = 10,
+    hv = 11,
+    golden = 12,
+    c1 = 13,
+    c2 = 14,
+    four = 15;
+  const g = op.get,
+    s = op.set;
+  const code: number[] = [];
+  const emit = (...parts: number[][]) => {
+    for (const p of parts) code.push(...p);
+  };
+  const shiftXor = (k: number) => emit(g(hv), g(hv), op.i32(k), op.i32x4ShrU, op.v128Xor, s(hv));
+  emit(g(n), op.i32(2), op.shl, s(n)); // n in bytes
+  emit(op.block);
+  emit(g(n), op.i32(1), op.ltS, op.brIf(0)); // nothing to do
+  emit(op.v128Const([0, 1, 2, 3]), s(idx));
+  emit(g(key), op.i32x4Splat, s(keyV));
+  emit(g(thr), op.i32x4Splat, s(thrV));
+  emit(g(sc), [0xfd, 0x13], s(sV)); // f32x4.splat
+  emit(op.i32(0x9e3779b1 | 0), op.i32x4Splat, s(golden));
+  emit(op.i32(0x85ebca6b | 0), op.i32x4Splat, s(c1));
+  emit(op.i32(0xc2b2ae35 | 0), op.i32x4Splat, s(c2));
+  emit(op.i32(4), op.i32x4Splat, s(four));
+  emit(op.i32(0), s(i));
+  emit(op.loop);
+  {
+    emit(g(idx), g(golden), op.i32x4Mul, g(keyV), op.v128Xor, s(hv));
+    shiftXor(16);
+    emit(g(hv), g(c1), op.i32x4Mul, s(hv));
+    shiftXor(13);
+    emit(g(hv), g(c2), op.i32x4Mul, s(hv));
+    shiftXor(16);
+    // out = (x · s) & (h ≥ thr)
+    emit(g(out), g(i), op.add);
+    emit(g(x), g(i), op.add, op.v128Load, g(sV), op.f32x4Mul);
+    emit(g(hv), g(thrV), op.i32x4GeU, op.v128And, op.v128Store);
+    emit(g(idx), g(four), op.i32x4Add, s(idx));
+    emit(g(i), op.i32(16), op.add, op.tee(i), g(n), op.ltS, op.brIf(0));
+  }
+  emit(op.end);
+  emit(op.end); // block
+  emit(op.end); // function
+  const locals = vec([
+    [...uleb(1), I32],
+    [...uleb(9), V128],
+  ]);
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 /** The module's bytes; `shared`: import a shared memory (tfjs-wasm's threaded build). */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const type = section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00]]));
+  const type = section(
+    1,
+    vec([
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00],
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [F32]]), 0x00],
+    ]),
+  );
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, ...limits]]));
-  const funcs = section(3, vec([uleb(0)]));
-  const exports = section(7, vec([[...str('mm'), 0x00, ...uleb(0)]]));
-  const code = section(10, vec([mmBody()]));
+  const funcs = section(3, vec([uleb(0), uleb(1)]));
+  const exports = section(
+    7,
+    vec([
+      [...str('mm'), 0x00, ...uleb(0)],
+      [...str('drop'), 0x00, ...uleb(1)],
+    ]),
+  );
+  const code = section(10, vec([mmBody(), dropBody()]));
   return new Uint8Array([
     0x00,
     0x61,
@@ -210,6 +302,11 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
 export interface SimdKernels {
   /** out[M×N] = a[M×K] · b[K×N] at byte addresses of the memory; N ≥ 4, M, K ≥ 1. */
   mm(a: number, b: number, out: number, M: number, K: number, N: number): void;
+  /**
+   * Dropout with the counter-based mask: out[i] = keep(i) ? x[i]·s : 0 for i < n, n a multiple of 4,
+   * byte addresses; key and thr as wasmAttention.ts's dropoutKey / dropThreshold (thr < 2³²), s float32.
+   */
+  drop(x: number, out: number, n: number, key: number, thr: number, s: number): void;
 }
 
 /** Where tfjs-wasm keeps its WebAssembly.Memory (Emscripten: asm.memory, or wasmMemory in threaded builds). */
@@ -247,7 +344,7 @@ export function simdKernels(memory: WebAssembly.Memory | null): SimdKernels | nu
     const bytes = simdModuleBytes(shared);
     if (WebAssembly.validate(bytes)) {
       const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      k = { mm: inst.exports.mm as SimdKernels['mm'] };
+      k = { mm: inst.exports.mm as SimdKernels['mm'], drop: inst.exports.drop as SimdKernels['drop'] };
     }
   } catch {
     k = null;
