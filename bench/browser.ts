@@ -6,7 +6,7 @@
  *                            [--batch 24] [--warmup 1] [--steps 5] [--infer 5] [--json [FILE]]
  *                            [--runs webgpu:tiny:aligned,wasm:base:unaligned,...] [--gpu] [--require-gpu]
  *                            [--dev] [--timeout S] [--flag=--some-chromium-flag ...] [--breakdown]
- *                            [--branches all|none|macro,micro,recon]
+ *                            [--branches all|none|macro,micro,recon] [--off dense,attention,...]
  *
  * Prints steps/s, ms per training step and per inference batch, GPU dispatches per training step
  * (WebGPU compute dispatches; WebGL draw calls; on wasm/cpu the tfjs kernel count, so labelled),
@@ -95,6 +95,7 @@ async function main(): Promise<number> {
     steps: int('steps', DEFAULT_PARAMS.steps, 1),
     infer: int('infer', DEFAULT_PARAMS.infer, 0),
     ...(arg('branches') ? { branches: parseBenchBranches(arg('branches')!) } : {}),
+    ...(arg('off') ? { off: arg('off')! } : {}),
   };
   const runs: BenchParams[] = [];
   const runsArg = arg('runs');

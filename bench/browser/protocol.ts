@@ -26,6 +26,8 @@ export interface BenchParams {
   infer: number;
   /** Branches switched on: 'all' (default), 'none', or a comma list of macro, micro, recon. */
   branches?: string;
+  /** Fused WebGPU kernels to switch off for an A/B (comma list of webgpuFused's keys; webgpu only). */
+  off?: string;
 }
 
 export const DEFAULT_PARAMS: BenchParams = {
@@ -120,6 +122,7 @@ export function paramsFromQuery(q: URLSearchParams): BenchParams {
     steps: clampInt(q.get('steps'), DEFAULT_PARAMS.steps, 1),
     infer: clampInt(q.get('infer'), DEFAULT_PARAMS.infer, 0),
     ...(q.get('branches') ? { branches: parseBenchBranches(q.get('branches')!) } : {}),
+    ...(q.get('off') ? { off: q.get('off')! } : {}),
   };
 }
 

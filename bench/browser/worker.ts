@@ -161,6 +161,14 @@ async function run(p: BenchParams): Promise<BenchResult> {
 
   const cfg = defaultRunConfig();
   const lens = LENS[p.shape];
+  if (p.off) {
+    const { webgpuFused } = await import('../../src/core/model/webgpu/select.ts');
+    for (const k of p.off.split(',')) {
+      if (!(k in webgpuFused)) throw new Error(`off=${k}: expected one of ${Object.keys(webgpuFused).join(', ')}`);
+      webgpuFused[k as keyof typeof webgpuFused] = false;
+    }
+    log(`fused WebGPU kernels off: ${p.off}`);
+  }
   cfg.model = modelPreset(p.model, { dims: DIMS, lens, branches: benchBranches(p.branches) });
   const ds = benchData(p.batch, lens);
   const plan = planMissing(ds.train, ds, cfg.missing);

@@ -172,15 +172,13 @@ export function qkvProjection(x: tf.Tensor3D, wq: tf.Tensor, wk: tf.Tensor, wv: 
     return {
       value: tf.reshape(P, [B, L, 3 * w]),
       gradFunc: (dp: tf.Tensor, [sx, sa, sb, sc]: tf.Tensor[]) => {
-        const [dx, ...dw] = tf
-          .engine()
-          .runKernel(KERNEL_QKV_GRAD, {
-            dp: tf.reshape(dp, [-1, 3 * w]),
-            x: sx,
-            wq: sa,
-            wk: sb,
-            wv: sc,
-          }) as tf.Tensor[];
+        const [dx, ...dw] = tf.engine().runKernel(KERNEL_QKV_GRAD, {
+          dp: tf.reshape(dp, [-1, 3 * w]),
+          x: sx,
+          wq: sa,
+          wk: sb,
+          wv: sc,
+        }) as tf.Tensor[];
         return [tf.reshape(dx, tx.shape), ...dw];
       },
     };
@@ -425,9 +423,8 @@ export function addDropout(h: tf.Tensor, a: tf.Tensor, rate: number, ctx: Ctx): 
 
 /**
  * h + dropout(x·W + b): a residual branch's last Linear layer with its dropout and the add. On webgpu
- * one program forward (`MfmbDenseResidual`) and one backward (`MfmbDenseGrad` with the mask; ∂h is
- * dy itself) instead of a fused matMul and a dropout–add each way; elsewhere `linear` then
- * `addDropout`. The same seed is drawn at the same point either way, so the masks agree.
+ * one program forward (`MfmbDenseResidual`) and, backward, the masked gradient (`MfmbDropAdd`) and
+ * the Linear backward (`MfmbDenseGrad`; ∂h is dy itself); elsewhere `linear` then `addDropout`. The same seed is drawn at the same point either way, so the masks agree.
  */
 export function residualLinear(h: tf.Tensor, l: Linear, x: tf.Tensor, rate: number, ctx: Ctx): tf.Tensor {
   if (!(
@@ -452,14 +449,15 @@ export function residualLinear(h: tf.Tensor, l: Linear, x: tf.Tensor, rate: numb
     return {
       value: tf.reshape(y as tf.Tensor, th.shape),
       gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) => {
+        // The masked gradient is drawn once (the hash per element), then the Linear backward reads it:
+        // the backward program reads each ∂z element many times.
+        const dz = r > 0 ? runDropAdd({ x: dy }, 'grad', 1, r, seed) : dy;
         const [dx, dw, db] = tf
           .engine()
-          .runKernel(KERNEL_DENSE_GRAD, { dy: tf.reshape(dy, [-1, outF]), x: sx, w: sw }, {
+          .runKernel(KERNEL_DENSE_GRAD, { dy: tf.reshape(dz, [-1, outF]), x: sx, w: sw }, {
             relu: false,
             bias: true,
-            ...attrs,
           } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-        // ∂h is dy itself, as a new tensor on the same buffer (see addDropout).
         return [tf.reshape(dy, dy.shape), tf.reshape(dx, tx.shape), dw, db];
       },
     };

@@ -880,33 +880,25 @@ export interface DenseGradAttrs {
   relu: boolean;
   /** The layer has a bias: ∂b is returned too. */
   bias: boolean;
-  /** A dropout after the layer (`MfmbDenseResidual`): ∂z = drop(dy) by the forward's mask. 0: none. */
-  rate?: number;
-  seed?: number;
 }
 
 /**
  * A Linear layer's whole backward (y = act(x·W + b), x [N, in], W [in, out]) in one program, threads
  * by task: [0, N·in) one element of ∂x = ∂z·Wᵀ; then in·out elements of ∂W = xᵀ·∂z; then (bias)
- * out columns of ∂b = Σₙ ∂z. ∂z is dy, masked by y > 0 after a ReLU or by the dropout mask after a
- * dropout, read where it is needed (never stored). Output packed [∂x | ∂W | ∂b].
+ * out columns of ∂b = Σₙ ∂z. ∂z is dy, masked by y > 0 after a ReLU, read where it is needed (never
+ * stored; a dropout's mask is applied before: its hash would be recomputed at every read). Output
+ * packed [∂x | ∂W | ∂b].
  */
-function denseGradProgram(N: number, inF: number, outF: number, relu: boolean, bias: boolean, drop: boolean): Program {
+function denseGradProgram(N: number, inF: number, outF: number, relu: boolean, bias: boolean): Program {
   const vars = relu ? ['dy', 'x', 'w', 'y'] : ['dy', 'x', 'w'];
   const total = N * inF + inF * outF + (bias ? outF : 0);
-  const dz = (i: string) =>
-    relu
-      ? `select(0.0, dy[${i}], y[${i}] > 0.0)`
-      : drop
-        ? `select(0.0, dy[${i}] * uniforms.ks, kept_(u32(${i})))`
-        : `dy[${i}]`;
+  const dz = (i: string) => (relu ? `select(0.0, dy[${i}], y[${i}] > 0.0)` : `dy[${i}]`);
   return flat(
-    `mfmbDenseGrad_${inF}_${outF}_${relu}_${bias}_${drop}`,
+    `mfmbDenseGrad_${inF}_${outF}_${relu}_${bias}`,
     vars,
     [total],
     total,
     /* wgsl */ `
-    ${HASH}
     const IN = ${inF}; const OUT = ${outF};
     fn main(index : i32) {
       let N = uniforms.xShape.x;
@@ -935,20 +927,18 @@ function denseGradProgram(N: number, inF: number, outF: number, relu: boolean, b
           : ''
       }
     }`,
-    DROP_UNIFORMS,
   );
 }
 
 /** inputs dy [N, out], x [N, in], w [in, out], (relu) y [N, out] → [∂x, ∂W, (bias) ∂b]: one dispatch. */
 function denseGradKernel(args: KernelArgs): tf.TensorInfo[] {
-  const { relu, bias, rate = 0, seed = 0 } = args.attrs as unknown as DenseGradAttrs;
+  const { relu, bias } = args.attrs as unknown as DenseGradAttrs;
   const backend = args.backend as WebGPUBackendLike;
   const { dy, x, w, y } = args.inputs as Record<string, tf.TensorInfo>;
   const [N, inF] = x.shape;
   const outF = w.shape[1];
   const ins = relu ? [dy, x, w, y] : [dy, x, w];
-  const prog = denseGradProgram(N, inF, outF, relu, bias, rate > 0);
-  const packed = backend.runWebGPUProgram(prog, ins, 'float32', dropUniforms(rate, seed));
+  const packed = backend.runWebGPUProgram(denseGradProgram(N, inF, outF, relu, bias), ins, 'float32');
   const shapes = [[N, inF], [inF, outF], ...(bias ? [[outF]] : [])];
   return unpack(backend, packed, shapes);
 }
