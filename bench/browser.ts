@@ -6,7 +6,7 @@
  *                            [--batch 24] [--warmup 1] [--steps 5] [--infer 5] [--json [FILE]]
  *                            [--runs webgpu:tiny:aligned,wasm:base:unaligned,...] [--gpu] [--require-gpu]
  *                            [--dev] [--timeout S] [--flag=--some-chromium-flag ...] [--breakdown]
- *                            [--branches all|none|macro,micro,recon] [--off dense,attention,...]
+ *                            [--branches all|none|macro,micro,recon] [--off dense,attention,...] [--profile]
  *
  * Prints steps/s, ms per training step and per inference batch, GPU dispatches per training step
  * (WebGPU compute dispatches; WebGL draw calls; on wasm/cpu the tfjs kernel count, so labelled),
@@ -96,6 +96,7 @@ async function main(): Promise<number> {
     infer: int('infer', DEFAULT_PARAMS.infer, 0),
     ...(arg('branches') ? { branches: parseBenchBranches(arg('branches')!) } : {}),
     ...(arg('off') ? { off: arg('off')! } : {}),
+    ...(flag('profile') ? { profile: true } : {}),
   };
   const runs: BenchParams[] = [];
   const runsArg = arg('runs');
@@ -205,6 +206,11 @@ async function main(): Promise<number> {
     for (const r of results) {
       console.log(`\n${r.model}-${r.shape}-${r.backend}: ${r.dispatchUnit} of the last timed step by tfjs kernel`);
       for (const [name, n] of r.dispatchesByKernel) console.log(`  ${String(n).padStart(7)}  ${name}`);
+    }
+  for (const r of results)
+    if (r.kernelMsByName) {
+      console.log(`\n${r.model}-${r.shape}-${r.backend}: device ms of one profiled training step by tfjs kernel`);
+      for (const [name, ms] of r.kernelMsByName.slice(0, 30)) console.log(`  ${ms.toFixed(1).padStart(9)}  ${name}`);
     }
   for (const f of failures)
     console.log(`${`${f.run.model}-${f.run.shape}-${f.run.backend}`.padEnd(24)} FAILED: ${f.error.split('\n')[0]}`);

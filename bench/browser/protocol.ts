@@ -26,6 +26,8 @@ export interface BenchParams {
   infer: number;
   /** Branches switched on: 'all' (default), 'none', or a comma list of macro, micro, recon. */
   branches?: string;
+  /** Time one more training step per kernel with tf.profile (kernelMsByName). */
+  profile?: boolean;
   /** Fused WebGPU kernels to switch off for an A/B (comma list of webgpuFused's keys; webgpu only). */
   off?: string;
 }
@@ -85,6 +87,8 @@ export interface BenchResult {
    * custom-gradient forwards and variable writes), largest first.
    */
   dispatchesByKernel: [string, number][];
+  /** `profile`: device ms of one more training step under tf.profile, by kernel name (null: not asked). */
+  kernelMsByName: [string, number][] | null;
   /** Peak device memory: GPU bytes allocated by tfjs (pooled buffers/textures included), or the wasm heap size. */
   peakBytes: number;
   /** Where peakBytes comes from. */
@@ -123,6 +127,7 @@ export function paramsFromQuery(q: URLSearchParams): BenchParams {
     infer: clampInt(q.get('infer'), DEFAULT_PARAMS.infer, 0),
     ...(q.get('branches') ? { branches: parseBenchBranches(q.get('branches')!) } : {}),
     ...(q.get('off') ? { off: q.get('off')! } : {}),
+    ...(q.get('profile') === 'true' ? { profile: true } : {}),
   };
 }
 

@@ -224,6 +224,25 @@ async function run(p: BenchParams): Promise<BenchResult> {
     }
     const inferMs: number[] = [];
     const inferCounts: DispatchCounts[] = [];
+    // --profile: one more training step under tf.profile, device time summed by kernel name and input shapes (where
+    // the backend can time kernels: WebGPU with timestamp queries; otherwise the times are missing).
+    let kernelMs: [string, number][] | null = null;
+    if (p.profile) {
+      const info = await tf.profile(async () => {
+        await trainStep(model, opt, batch, ds, cfg, true, ctx, vars);
+      });
+      const sums = new Map<string, number>();
+      let timed = 0;
+      for (const k of info.kernels) {
+        const t = await (k.kernelTimeMs as number | Promise<number | { error: string }> | { error: string });
+        if (typeof t !== 'number') continue;
+        timed++;
+        const key = `${k.name} ${k.inputShapes.map((sh) => `[${sh}]`).join(' ')}`;
+        sums.set(key, (sums.get(key) ?? 0) + t);
+      }
+      log(`profile: ${info.kernels.length} kernels, ${timed} timed`);
+      kernelMs = [...sums.entries()].sort((a, b) => b[1] - a[1]);
+    }
     const evalCtx = { training: false, rng: new MT19937(0) };
     for (let i = 0; i < (p.infer > 0 ? p.infer + 1 : 0); i++) {
       counter.reset();
@@ -264,6 +283,7 @@ async function run(p: BenchParams): Promise<BenchResult> {
       dispatchUnit: deviceWork(p.backend, counts[0]).unit,
       kernelsPerTrainStep: median(counts.map((c) => c.kernels)),
       dispatchesByKernel: lastByKernel,
+      kernelMsByName: kernelMs,
       kernelsPerInferStep: inferCounts.length ? median(inferCounts.map((c) => c.kernels)) : null,
       peakBytes: peak.bytes,
       peakBytesSource: peak.source,
