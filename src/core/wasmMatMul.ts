@@ -76,6 +76,12 @@ export function batchedMatMul(
 }
 
 let installed = false;
+let simd2d = true;
+
+/** Sends every plain 2-D product to XNNPACK (the stock kernel) when off: for A/B timing and tests. */
+export function setSimd2dMatMul(on: boolean): void {
+  simd2d = on;
+}
 
 /** What the batched kernel needs from tfjs (checked before the stock kernel is wrapped). */
 export const MATMUL_NEEDS: WasmPatchNeeds = {
@@ -116,6 +122,7 @@ export function installFastWasmBatchMatMul(env: WasmPatchEnv = wasmPatchEnv()): 
     // 1200×90·90×360 3.3 vs 9.3 ms) or a tiny product (call overhead). Same sums in the same order:
     // the results were identical in every shape measured.
     if (
+      simd2d &&
       !batched &&
       !transposeA &&
       !transposeB &&

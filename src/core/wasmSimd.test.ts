@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findWasmMemory, setSimdKernelsEnabled, simdKernels, simdModuleBytes } from './wasmSimd.ts';
+import { findWasmMemory, setSimdKernelsEnabled, setSimdNarrowTiles, simdKernels, simdModuleBytes } from './wasmSimd.ts';
 import { MT19937 } from './random.ts';
 import { dropoutKey, dropoutMask, dropThreshold } from './wasmAttention.ts';
 
@@ -10,7 +10,17 @@ describe('wasm SIMD product', () => {
     expect(WebAssembly.validate(simdModuleBytes(true))).toBe(true);
   });
 
-  it('mm equals a float64 reference at ragged sizes and writes nothing outside its output', () => {
+  for (const narrow of [false, true])
+    it(`mm (${narrow ? '4' : '8'}-column tiles where N allows) equals a float64 reference at ragged sizes and writes nothing outside its output`, () => {
+      setSimdNarrowTiles(narrow);
+      try {
+        checkMm();
+      } finally {
+        setSimdNarrowTiles(false);
+      }
+    });
+
+  function checkMm(): void {
     const memory = new WebAssembly.Memory({ initial: 4 });
     const k = simdKernels(memory);
     expect(k).not.toBeNull();
@@ -25,6 +35,9 @@ describe('wasm SIMD product', () => {
       [50, 9, 50],
       [50, 50, 6],
       [6, 50, 36],
+      [9, 11, 8],
+      [5, 7, 13],
+      [4, 3, 17],
     ]) {
       const a = 8,
         b = a + M * K + 3,
@@ -46,7 +59,7 @@ describe('wasm SIMD product', () => {
       for (let i = o - 4; i < o; i++) expect(f[i]).toBeNaN();
       for (let i = o + M * N; i < o + M * N + 8; i++) expect(f[i]).toBeNaN();
     }
-  });
+  }
 
   it('drop draws the same mask as dropoutMask and scales by the float32 1/(1 − rate): the values of x · mask', () => {
     const n = 4099;

@@ -97,8 +97,15 @@ const op = {
 /** min(x, y) of two i32 locals, signed. */
 const minOf = (x: number[], y: number[]): number[] => [...x, ...y, ...x, ...y, ...op.ltS, ...op.select];
 
-/** The body of mm (see the file comment). */
-function mmBody(): number[] {
+/** A v128 load or store at a constant byte offset from the address on the stack. */
+const v128At = (store: boolean, offset: number): number[] => [0xfd, store ? 0x0b : 0x00, 0x02, ...uleb(offset)];
+
+/**
+ * The body of mm (see the file comment) with tiles of 4 rows × 4·V columns (V f32x4 accumulators
+ * per row): V = 1 for N ≥ 4, V = 2 (mm8: each splatted element of a feeds two vectors) for N ≥ 8.
+ */
+function mmBody(V: number): number[] {
+  const C = 4 * V; // tile width in columns
   // params
   const a = 0,
     b = 1,
@@ -120,9 +127,10 @@ function mmBody(): number[] {
     jj4 = 22,
     kk = 23,
     pb = 24;
-  // v128 locals
-  const acc = [25, 26, 27, 28],
-    bv = 29;
+  // v128 locals: acc[r][v], bv[v], the splatted element
+  const acc = [0, 1, 2, 3].map((r) => Array.from({ length: V }, (_, v) => 25 + r * V + v));
+  const bv = Array.from({ length: V }, (_, v) => 25 + 4 * V + v);
+  const sp = 25 + 5 * V;
   const g = op.get,
     s = op.set;
   const code: number[] = [];
@@ -151,34 +159,25 @@ function mmBody(): number[] {
     emit(op.i32(0), s(j));
     emit(op.loop); // columns
     {
-      // jj4 = min(j, N − 4) · 4
-      emit(minOf(g(j), [...g(N), ...op.i32(4), ...op.sub]), op.i32(2), op.shl, s(jj4));
-      for (const r of acc) emit(op.v128Zero, s(r));
+      // jj4 = min(j, N − C) · 4
+      emit(minOf(g(j), [...g(N), ...op.i32(C), ...op.sub]), op.i32(2), op.shl, s(jj4));
+      for (const row of acc) for (const r of row) emit(op.v128Zero, s(r));
       emit(op.i32(0), s(kk));
       emit(g(b), g(jj4), op.add, s(pb));
       emit(op.loop); // k
       {
-        emit(g(pb), op.v128Load, s(bv));
+        for (let v = 0; v < V; v++) emit(g(pb), v128At(false, 16 * v), s(bv[v]));
         for (let r = 0; r < 4; r++) {
-          emit(
-            g(acc[r]),
-            g(pa[r]),
-            g(kk),
-            op.add,
-            op.f32Load,
-            op.f32x4Splat,
-            g(bv),
-            op.f32x4Mul,
-            op.f32x4Add,
-            s(acc[r]),
-          );
+          emit(g(pa[r]), g(kk), op.add, op.f32Load, op.f32x4Splat, s(sp));
+          for (let v = 0; v < V; v++) emit(g(acc[r][v]), g(sp), g(bv[v]), op.f32x4Mul, op.f32x4Add, s(acc[r][v]));
         }
         emit(g(pb), g(N4), op.add, s(pb));
         emit(g(kk), op.i32(4), op.add, op.tee(kk), g(K4), op.ltS, op.brIf(0));
       }
       emit(op.end);
-      for (let r = 0; r < 4; r++) emit(g(po[r]), g(jj4), op.add, g(acc[r]), op.v128Store);
-      emit(g(j), op.i32(4), op.add, op.tee(j), g(N), op.ltS, op.brIf(0));
+      for (let r = 0; r < 4; r++)
+        for (let v = 0; v < V; v++) emit(g(po[r]), g(jj4), op.add, g(acc[r][v]), v128At(true, 16 * v));
+      emit(g(j), op.i32(C), op.add, op.tee(j), g(N), op.ltS, op.brIf(0));
     }
     emit(op.end);
     emit(g(i0), op.i32(4), op.add, op.tee(i0), g(M), op.ltS, op.brIf(0));
@@ -187,7 +186,7 @@ function mmBody(): number[] {
   emit(op.end); // function end
   const locals = vec([
     [...uleb(19), I32],
-    [...uleb(5), V128],
+    [...uleb(5 * V + 1), V128],
   ]);
   const body = [...locals, ...code];
   return [...uleb(body.length), ...body];
@@ -271,15 +270,16 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   );
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, ...limits]]));
-  const funcs = section(3, vec([uleb(0), uleb(1)]));
+  const funcs = section(3, vec([uleb(0), uleb(1), uleb(0)]));
   const exports = section(
     7,
     vec([
       [...str('mm'), 0x00, ...uleb(0)],
       [...str('drop'), 0x00, ...uleb(1)],
+      [...str('mm8'), 0x00, ...uleb(2)],
     ]),
   );
-  const code = section(10, vec([mmBody(), dropBody()]));
+  const code = section(10, vec([mmBody(1), dropBody(), mmBody(2)]));
   return new Uint8Array([
     0x00,
     0x61,
@@ -325,6 +325,12 @@ export function findWasmMemory(wasmModule: unknown): WebAssembly.Memory | null {
 
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
 let disabled = false;
+let narrowOnly = false;
+
+/** Makes mm use its 4-column tiles only (tests: both tile widths are checked). */
+export function setSimdNarrowTiles(on: boolean): void {
+  narrowOnly = on;
+}
 
 /** Turns the SIMD kernels off (callers take their JavaScript path): for tests and A/B timing. */
 export function setSimdKernelsEnabled(on: boolean): void {
@@ -344,7 +350,12 @@ export function simdKernels(memory: WebAssembly.Memory | null): SimdKernels | nu
     const bytes = simdModuleBytes(shared);
     if (WebAssembly.validate(bytes)) {
       const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-      k = { mm: inst.exports.mm as SimdKernels['mm'], drop: inst.exports.drop as SimdKernels['drop'] };
+      const mm4 = inst.exports.mm as SimdKernels['mm'],
+        mm8 = inst.exports.mm8 as SimdKernels['mm'];
+      k = {
+        mm: (a, b, out, M, K, N) => (N >= 8 && !narrowOnly ? mm8 : mm4)(a, b, out, M, K, N),
+        drop: inst.exports.drop as SimdKernels['drop'],
+      };
     }
   } catch {
     k = null;
