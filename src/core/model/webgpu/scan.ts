@@ -1,4 +1,5 @@
 import * as tf from '../../tf.ts';
+import type { Program, WebGPUBackendLike } from './program.ts';
 
 /**
  * The fused bidirectional GRU and LSTM scans, each as two WebGPU compute programs (tfjs-backend-webgpu's
@@ -22,21 +23,6 @@ import * as tf from '../../tf.ts';
  * The LSTM is the same with gates i, f, g, o (gi [B, L, 4·2h]) and its cell state c, which the
  * forward program writes next to h ([B, L, 2·2h] = [h | c]) for the backward one.
  */
-
-/** The fields of tfjs-backend-webgpu 4.22's WebGPUProgram that this file sets. */
-interface Program {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  getUserCode: () => string;
-}
-
-interface WebGPUBackendLike {
-  runWebGPUProgram(program: Program, inputs: tf.TensorInfo[], dtype: tf.DataType): tf.TensorInfo;
-}
 
 function workgroupWidth(H2: number): number {
   let w = 32;
