@@ -198,6 +198,10 @@ async function main(): Promise<number> {
     );
   }
   for (const r of results)
+    console.log(
+      `${`${r.model}-${r.shape}-${r.backend}`}: tf.memory().numTensors after each step ${r.tensorsAfterStep.join(', ')}`,
+    );
+  for (const r of results)
     if (r.copiesPerTrainStep !== null)
       console.log(
         `${`${r.model}-${r.shape}-${r.backend}`}: ${r.copiesPerTrainStep} GPU buffer copies per training step`,

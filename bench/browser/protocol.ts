@@ -101,6 +101,8 @@ export interface BenchResult {
   /** Which counting hooks were installed. */
   hooks: string[];
   losses: number[];
+  /** tf.memory().numTensors after each training step (warm-ups included): flat when nothing leaks. */
+  tensorsAfterStep: number[];
   userAgent: string;
   tfjs: string;
 }

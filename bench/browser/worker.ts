@@ -188,6 +188,7 @@ async function run(p: BenchParams): Promise<BenchResult> {
   const trainMs: number[] = [];
   const counts: DispatchCounts[] = [];
   const losses: number[] = [];
+  const tensorsAfterStep: number[] = [];
   let firstStepMs: number | null = null;
   let peakTensorBytes = 0;
   let lastByKernel: [string, number][] = [];
@@ -202,6 +203,7 @@ async function run(p: BenchParams): Promise<BenchResult> {
       const c = counter.read();
       notePeak();
       losses.push(loss);
+      tensorsAfterStep.push(tf.memory().numTensors);
       if (i === 0) firstStepMs = ms;
       const timed = i >= p.warmup;
       if (timed) {
@@ -284,6 +286,7 @@ async function run(p: BenchParams): Promise<BenchResult> {
       kernelsPerTrainStep: median(counts.map((c) => c.kernels)),
       dispatchesByKernel: lastByKernel,
       kernelMsByName: kernelMs,
+      tensorsAfterStep,
       kernelsPerInferStep: inferCounts.length ? median(inferCounts.map((c) => c.kernels)) : null,
       peakBytes: peak.bytes,
       peakBytesSource: peak.source,
