@@ -2,6 +2,7 @@ import * as tf from './tf.ts';
 import { webgpuKernelActive } from './model/webgpu/select.ts';
 import { checkWasmPatch, warnSkipped, wasmPatchEnv, type WasmPatchEnv, type WasmPatchNeeds } from './wasmGuard.ts';
 import { findWasmMemory, simdKernels } from './wasmSimd.ts';
+import { installFastWasmTranspose } from './wasmTranspose.ts';
 
 /**
  * Fused kernels for the wasm backend: multi-head attention as one op (forward and a hand-written,
@@ -470,6 +471,8 @@ export function installWasmFusedKernels(env: WasmPatchEnv = wasmPatchEnv()): boo
     return false;
   }
   state = 'installed';
+  // The SIMD Transpose (wasmTranspose.ts) goes in with these (backend.ts calls this installer).
+  installFastWasmTranspose();
   tf.unregisterKernel('Identity', 'wasm');
   tf.registerKernel({
     kernelName: 'Identity',

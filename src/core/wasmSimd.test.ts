@@ -88,6 +88,30 @@ describe('wasm SIMD product', () => {
     }
   });
 
+  it('tr transposes blocks of 4×4 exactly, ragged sides included, and writes nothing else', () => {
+    const memory = new WebAssembly.Memory({ initial: 4 });
+    const k = simdKernels(memory)!;
+    const f = new Float32Array(memory.buffer);
+    for (const [nb, R, C] of [
+      [1, 4, 4],
+      [2, 5, 7],
+      [3, 9, 54],
+      [1, 6, 13],
+    ]) {
+      const n = nb * R * C,
+        x = 8,
+        o = x + n + 4;
+      for (let i = 0; i < n; i++) f[x + i] = i + 0.5;
+      f.fill(NaN, o - 4, o + n + 4);
+      k.tr(4 * x, 4 * o, nb, R, C);
+      for (let p = 0; p < nb; p++)
+        for (let i = 0; i < R; i++)
+          for (let j = 0; j < C; j++) expect(f[o + p * R * C + j * R + i]).toBe(f[x + p * R * C + i * C + j]);
+      for (let i = o - 4; i < o; i++) expect(f[i]).toBeNaN();
+      for (let i = o + n; i < o + n + 4; i++) expect(f[i]).toBeNaN();
+    }
+  });
+
   it('is off when switched off or without a memory', () => {
     expect(simdKernels(null)).toBeNull();
     expect(findWasmMemory(undefined)).toBeNull();

@@ -259,6 +259,99 @@ function dropBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+/** i8x16.shuffle selecting float32 lanes (0–3 from the first operand, 4–7 from the second). */
+const shuffle32 = (lanes: number[]): number[] => [
+  0xfd,
+  0x0d,
+  ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
+];
+
+/**
+ * The body of tr(x, out, nb, R, C): out[p] = x[p]ᵀ for nb row-major R×C float32 matrices (R, C ≥ 4),
+ * in 4×4 blocks (four row loads, eight lane shuffles, four stores); the last block of each row and
+ * column starts at R − 4 / C − 4, overlapping the one before (the same values written twice).
+ */
+function trBody(): number[] {
+  const x = 0,
+    out = 1,
+    nb = 2,
+    R = 3,
+    C = 4;
+  const p = 5,
+    i0 = 6,
+    j0 = 7,
+    src = 8,
+    dst = 9,
+    C4 = 10,
+    R4 = 11,
+    mat = 12,
+    xb = 13,
+    ob = 14,
+    ii = 15;
+  const rr = [16, 17, 18, 19],
+    tt = [20, 21, 22, 23];
+  const g = op.get,
+    s = op.set;
+  const code: number[] = [];
+  const emit = (...parts: number[][]) => {
+    for (const q of parts) code.push(...q);
+  };
+  emit(g(C), op.i32(2), op.shl, s(C4));
+  emit(g(R), op.i32(2), op.shl, s(R4));
+  emit(g(R), g(C4), op.mul, s(mat));
+  emit(g(x), s(xb), g(out), s(ob), op.i32(0), s(p));
+  emit(op.loop); // matrices
+  {
+    emit(op.i32(0), s(i0));
+    emit(op.loop); // row blocks
+    {
+      emit(minOf(g(i0), [...g(R), ...op.i32(4), ...op.sub]), s(ii));
+      emit(op.i32(0), s(j0));
+      emit(op.loop); // column blocks
+      {
+        // src = xb + ii·C4 + jj·4, dst = ob + jj·R4 + ii·4 with jj = min(j0, C − 4) (left on the stack as needed)
+        const jj = minOf(g(j0), [...g(C), ...op.i32(4), ...op.sub]);
+        emit(g(xb), g(ii), g(C4), op.mul, op.add, jj, op.i32(2), op.shl, op.add, s(src));
+        emit(g(ob), jj, g(R4), op.mul, op.add, g(ii), op.i32(2), op.shl, op.add, s(dst));
+        for (let r = 0; r < 4; r++) {
+          emit(g(src));
+          if (r > 0) emit(g(C4), op.i32(r), op.mul, op.add);
+          emit(op.v128Load, s(rr[r]));
+        }
+        emit(g(rr[0]), g(rr[1]), shuffle32([0, 4, 1, 5]), s(tt[0])); // a0 b0 a1 b1
+        emit(g(rr[0]), g(rr[1]), shuffle32([2, 6, 3, 7]), s(tt[1])); // a2 b2 a3 b3
+        emit(g(rr[2]), g(rr[3]), shuffle32([0, 4, 1, 5]), s(tt[2])); // c0 d0 c1 d1
+        emit(g(rr[2]), g(rr[3]), shuffle32([2, 6, 3, 7]), s(tt[3])); // c2 d2 c3 d3
+        const outs: [number, number, number[]][] = [
+          [tt[0], tt[2], [0, 1, 4, 5]],
+          [tt[0], tt[2], [2, 3, 6, 7]],
+          [tt[1], tt[3], [0, 1, 4, 5]],
+          [tt[1], tt[3], [2, 3, 6, 7]],
+        ];
+        outs.forEach(([u, v, lanes], c) => {
+          emit(g(dst));
+          if (c > 0) emit(g(R4), op.i32(c), op.mul, op.add);
+          emit(g(u), g(v), shuffle32(lanes), op.v128Store);
+        });
+        emit(g(j0), op.i32(4), op.add, op.tee(j0), g(C), op.ltS, op.brIf(0));
+      }
+      emit(op.end);
+      emit(g(i0), op.i32(4), op.add, op.tee(i0), g(R), op.ltS, op.brIf(0));
+    }
+    emit(op.end);
+    emit(g(xb), g(mat), op.add, s(xb), g(ob), g(mat), op.add, s(ob));
+    emit(g(p), op.i32(1), op.add, op.tee(p), g(nb), op.ltS, op.brIf(0));
+  }
+  emit(op.end);
+  emit(op.end); // function
+  const locals = vec([
+    [...uleb(11), I32],
+    [...uleb(8), V128],
+  ]);
+  const body = [...locals, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 /** The module's bytes; `shared`: import a shared memory (tfjs-wasm's threaded build). */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const type = section(
@@ -266,20 +359,22 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     vec([
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00],
       [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [F32]]), 0x00],
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0x00],
     ]),
   );
   const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
   const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, ...limits]]));
-  const funcs = section(3, vec([uleb(0), uleb(1), uleb(0)]));
+  const funcs = section(3, vec([uleb(0), uleb(1), uleb(0), uleb(2)]));
   const exports = section(
     7,
     vec([
       [...str('mm'), 0x00, ...uleb(0)],
       [...str('drop'), 0x00, ...uleb(1)],
       [...str('mm8'), 0x00, ...uleb(2)],
+      [...str('tr'), 0x00, ...uleb(3)],
     ]),
   );
-  const code = section(10, vec([mmBody(1), dropBody(), mmBody(2)]));
+  const code = section(10, vec([mmBody(1), dropBody(), mmBody(2), trBody()]));
   return new Uint8Array([
     0x00,
     0x61,
@@ -307,6 +402,8 @@ export interface SimdKernels {
    * byte addresses; key and thr as wasmAttention.ts's dropoutKey / dropThreshold (thr < 2³²), s float32.
    */
   drop(x: number, out: number, n: number, key: number, thr: number, s: number): void;
+  /** out[p] = x[p]ᵀ for nb row-major R×C float32 matrices at byte addresses; R, C ≥ 4. */
+  tr(x: number, out: number, nb: number, R: number, C: number): void;
 }
 
 /** Where tfjs-wasm keeps its WebAssembly.Memory (Emscripten: asm.memory, or wasmMemory in threaded builds). */
@@ -355,6 +452,7 @@ export function simdKernels(memory: WebAssembly.Memory | null): SimdKernels | nu
       k = {
         mm: (a, b, out, M, K, N) => (N >= 8 && !narrowOnly ? mm8 : mm4)(a, b, out, M, K, N),
         drop: inst.exports.drop as SimdKernels['drop'],
+        tr: inst.exports.tr as SimdKernels['tr'],
       };
     }
   } catch {
