@@ -3,7 +3,7 @@
  * repeat. When the UI renames something, this file is the one to change.
  */
 import { readFileSync } from 'node:fs';
-import type { Download, Page } from 'playwright-core';
+import type { Download, Locator, Page } from 'playwright-core';
 import type { RunConfig } from '../src/core/config/config.ts';
 import type { ResultsFile } from '../src/core/eval/results.ts';
 import { quickDemoPreset } from '../src/state/presets.ts';
@@ -177,13 +177,31 @@ export async function stepsPerSecond(page: Page): Promise<number | null> {
   return m ? Number(m[1]) : null;
 }
 
-/** Points drawn in the per-step loss chart (its first line: the raw loss), 0 when none. */
+/** What a canvas chart drew (src/ui/charts/LineCanvas.tsx writes it to `data-drawn`). */
+export interface DrawnChart {
+  width: number;
+  height: number;
+  series: { key: string; label: string; color: string; dash: number[]; points: [number, number][] }[];
+  refs: { x: number; label: string; px: number }[];
+  labels: { text: string; axis: 'x' | 'y' | 'title' | 'ref'; l: number; t: number; r: number; b: number }[];
+}
+
+/** What the first canvas chart inside `where` drew; fails when there is none (or it drew nothing yet). */
+export async function drawn(where: Locator): Promise<DrawnChart> {
+  const text = await where.locator('canvas[data-drawn]').first().getAttribute('data-drawn', { timeout: 10_000 });
+  if (!text) throw new AssertionError('the chart has drawn nothing');
+  return JSON.parse(text) as DrawnChart;
+}
+
+/**
+ * Points drawn in the loss chart's first canvas (the per-step chart while it has steps) by its first
+ * series, 0 when none: read from what the canvas drew (its `data-drawn` attribute, LineCanvas.tsx).
+ */
 export async function lossPoints(page: Page): Promise<number> {
   return page.evaluate((id) => {
-    const card = document.querySelector(`[data-testid="${id}"]`);
-    const path = card?.querySelector('.recharts-line-curve, .recharts-line path');
-    const d = path?.getAttribute('d') ?? '';
-    return (d.match(/[ML]/g) ?? []).length;
+    const canvas = document.querySelector(`[data-testid="${id}"] canvas[data-drawn]`);
+    const drawn = JSON.parse(canvas?.getAttribute('data-drawn') ?? '{}') as { series?: { points: unknown[] }[] };
+    return drawn.series?.[0]?.points.length ?? 0;
   }, ID.lossChart);
 }
 
@@ -194,12 +212,10 @@ export async function lossPoints(page: Page): Promise<number> {
 export async function waitFirstLossPoint(page: Page, timeoutMs: number): Promise<number> {
   const handle = await page.waitForFunction(
     (ids) => {
-      const d =
-        document
-          .querySelector(`[data-testid="${ids.chart}"]`)
-          ?.querySelector('.recharts-line-curve, .recharts-line path')
-          ?.getAttribute('d') ?? '';
-      if (/M/.test(d)) return { at: performance.now(), error: null };
+      const drawn = JSON.parse(
+        document.querySelector(`[data-testid="${ids.chart}"] canvas[data-drawn]`)?.getAttribute('data-drawn') ?? '{}',
+      ) as { series?: { points: unknown[] }[] };
+      if ((drawn.series?.[0]?.points.length ?? 0) > 0) return { at: performance.now(), error: null };
       if (document.querySelector(`[data-testid="${ids.progress}"]`)?.getAttribute('data-status') === 'error') {
         const notice = document.querySelector(`[data-testid="${ids.notice}"]`)?.textContent ?? '';
         return { at: 0, error: notice || 'the job ended with an error' };

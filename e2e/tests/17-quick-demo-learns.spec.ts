@@ -3,11 +3,12 @@
  * validation MAE falls (best epoch ≤ 85 % of the first), its test MAE grows with the missing rate,
  * and the training-loss chart shows L_task and the weighted L_gen terms (t, a, v) as separate,
  * toggleable series with the total off by default and the L_gen warm-up marked. The numbers are
- * read from the exported results file (the store's results), never from pixels.
+ * read from the exported results file (the store's results), never from pixels; what the canvas
+ * charts drew, from their `data-drawn` attribute (LineCanvas.tsx).
  */
 import { budget, test } from '../fixtures.ts';
-import { assert, waitFor } from '../checks.ts';
-import { byId, exportResults, ID, openApp, waitStatus } from '../app.ts';
+import { assert, assertEqual, waitFor } from '../checks.ts';
+import { byId, drawn, exportResults, ID, openApp, waitStatus } from '../app.ts';
 
 const TERMS = ['task', 'genText', 'genAudio', 'genVision'] as const;
 
@@ -34,6 +35,11 @@ test('Quick demo: validation MAE falls, the robustness curve falls with the rate
     (await series.getAttribute('data-series')) === TERMS.join(','),
     `drawn series: ${await series.getAttribute('data-series')}`,
   );
+  await waitFor(
+    'the per-step canvas to draw the four terms',
+    async () => (await drawn(series)).series.map((s) => s.key).join(',') === TERMS.join(','),
+    budget(10_000),
+  );
   const legend = await byId(page, 'loss-chart').locator('.legend li').allInnerTexts();
   for (const label of ['L_task', 'α_t·L_gen(t)', 'α_a·L_gen(a)', 'α_v·L_gen(v)'])
     assert(legend.includes(label), `legend lacks "${label}": ${legend.join(' | ')}`);
@@ -43,22 +49,43 @@ test('Quick demo: validation MAE falls, the robustness curve falls with the rate
   const seconds = (Date.now() - t0) / 1000;
   app.figure('Quick demo on wasm: click → done', seconds, 's');
 
-  // The warm-up mark: a labelled reference line where L_gen joins, in both loss charts.
-  const lines = await byId(page, 'loss-chart').locator('.recharts-reference-line').count();
-  const labels = await byId(page, 'loss-chart')
-    .locator('svg text')
-    .evaluateAll((els) => els.filter((e) => e.textContent === 'L_gen joins').length);
-  assert(lines === 2 && labels === 2, `warm-up marks: ${lines} reference lines, ${labels} labels (want 2 and 2)`);
-  // Toggling: the total on, L_task off.
+  // The warm-up mark: a labelled reference line where L_gen joins, in both loss charts (as the
+  // canvases drew them): in the per-step chart at the first step drawn with an L_gen value, in the
+  // per-epoch chart at the first epoch after the warm-up.
+  const stepsDrawn = await drawn(byId(page, 'loss-steps'));
+  const epochsDrawn = await drawn(byId(page, 'loss-epochs'));
+  const marks = [stepsDrawn, epochsDrawn].map((d) => d.refs.filter((r) => r.label === 'L_gen joins'));
+  const labels = [stepsDrawn, epochsDrawn].map(
+    (d) => d.labels.filter((l) => l.text === 'L_gen joins' && l.axis === 'ref').length,
+  );
+  assert(
+    marks.every((m) => m.length === 1) && labels.every((n) => n === 1),
+    `warm-up marks: ${marks.map((m) => m.length).join(' + ')} reference lines, ${labels.join(' + ')} labels (want 1 + 1 each)`,
+  );
+  const firstGen = stepsDrawn.series.find((s) => s.key === 'genText')?.points[0]?.[0];
+  assertEqual(marks[0][0].x, firstGen, 'per-step mark at the first step drawn with L_gen(t)');
+  // Toggling: the total on, L_task off — in the checkboxes' data-series and in what is drawn.
   await byId(page, 'loss-series-total').check();
   await byId(page, 'loss-series-task').uncheck();
   const after = await byId(page, 'loss-epochs').getAttribute('data-series');
   assert(after === 'genText,genAudio,genVision,total', `after toggling: ${after}`);
+  await waitFor(
+    'the per-epoch chart to draw the toggled series',
+    async () =>
+      (await drawn(byId(page, 'loss-epochs'))).series.map((s) => s.key).join(',') ===
+      'genText,genAudio,genVision,total,valid',
+    budget(5_000),
+  );
   // The validation chart keeps MAE and Corr on charts of their own.
   await byId(page, 'valid-mae').waitFor({ state: 'visible' });
   await byId(page, 'valid-corr').waitFor({ state: 'visible' });
 
   const doc = await exportResults(page);
+  assertEqual(
+    marks[1][0].x,
+    doc.config.train.reconWarmupEpochs + 1,
+    'per-epoch mark at the first epoch after the warm-up',
+  );
   const run = doc.runs[0];
   const mae = run.epochs.map((e) => e.valid.mae!);
   const best = Math.min(...mae);

@@ -1,8 +1,9 @@
 /**
  * Chart layout at a phone's and a desktop's width: after a tiny ablation (four settings, one epoch,
  * rates 0 and 1) every chart's axis labels are checked by their bounding boxes, not only by eye —
- * no two labels of one chart overlap, each lies inside its chart's SVG, no axis repeats a label and
- * none shows float noise (2.78e-17, 0.30000000000000004). Screenshots go to /tmp/h/shots/.
+ * no two labels of one chart overlap, each lies inside its chart's SVG (or canvas: the training
+ * charts report the box of every text they drew), no axis repeats a label and none shows float
+ * noise (2.78e-17, 0.30000000000000004). Screenshots go to /tmp/h/shots/.
  */
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -22,7 +23,7 @@ interface Box {
   b: number;
 }
 
-/** Problems with the axis labels of every chart SVG inside `testId`, measured in the page. */
+/** Problems with the axis labels of every chart SVG and canvas inside `testId`, measured in the page. */
 async function labelProblems(page: Page, testId: string): Promise<{ problems: string[]; labels: number }> {
   return byId(page, testId).evaluate((root) => {
     const problems: string[] = [];
@@ -68,7 +69,51 @@ async function labelProblems(page: Page, testId: string): Promise<{ problems: st
         if (new Set(texts).size !== texts.length)
           problems.push(`svg #${si + 1} axis ${axis + 1} repeats a label: ${texts.join(', ')}`);
     });
-    if (!svgs.length) problems.push('no chart drawn');
+    // The canvas charts (LineCanvas.tsx) write every text they drew, with its box, to data-drawn:
+    // the same checks on those boxes, against the canvas; and the canvas must have been drawn at
+    // the width it is shown at (a resize redraws it).
+    const canvases = [...root.querySelectorAll('canvas[data-drawn]')].filter(
+      (c) => c.getBoundingClientRect().width > 60,
+    );
+    canvases.forEach((canvas, ci) => {
+      const box = canvas.getBoundingClientRect();
+      const drawn = JSON.parse(canvas.getAttribute('data-drawn')!) as {
+        width: number;
+        height: number;
+        labels: { text: string; axis: string; l: number; t: number; r: number; b: number }[];
+      };
+      const where = (text: string) => `canvas #${ci + 1}: "${text}"`;
+      if (Math.abs(drawn.width - box.width) > 1 || Math.abs(drawn.height - box.height) > 1)
+        problems.push(
+          `canvas #${ci + 1} was drawn at ${drawn.width}×${drawn.height} but shows at ${box.width.toFixed(0)}×${box.height.toFixed(0)}`,
+        );
+      const items: Box[] = drawn.labels
+        .filter((i) => i.text.trim())
+        .map((i) => ({ ...i, text: i.text.trim(), axis: i.axis === 'x' ? 0 : i.axis === 'y' ? 1 : -1 }));
+      labels += items.length;
+      for (const i of items) {
+        if (i.l < -1 || i.r > drawn.width + 1 || i.t < -1 || i.b > drawn.height + 1)
+          problems.push(
+            `${where(i.text)} is clipped: [${i.l.toFixed(0)}, ${i.r.toFixed(0)}]×[${i.t.toFixed(0)}, ${i.b.toFixed(0)}] outside the canvas ${drawn.width}×${drawn.height}`,
+          );
+        if (/e[-+]\d|\d\.\d{6,}/.test(i.text)) problems.push(`${where(i.text)} shows float noise`);
+      }
+      for (let a = 0; a < items.length; a++)
+        for (let b = a + 1; b < items.length; b++) {
+          const x = Math.min(items[a].r, items[b].r) - Math.max(items[a].l, items[b].l);
+          const y = Math.min(items[a].b, items[b].b) - Math.max(items[a].t, items[b].t);
+          if (x > 0.5 && y > 0.5)
+            problems.push(
+              `${where(items[a].text)} and "${items[b].text}" overlap (${x.toFixed(1)}×${y.toFixed(1)} px)`,
+            );
+        }
+      const byAxis = new Map<number, string[]>();
+      for (const i of items) if (i.axis >= 0) byAxis.set(i.axis, [...(byAxis.get(i.axis) ?? []), i.text]);
+      for (const [axis, texts] of byAxis)
+        if (new Set(texts).size !== texts.length)
+          problems.push(`canvas #${ci + 1} axis ${axis + 1} repeats a label: ${texts.join(', ')}`);
+    });
+    if (!svgs.length && !canvases.length) problems.push('no chart drawn');
     return { problems, labels };
   });
 }

@@ -8,7 +8,7 @@ import type { Locator, Page } from 'playwright-core';
 import { budget, test } from '../fixtures.ts';
 import { guardContext } from '../env.ts';
 import { assert, assertEqual, waitFor } from '../checks.ts';
-import { byId, ID, openApp, setField, startJob, tinyConfig, urlWith, waitStatus, workBackend } from '../app.ts';
+import { byId, drawn, ID, openApp, setField, startJob, tinyConfig, urlWith, waitStatus, workBackend } from '../app.ts';
 
 const SEEDS = ['111', '222', '333'];
 
@@ -98,12 +98,18 @@ test('runs table: sort by AUILC Corr, overlay two runs, share results to a fresh
     async () => (await lossEpochs.getAttribute('data-overlay-runs')) === '2',
     budget(10_000),
   );
-  const strokes = await lossEpochs
-    .locator('path.recharts-line-curve')
-    .evaluateAll((ps) => ps.map((p) => p.getAttribute('stroke')));
-  app.log(`loss overlay curves: ${strokes.join(', ')}`);
+  // What the canvas drew: a train and a valid curve per run, each with points, in the run's colour.
+  let curves = (await drawn(lossEpochs)).series;
+  await waitFor(
+    'the loss overlay canvas to draw two runs',
+    async () => (curves = (await drawn(lossEpochs)).series).length === 4,
+    budget(5_000),
+  );
+  const strokes = curves.map((c) => c.color);
+  app.log(`loss overlay curves: ${curves.map((c) => `${c.label} ${c.color} (${c.points.length} points)`).join(', ')}`);
   assertEqual(strokes.length, 4, 'loss overlay curves (train and valid per run)');
   assertEqual(new Set(strokes).size, 2, 'distinct run colours in the loss overlay');
+  for (const c of curves) assert(c.points.length > 0, `the overlay curve "${c.label}" has no points`);
   const legend = await byId(page, ID.lossChart).innerText();
   for (const id of [a, b]) {
     const name = await byId(page, `run-view-${id}`).innerText();

@@ -1,5 +1,5 @@
 import { BACKEND_ORDER, type BackendName } from '../worker/protocol.ts';
-import { PRESET_BUTTONS, useAppStore } from './bindings.ts';
+import { heldAction, PRESET_BUTTONS, useAppStore } from './bindings.ts';
 import { useBusy } from './hooks.ts';
 import { formatDuration } from '../core/eval/estimate.ts';
 import type { PresetEstimate } from '../state/slices/estimates.ts';
@@ -161,7 +161,7 @@ export function PresetBar() {
             data-testid={`preset-${p.testId}`}
             disabled={busy}
             title={busy ? 'a job is running: stop it first' : `${p.hint}${time ? ` — ${time}` : ''}`}
-            onClick={() => applyPreset(p.id, true)}
+            onClick={() => heldAction(() => applyPreset(p.id, true))}
           >
             <span className="btn-preset-title">{p.label}</span>
             <span className="btn-preset-hint">{p.hint}</span>

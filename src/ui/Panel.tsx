@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
+import { useBusy } from './hooks.ts';
 
 /** A titled card. Each one sits inside its own error boundary, so one bad panel never blanks the app. */
 export function Panel(props: {
@@ -29,5 +30,18 @@ export function Panel(props: {
         <div className="panel-body">{props.children}</div>
       </ErrorBoundary>
     </section>
+  );
+}
+
+/**
+ * The config fields of a panel, locked while a job runs. It alone follows the job's status, so a
+ * job's start re-renders this fieldset and not the panel's fields (they keep their elements).
+ */
+export function LockedFieldset({ children }: { children: ReactNode }) {
+  const busy = useBusy();
+  return (
+    <fieldset disabled={busy} className="fieldset">
+      {children}
+    </fieldset>
   );
 }

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ResultsFile } from '../core/eval/results.ts';
 import { decodeResults, MAX_SHARE_URL, readUrlState, shareLink, withoutResults } from '../state/urlCodec.ts';
 import { CSV_KINDS, exportFileName, jobResults, resultsToCsv, useAppStore, type CsvKind } from './bindings.ts';
-import { useViewJob } from './derive.ts';
+import { useViewJobNow } from './derive.ts';
 import { useBusy } from './hooks.ts';
 import { downloadBlob, errorText } from './format.ts';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
@@ -72,7 +72,7 @@ export function RunsPanel() {
 }
 
 function ExportBar() {
-  const { job } = useViewJob(false);
+  const { job } = useViewJobNow();
   const config = useAppStore((s) => s.config);
   const importResults = useAppStore((s) => s.importResults);
   const exportWeights = useAppStore((s) => s.exportWeights);

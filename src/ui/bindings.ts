@@ -5,7 +5,8 @@
 import type { RunConfig } from '../core/config/config.ts';
 import type { ResultsFile } from '../core/eval/results.ts';
 import type { AppState } from '../state/types.ts';
-import { useAppStore } from '../state/store.ts';
+import { useSyncExternalStore } from 'react';
+import { useAppStore as appStore } from '../state/store.ts';
 import * as presets from '../state/presets.ts';
 import * as csv from '../state/csv.ts';
 import * as urlCodec from '../state/urlCodec.ts';
@@ -13,8 +14,54 @@ export { jobResults, exportFileName } from '../state/jobResults.ts';
 export { startUrlSync } from '../state/urlSync.ts';
 export { isActive } from '../state/slices/job.ts';
 
-export { useAppStore };
 export type { AppState };
+
+// The store as the UI reads it: zustand's own hook, except that the UI can hold what its components
+// see for one task while an action that changes much at once runs (starting a job: the config,
+// the status, the job list and the progress). The store does its work in that task and the page
+// renders the result in the next one, instead of both in one main-thread task over 50 ms.
+let held: AppState | null = null;
+const heldListeners = new Set<() => void>();
+const subscribe = (listener: () => void) => {
+  heldListeners.add(listener);
+  const unsubscribe = appStore.subscribe(listener);
+  return () => {
+    heldListeners.delete(listener);
+    unsubscribe();
+  };
+};
+const shownState = () => held ?? appStore.getState();
+
+function useAppStoreHook<T>(selector: (s: AppState) => T = (s) => s as T): T {
+  return useSyncExternalStore(subscribe, () => selector(shownState()));
+}
+
+/** The app store (zustand), read by the components as it was before a running `heldAction`. */
+export const useAppStore = Object.assign(useAppStoreHook, {
+  getState: appStore.getState,
+  setState: appStore.setState,
+  subscribe: appStore.subscribe,
+  getInitialState: appStore.getInitialState,
+}) as unknown as typeof appStore;
+
+/**
+ * Runs `action` (a store action) in a task of its own after the input event that asked for it,
+ * with the components still reading the store as it was; they render its outcome in the task after.
+ * So a job's start is three short tasks (the click, the store's work, the render), not one long one.
+ */
+export function heldAction(action: () => void): void {
+  setTimeout(() => {
+    held = appStore.getState();
+    try {
+      action();
+    } finally {
+      setTimeout(() => {
+        held = null;
+        for (const l of [...heldListeners]) l();
+      }, 0);
+    }
+  }, 0);
+}
 
 export type { PresetRun } from '../state/presets.ts';
 

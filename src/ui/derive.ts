@@ -6,23 +6,65 @@ import { defaultRowLabel, formatTrainRate } from '../core/eval/tables.ts';
 import type { LiveProgress, StoredJob } from '../state/types.ts';
 import { useAppStore } from './bindings.ts';
 import { colorAt, settingLabel } from './format.ts';
-import { useCalm } from './hooks.ts';
+import { shallowSame, useCalmRead, type Subscribe } from './hooks.ts';
 import { useUiStore } from './uiStore.ts';
 import { useViewOptions } from './runs/viewOptions.ts';
 
+const APP_AND_UI: readonly Subscribe[] = [useAppStore.subscribe, useUiStore.subscribe];
+
 /** The job the charts show: the one picked in the runs list, else the running one, else the newest. */
-export function useViewJob(calm = true): { job: StoredJob | null; isCurrent: boolean } {
-  // Charts follow the store calmly; what acts on the job (export, share) reads it as it is now.
-  const raw = useAppStore((s) => s.jobs);
-  const calmJobs = useCalm(raw);
-  const jobs = calm ? calmJobs : raw;
+export function viewJobOf(
+  jobs: StoredJob[],
+  currentJobId: string | null,
+  viewJobId: string | null,
+): { job: StoredJob | null; isCurrent: boolean } {
+  const byId = (id: string | null) => (id ? (jobs.find((j) => j.id === id) ?? null) : null);
+  const job = byId(viewJobId) ?? byId(currentJobId) ?? jobs[0] ?? null;
+  return { job, isCurrent: !!job && job.id === currentJobId };
+}
+
+/** The viewed job as it is now, for what acts on it (export, share, the runs table). */
+export function useViewJobNow(): { job: StoredJob | null; isCurrent: boolean } {
+  const jobs = useAppStore((s) => s.jobs);
   const currentJobId = useAppStore((s) => s.currentJobId);
   const viewJobId = useUiStore((s) => s.viewJobId);
-  return useMemo(() => {
-    const byId = (id: string | null) => (id ? (jobs.find((j) => j.id === id) ?? null) : null);
-    const job = byId(viewJobId) ?? byId(currentJobId) ?? jobs[0] ?? null;
-    return { job, isCurrent: !!job && job.id === currentJobId };
-  }, [jobs, currentJobId, viewJobId]);
+  return useMemo(() => viewJobOf(jobs, currentJobId, viewJobId), [jobs, currentJobId, viewJobId]);
+}
+
+/** What the training charts read of the stores, in one calm snapshot (see useCalmRead). */
+export interface ChartInputs {
+  jobs: StoredJob[];
+  currentJobId: string | null;
+  viewJobId: string | null;
+  selected: string[];
+  /** The live run (changes per run, not per step). */
+  runIndex: number | undefined;
+  setting: LiveProgress['setting'] | null;
+  seed: number | null;
+  /** The live run's step losses (per step), when asked for; else undefined. */
+  losses: LiveProgress['losses'] | undefined;
+}
+
+function readChartInputs(withLosses: boolean): ChartInputs {
+  const s = useAppStore.getState();
+  return {
+    jobs: s.jobs,
+    currentJobId: s.currentJobId,
+    viewJobId: useUiStore.getState().viewJobId,
+    selected: s.selectedJobIds,
+    runIndex: s.progress?.runIndex,
+    setting: s.progress?.setting ?? null,
+    seed: s.progress?.seed ?? null,
+    losses: withLosses ? s.progress?.losses : undefined,
+  };
+}
+
+/**
+ * The charts' inputs, followed calmly: a chart renders only when they change, at most every 500 ms,
+ * in a task of its own (never inside the click that starts a job, nor on every step message).
+ */
+export function useChartInputs(withLosses = false): ChartInputs {
+  return useCalmRead(APP_AND_UI, () => readChartInputs(withLosses), shallowSame);
 }
 
 export interface RunOption {
@@ -137,10 +179,7 @@ export interface CurveSeries {
 
 /** One series per (job, summary row) for the compared jobs: the selected ones plus the current one. */
 export function useCompareSeries(): { series: CurveSeries[]; jobs: StoredJob[] } {
-  const jobs = useCalm(useAppStore((s) => s.jobs));
-  const selected = useAppStore((s) => s.selectedJobIds);
-  const currentJobId = useAppStore((s) => s.currentJobId);
-  const viewJobId = useUiStore((s) => s.viewJobId);
+  const { jobs, selected, currentJobId, viewJobId } = useChartInputs();
   const includePartial = useViewOptions((s) => s.includePartial);
   return useMemo(() => {
     const ids: string[] = [];
@@ -191,37 +230,36 @@ export interface OverlayRun {
 }
 
 /**
- * Runs to overlay when two or more jobs are ticked in the runs table: per job, the run its charts
- * would open on (the live run, else the latest finished one). Empty below two ticked jobs, where
+ * Runs to overlay when two or more jobs are ticked in the runs table (of the charts' inputs): per
+ * job, the run its charts would open on (the live run, else the latest finished one). Empty below two ticked jobs, where
  * the charts show the viewed job's run alone.
  */
-export function useOverlayRuns(): OverlayRun[] {
-  const jobs = useCalm(useAppStore((s) => s.jobs));
-  const selected = useAppStore((s) => s.selectedJobIds);
-  const currentJobId = useAppStore((s) => s.currentJobId);
-  const liveIndex = useAppStore((s) => s.progress?.runIndex);
-  return useMemo(() => {
-    const picked = selected.map((id) => jobs.find((j) => j.id === id)).filter((j): j is StoredJob => !!j);
-    if (picked.length < 2) return [];
-    return picked.flatMap((job, k) => {
-      const isCurrent = job.id === currentJobId && job.status === 'running';
-      const live: LiveRun | null =
-        isCurrent && liveIndex !== undefined ? { runIndex: liveIndex, setting: null, seed: null } : null;
-      const index = resolveRun('live', runOptions(job, live, isCurrent), live, isCurrent);
-      const records = epochRecords(job, index);
-      if (index === null || records.length === 0) return [];
-      const several = new Set(job.epochs.map((e) => e.index)).size > 1 || job.runs.length > 1;
-      return [
-        {
-          key: `${job.id}:${index}`,
-          jobId: job.id,
-          jobName: job.name,
-          runIndex: index,
-          label: several ? `${job.name} · run #${index + 1}` : job.name,
-          color: colorAt(k),
-          records,
-        },
-      ];
-    });
-  }, [jobs, selected, currentJobId, liveIndex]);
+export function overlayRuns(
+  jobs: StoredJob[],
+  selected: string[],
+  currentJobId: string | null,
+  liveIndex: number | undefined,
+): OverlayRun[] {
+  const picked = selected.map((id) => jobs.find((j) => j.id === id)).filter((j): j is StoredJob => !!j);
+  if (picked.length < 2) return [];
+  return picked.flatMap((job, k) => {
+    const isCurrent = job.id === currentJobId && job.status === 'running';
+    const live: LiveRun | null =
+      isCurrent && liveIndex !== undefined ? { runIndex: liveIndex, setting: null, seed: null } : null;
+    const index = resolveRun('live', runOptions(job, live, isCurrent), live, isCurrent);
+    const records = epochRecords(job, index);
+    if (index === null || records.length === 0) return [];
+    const several = new Set(job.epochs.map((e) => e.index)).size > 1 || job.runs.length > 1;
+    return [
+      {
+        key: `${job.id}:${index}`,
+        jobId: job.id,
+        jobName: job.name,
+        runIndex: index,
+        label: several ? `${job.name} · run #${index + 1}` : job.name,
+        color: colorAt(k),
+        records,
+      },
+    ];
+  });
 }

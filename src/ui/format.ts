@@ -30,9 +30,20 @@ export function fmtSeconds(s: number | null | undefined): string {
   return `${sec} s`;
 }
 
+// One formatter each, made once: `toLocaleString` with a locale builds a new Intl formatter per
+// call (milliseconds each: the job-start render formats every parameter count and date).
+const INT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const DATE = new Intl.DateTimeFormat('en-GB', {
+  year: 'numeric',
+  month: 'short',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
 export function fmtInt(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
-  return Math.round(n).toLocaleString('en-US');
+  return INT.format(Math.round(n));
 }
 
 export function fmtNum(n: number | null | undefined, digits = 3): string {
@@ -43,13 +54,7 @@ export function fmtNum(n: number | null | undefined, digits = 3): string {
 export function fmtDate(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString('en-GB', {
-    year: 'numeric',
-    month: 'short',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
+  return DATE.format(d);
 }
 
 /** Exponential moving average with TensorBoard-style debiasing; alpha = 0 returns the input. */

@@ -1,34 +1,34 @@
-import { useMemo, useState } from 'react';
-import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { useAppStore } from '../bindings.ts';
+import { useMemo, useState, type ReactNode } from 'react';
 import {
   epochRecords,
+  overlayRuns,
   resolveRun,
   runOptions,
-  useOverlayRuns,
-  useViewJob,
+  useChartInputs,
+  viewJobOf,
   type LiveRun,
   type OverlayRun,
+  type RunOption,
 } from '../derive.ts';
 import { ema, fmtNum, niceAxis, tickFormat } from '../format.ts';
-import { useCalm } from '../hooks.ts';
 import { useUiStore } from '../uiStore.ts';
 import type { LossTerms } from '../../core/eval/results.ts';
 import type { StoredJob } from '../../state/types.ts';
 import { ChartCard, extent } from './ChartCard.tsx';
+import { LineCanvas, type CanvasSeries } from './LineCanvas.tsx';
 
-const AXIS = { tick: { fontSize: 11, fill: '#5b6776' }, stroke: '#b8c2cf' };
-const GRID = <CartesianGrid strokeDasharray="3 3" stroke="#e6ebf1" />;
+// The live charts are drawn on a canvas (LineCanvas), not as recharts SVG: their refreshes while a
+// job trains were the page's longest main-thread tasks (50–150 ms each on a 2-core laptop).
 
 /**
- * The job and run the charts show. It reads only the parts of the live progress that change per
- * run (not per step), so charts other than the per-step loss do not re-render on every step.
+ * The job and run a chart shows, and the runs ticked for overlay, from one calm snapshot of the
+ * stores (useChartInputs): the chart renders only when these change, at most every 500 ms, in a
+ * task of its own. Only the loss chart asks for the per-step losses.
  */
-function useRunView() {
-  const { job, isCurrent } = useViewJob();
-  const runIndex = useAppStore((s) => s.progress?.runIndex);
-  const setting = useAppStore((s) => s.progress?.setting ?? null);
-  const seed = useAppStore((s) => s.progress?.seed ?? null);
+function useRunView(withLosses = false) {
+  const inputs = useChartInputs(withLosses);
+  const { jobs, currentJobId, viewJobId, runIndex, setting, seed, selected } = inputs;
+  const { job, isCurrent } = useMemo(() => viewJobOf(jobs, currentJobId, viewJobId), [jobs, currentJobId, viewJobId]);
   const viewRun = useUiStore((s) => s.viewRun);
   const liveRun: LiveRun | null = useMemo(
     () => (isCurrent && runIndex !== undefined ? { runIndex, setting, seed } : null),
@@ -37,11 +37,22 @@ function useRunView() {
   const options = useMemo(() => runOptions(job, liveRun, isCurrent), [job, liveRun, isCurrent]);
   const run = resolveRun(viewRun, options, liveRun, isCurrent);
   const live = liveRun !== null && run === liveRun.runIndex;
-  return { job, isCurrent, liveRun, options, run, live, viewRun };
+  const overlay = useMemo(
+    () => overlayRuns(jobs, selected, currentJobId, runIndex),
+    [jobs, selected, currentJobId, runIndex],
+  );
+  return { job, isCurrent, liveRun, options, run, live, viewRun, overlay, losses: inputs.losses };
 }
 
-function RunPicker() {
-  const { options, viewRun, job } = useRunView();
+function RunPicker({
+  options,
+  viewRun,
+  job,
+}: {
+  options: RunOption[];
+  viewRun: number | 'live';
+  job: StoredJob | null;
+}) {
   const setViewRun = useUiStore((s) => s.setViewRun);
   if (!job || options.length < 2) return null;
   return (
@@ -98,25 +109,19 @@ function overlayRows(
   });
 }
 
-function overlayLines(runs: OverlayRun[], prefix: string, dashed = false) {
-  return runs.map((r, k) => (
-    <Line
-      key={`${prefix}${r.key}`}
-      dataKey={`${prefix}${k}`}
-      name={`${r.label}${dashed ? ' (valid)' : ''}`}
-      stroke={r.color}
-      strokeWidth={dashed ? 1.5 : 2}
-      strokeDasharray={dashed ? '5 3' : undefined}
-      dot={{ r: 2.5, strokeWidth: 0, fill: r.color }}
-      isAnimationActive={false}
-      connectNulls
-    />
-  ));
+function overlaySeries(runs: OverlayRun[], prefix: string, dashed = false): CanvasSeries[] {
+  return runs.map((r, k) => ({
+    key: `${prefix}${k}`,
+    label: `${r.label}${dashed ? ' (valid)' : ''}`,
+    color: r.color,
+    width: dashed ? 1.5 : 2,
+    dash: dashed ? [5, 3] : undefined,
+    dots: 'filled',
+    connectNulls: true,
+  }));
 }
 
-function tooltipNum(v: unknown): string {
-  return typeof v === 'number' ? fmtNum(v, 4) : String(v);
-}
+const tooltipNum = (v: number): string => fmtNum(v, 4);
 
 /** The loss series: L_task and each weighted α_m·L_gen^m apart (eqs. 17–19), and their sum. */
 const LOSS_SERIES = [
@@ -144,10 +149,8 @@ function lossRow(total: number | null, terms: LossTerms | undefined): LossRow {
 }
 
 export function LossChart() {
-  const { job, run, live, liveRun } = useRunView();
-  const overlay = useOverlayRuns();
+  const { job, run, live, liveRun, overlay, options, viewRun, losses: liveLosses } = useRunView(true);
   const overlayData = useMemo(() => overlayRows(overlay, { t: (r) => r.trainLoss, v: (r) => r.validLoss }), [overlay]);
-  const liveLosses = useCalm(useAppStore((s) => s.progress?.losses)); // per step: only this chart follows it
   const [alpha, setAlpha] = useState(0.6);
   // The total is off by default: L_gen's noise floor (e.g. α_v = 20 on unit-variance features)
   // dwarfs L_task, and the sum hides what the task loss does.
@@ -199,7 +202,7 @@ export function LossChart() {
   const genEpoch = runRecon && job?.config.model.arch === 'mfmb' && warmup > 0 ? warmup + 1 : null;
   // The first step whose loss includes L_gen, from the data itself.
   const genStep = steps.find((r) => r.genText !== null)?.step ?? null;
-  const genLabel = { value: 'L_gen joins', position: 'insideTopLeft' as const, fontSize: 10, fill: '#5b6776' };
+  const GEN = 'L_gen joins';
   const empty = overlay.length
     ? undefined
     : !job
@@ -207,20 +210,44 @@ export function LossChart() {
       : steps.length === 0 && epochs.length === 0
         ? 'Waiting for the first steps…'
         : undefined;
-  const lines = (smoothDots: boolean) =>
-    keys.map((s) => (
-      <Line
-        key={s.key}
-        dataKey={s.key}
-        name={s.label}
-        stroke={s.color}
-        dot={smoothDots}
-        strokeWidth={s.key === 'total' ? 1.5 : 2}
-        strokeDasharray={s.key === 'total' ? '5 3' : undefined}
-        isAnimationActive={false}
-        connectNulls={false}
-      />
-    ));
+  const lines = (dots: CanvasSeries['dots']): CanvasSeries[] =>
+    keys.map((s) => ({
+      key: s.key,
+      label: s.label,
+      color: s.color,
+      width: s.key === 'total' ? 1.5 : 2,
+      dash: s.key === 'total' ? [5, 3] : undefined,
+      dots,
+      connectNulls: false,
+    }));
+  const epochSeries: CanvasSeries[] = [
+    ...lines('hollow'),
+    ...(on('total')
+      ? [
+          {
+            key: 'valid',
+            label: 'valid total',
+            color: '#E69F00',
+            dash: [5, 3],
+            width: 1.5,
+            dots: 'filled' as const,
+            connectNulls: true,
+          },
+        ]
+      : []),
+    ...(on('task') && hasTerms
+      ? [
+          {
+            key: 'validTask',
+            label: 'valid L_task',
+            color: '#E69F00',
+            width: 2,
+            dots: 'filled' as const,
+            connectNulls: true,
+          },
+        ]
+      : []),
+  ];
   return (
     <ChartCard
       id="loss"
@@ -248,7 +275,7 @@ export function LossChart() {
       empty={empty}
       controls={
         <>
-          <RunPicker />
+          <RunPicker options={options} viewRun={viewRun} job={job} />
           {hasTerms ? (
             <span role="group" aria-label="Loss series shown" data-testid="loss-series">
               {LOSS_SERIES.map((s) => (
@@ -289,25 +316,20 @@ export function LossChart() {
         <div className="chart-cell" data-testid="loss-steps" data-series={keys.map((s) => s.key).join(',')}>
           <div className="chart-cell-title">per step (EMA){live ? ', latest run' : ''}</div>
           {steps.length ? (
-            <ResponsiveContainer width="100%" height={220}>
-              <LineChart data={steps} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
-                {GRID}
-                <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} {...AXIS} allowDecimals={false} />
-                <YAxis
-                  {...AXIS}
-                  {...axisOf(
-                    steps,
-                    keys.map((s) => s.key),
-                  )}
-                  width={48}
-                />
-                <Tooltip formatter={tooltipNum} labelFormatter={(l) => `step ${l}`} />
-                {genStep !== null ? (
-                  <ReferenceLine x={genStep} stroke="#9aa5b1" strokeDasharray="2 3" label={genLabel} />
-                ) : null}
-                {lines(steps.length === 1)}
-              </LineChart>
-            </ResponsiveContainer>
+            <LineCanvas
+              rows={steps}
+              xKey="step"
+              xName="step"
+              height={220}
+              y={axisOf(
+                steps,
+                keys.map((s) => s.key),
+              )}
+              series={lines(steps.length === 1 ? 'hollow' : false)}
+              refs={genStep !== null ? [{ x: genStep, label: GEN }] : undefined}
+              format={tooltipNum}
+              label="Training loss per step (EMA-smoothed)"
+            />
           ) : (
             <div className="chart-empty small">Per-step losses are kept for the run in progress only.</div>
           )}
@@ -317,71 +339,41 @@ export function LossChart() {
             <div className="chart-cell-title">
               per epoch, {overlay.length} ticked runs (total loss: train solid, valid dashed)
             </div>
-            <ResponsiveContainer width="100%" height={220}>
-              <LineChart data={overlayData} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
-                {GRID}
-                <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
-                <YAxis
-                  {...AXIS}
-                  {...axisOf(
-                    overlayData,
-                    overlay.flatMap((_, k) => [`t${k}`, `v${k}`]),
-                  )}
-                  width={48}
-                />
-                <Tooltip formatter={tooltipNum} labelFormatter={(l) => `epoch ${l}`} />
-                {overlayLines(overlay, 't')}
-                {overlayLines(overlay, 'v', true)}
-              </LineChart>
-            </ResponsiveContainer>
+            <LineCanvas
+              rows={overlayData}
+              xKey="epoch"
+              xName="epoch"
+              xMin={1}
+              height={220}
+              y={axisOf(
+                overlayData,
+                overlay.flatMap((_, k) => [`t${k}`, `v${k}`]),
+              )}
+              series={[...overlaySeries(overlay, 't'), ...overlaySeries(overlay, 'v', true)]}
+              format={tooltipNum}
+              label={`Total loss per epoch of ${overlay.length} ticked runs (train and valid)`}
+            />
           </div>
         ) : (
           <div className="chart-cell" data-testid="loss-epochs" data-series={keys.map((s) => s.key).join(',')}>
             <div className="chart-cell-title">per epoch (train; valid in orange)</div>
             {epochs.length ? (
-              <ResponsiveContainer width="100%" height={220}>
-                <LineChart data={epochs} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
-                  {GRID}
-                  <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
-                  <YAxis
-                    {...AXIS}
-                    {...axisOf(epochs, [
-                      ...keys.map((s) => s.key),
-                      ...(on('total') ? (['valid'] as const) : []),
-                      ...(on('task') ? (['validTask'] as const) : []),
-                    ])}
-                    width={48}
-                  />
-                  <Tooltip formatter={tooltipNum} labelFormatter={(l) => `epoch ${l}`} />
-                  {genEpoch !== null && epochs.length >= genEpoch ? (
-                    <ReferenceLine x={genEpoch} stroke="#9aa5b1" strokeDasharray="2 3" label={genLabel} />
-                  ) : null}
-                  {lines(true)}
-                  {on('total') ? (
-                    <Line
-                      dataKey="valid"
-                      name="valid total"
-                      stroke="#E69F00"
-                      strokeDasharray="5 3"
-                      strokeWidth={1.5}
-                      dot={{ r: 2.5, strokeWidth: 0, fill: '#E69F00' }}
-                      isAnimationActive={false}
-                      connectNulls
-                    />
-                  ) : null}
-                  {on('task') && hasTerms ? (
-                    <Line
-                      dataKey="validTask"
-                      name="valid L_task"
-                      stroke="#E69F00"
-                      strokeWidth={2}
-                      dot={{ r: 2.5, strokeWidth: 0, fill: '#E69F00' }}
-                      isAnimationActive={false}
-                      connectNulls
-                    />
-                  ) : null}
-                </LineChart>
-              </ResponsiveContainer>
+              <LineCanvas
+                rows={epochs}
+                xKey="epoch"
+                xName="epoch"
+                xMin={1}
+                height={220}
+                y={axisOf(epochs, [
+                  ...keys.map((s) => s.key),
+                  ...(on('total') ? (['valid'] as const) : []),
+                  ...(on('task') ? (['validTask'] as const) : []),
+                ])}
+                series={epochSeries}
+                refs={genEpoch !== null && epochs.length >= genEpoch ? [{ x: genEpoch, label: GEN }] : undefined}
+                format={tooltipNum}
+                label="Training loss per epoch (train; valid in orange)"
+              />
             ) : (
               <div className="chart-empty small">The first epoch is still running.</div>
             )}
@@ -393,14 +385,13 @@ export function LossChart() {
 }
 
 export function ValidMetricsChart() {
-  const { job, run } = useRunView();
-  const overlay = useOverlayRuns();
+  const { job, run, overlay, options, viewRun } = useRunView();
   const overlayData = useMemo(
     () => overlayRows(overlay, { mae: (r) => r.valid.mae, corr: (r) => r.valid.corr }),
     [overlay],
   );
   if (overlay.length) return <ValidOverlay runs={overlay} data={overlayData} />;
-  return <ValidSingle job={job} run={run} />;
+  return <ValidSingle job={job} run={run} picker={<RunPicker options={options} viewRun={viewRun} job={job} />} />;
 }
 
 /** Ticked runs side by side: validation MAE and Corr per epoch, one line per run. */
@@ -412,7 +403,7 @@ function ValidOverlay({ runs, data }: { runs: OverlayRun[]; data: Record<string,
     const axis = niceAxis(Math.min(0, ...vals), Math.max(...vals, 0.1), true);
     return { ...axis, tickFormatter: tickFormat(axis.ticks) };
   }, [data, runs]);
-  const fmt = (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : String(v));
+  const fmt = (v: number) => v.toFixed(3);
   return (
     <ChartCard
       id="valid"
@@ -425,41 +416,47 @@ function ValidOverlay({ runs, data }: { runs: OverlayRun[]; data: Record<string,
       <div className="chart-pair">
         <div className="chart-cell" data-testid="valid-mae" data-overlay-runs={runs.length}>
           <div className="chart-cell-title">MAE — lower is better</div>
-          <ResponsiveContainer width="100%" height={210}>
-            <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
-              {GRID}
-              <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
-              <YAxis
-                {...AXIS}
-                {...axisOf(
-                  data,
-                  runs.map((_, k) => `mae${k}`),
-                )}
-                width={48}
-              />
-              <Tooltip formatter={fmt} labelFormatter={(l) => `epoch ${l}`} />
-              {overlayLines(runs, 'mae')}
-            </LineChart>
-          </ResponsiveContainer>
+          <LineCanvas
+            rows={data}
+            xKey="epoch"
+            xName="epoch"
+            xMin={1}
+            height={210}
+            y={axisOf(
+              data,
+              runs.map((_, k) => `mae${k}`),
+            )}
+            series={overlaySeries(runs, 'mae')}
+            format={fmt}
+            label={`Validation MAE per epoch of ${runs.length} ticked runs`}
+          />
         </div>
         <div className="chart-cell" data-testid="valid-corr" data-overlay-runs={runs.length}>
           <div className="chart-cell-title">Corr — higher is better</div>
-          <ResponsiveContainer width="100%" height={210}>
-            <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
-              {GRID}
-              <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
-              <YAxis {...AXIS} {...corrAxis} width={48} />
-              <Tooltip formatter={fmt} labelFormatter={(l) => `epoch ${l}`} />
-              {overlayLines(runs, 'corr')}
-            </LineChart>
-          </ResponsiveContainer>
+          <LineCanvas
+            rows={data}
+            xKey="epoch"
+            xName="epoch"
+            xMin={1}
+            height={210}
+            y={corrAxis}
+            series={overlaySeries(runs, 'corr')}
+            format={fmt}
+            label={`Validation Corr per epoch of ${runs.length} ticked runs`}
+          />
         </div>
       </div>
     </ChartCard>
   );
 }
 
-function ValidSingle({ job, run }: { job: StoredJob | null; run: number | null }) {
+const FRAC_SERIES: CanvasSeries[] = [
+  { key: 'corr', label: 'Corr', color: '#009E73', width: 2, dots: 'filled', connectNulls: true },
+  { key: 'acc2', label: 'Acc-2 (non0)', color: '#0072B2', width: 2, dots: 'filled', connectNulls: true },
+  { key: 'acc2h', label: 'Acc-2 (has0)', color: '#56B4E9', width: 1.5, dash: [4, 3], connectNulls: true },
+];
+
+function ValidSingle({ job, run, picker }: { job: StoredJob | null; run: number | null; picker: ReactNode }) {
   const data = useMemo(
     () =>
       epochRecords(job, run).map((r) => ({
@@ -478,8 +475,8 @@ function ValidSingle({ job, run }: { job: StoredJob | null; run: number | null }
     const axis = niceAxis(Math.min(0, ...vals), 1, true);
     return { ...axis, tickFormatter: tickFormat(axis.ticks) };
   }, [data]);
-  const fmtFrac = (v: unknown, name: unknown) =>
-    typeof v === 'number' ? (String(name).startsWith('Acc') ? `${(v * 100).toFixed(1)} %` : v.toFixed(3)) : String(v);
+  const fmtFrac = (v: number, s: CanvasSeries) =>
+    s.label.startsWith('Acc') ? `${(v * 100).toFixed(1)} %` : v.toFixed(3);
   return (
     <ChartCard
       id="valid"
@@ -488,7 +485,7 @@ function ValidSingle({ job, run }: { job: StoredJob | null; run: number | null }
       subtitle="Two charts, two scales: MAE on the left (error, lower is better); Corr and Acc-2 on the right (higher is better)"
       pngSubtitle={job ? `${job.name}${run !== null ? `, run #${run + 1}` : ''}` : undefined}
       empty={data.length ? undefined : 'Validation metrics appear after the first epoch.'}
-      controls={<RunPicker />}
+      controls={picker}
       legend={[
         { label: 'MAE (left chart)', color: '#D55E00' },
         { label: 'Corr', color: '#009E73' },
@@ -499,80 +496,33 @@ function ValidSingle({ job, run }: { job: StoredJob | null; run: number | null }
       <div className="chart-pair">
         <div className="chart-cell" data-testid="valid-mae">
           <div className="chart-cell-title">MAE — lower is better</div>
-          <ResponsiveContainer width="100%" height={210}>
-            <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
-              {GRID}
-              <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
-              <YAxis
-                {...AXIS}
-                {...axisOf(data, ['mae'])}
-                // Room for the rotated axis title beside the tick labels: at 48 px they touched.
-                width={58}
-                label={{ value: 'MAE', angle: -90, position: 'insideLeft', offset: 14, fontSize: 11, fill: '#D55E00' }}
-              />
-              <Tooltip formatter={fmtFrac} labelFormatter={(l) => `epoch ${l}`} />
-              <Line
-                dataKey="mae"
-                dot={{ r: 2.5, strokeWidth: 0, fill: '#D55E00' }}
-                name="MAE"
-                stroke="#D55E00"
-                strokeWidth={2}
-                isAnimationActive={false}
-                connectNulls
-              />
-            </LineChart>
-          </ResponsiveContainer>
+          <LineCanvas
+            rows={data}
+            xKey="epoch"
+            xName="epoch"
+            xMin={1}
+            height={210}
+            y={axisOf(data, ['mae'])}
+            yTitle={{ text: 'MAE', color: '#D55E00' }}
+            series={[{ key: 'mae', label: 'MAE', color: '#D55E00', width: 2, dots: 'filled', connectNulls: true }]}
+            format={fmtFrac}
+            label="Validation MAE per epoch"
+          />
         </div>
         <div className="chart-cell" data-testid="valid-corr">
           <div className="chart-cell-title">Corr and Acc-2 — higher is better</div>
-          <ResponsiveContainer width="100%" height={210}>
-            <LineChart data={data} margin={{ top: 6, right: 12, bottom: 4, left: -6 }}>
-              {GRID}
-              <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} {...AXIS} allowDecimals={false} />
-              <YAxis
-                {...AXIS}
-                {...fracAxis}
-                width={58}
-                label={{
-                  value: 'Corr / Acc-2',
-                  angle: -90,
-                  position: 'insideLeft',
-                  offset: 14,
-                  fontSize: 11,
-                  fill: '#009E73',
-                }}
-              />
-              <Tooltip formatter={fmtFrac} labelFormatter={(l) => `epoch ${l}`} />
-              <Line
-                dataKey="corr"
-                dot={{ r: 2.5, strokeWidth: 0, fill: '#009E73' }}
-                name="Corr"
-                stroke="#009E73"
-                strokeWidth={2}
-                isAnimationActive={false}
-                connectNulls
-              />
-              <Line
-                dataKey="acc2"
-                dot={{ r: 2.5, strokeWidth: 0, fill: '#0072B2' }}
-                name="Acc-2 (non0)"
-                stroke="#0072B2"
-                strokeWidth={2}
-                isAnimationActive={false}
-                connectNulls
-              />
-              <Line
-                dataKey="acc2h"
-                dot={false}
-                name="Acc-2 (has0)"
-                stroke="#56B4E9"
-                strokeDasharray="4 3"
-                strokeWidth={1.5}
-                isAnimationActive={false}
-                connectNulls
-              />
-            </LineChart>
-          </ResponsiveContainer>
+          <LineCanvas
+            rows={data}
+            xKey="epoch"
+            xName="epoch"
+            xMin={1}
+            height={210}
+            y={fracAxis}
+            yTitle={{ text: 'Corr / Acc-2', color: '#009E73' }}
+            series={FRAC_SERIES}
+            format={fmtFrac}
+            label="Validation Corr and Acc-2 per epoch"
+          />
         </div>
       </div>
     </ChartCard>

@@ -1,6 +1,7 @@
 /**
- * Saves what a chart card shows as a PNG, entirely in the page: the recharts SVGs are serialised,
- * drawn onto a canvas (title above, legend below) and downloaded. No network involved.
+ * Saves what a chart card shows as a PNG, entirely in the page: the recharts SVGs are serialised
+ * and the canvas charts (LineCanvas) copied, drawn onto one canvas (title above, legend below) and
+ * downloaded. No network involved.
  */
 import { downloadBlob, safeFileName } from '../format.ts';
 
@@ -45,14 +46,20 @@ export async function exportChartPng(
   legend: LegendItem[] = [],
   subtitle?: string,
 ): Promise<void> {
-  const svgs = [...container.querySelectorAll<SVGSVGElement>('.recharts-wrapper > svg')].filter(
-    (s) => s.getBoundingClientRect().width > 40,
-  );
-  if (svgs.length === 0) throw new Error('there is no chart to export yet');
+  const charts = [
+    ...container.querySelectorAll<SVGSVGElement | HTMLCanvasElement>(
+      '.recharts-wrapper > svg, canvas.line-canvas-surface',
+    ),
+  ].filter((s) => s.getBoundingClientRect().width > 40);
+  if (charts.length === 0) throw new Error('there is no chart to export yet');
   const parts = await Promise.all(
-    svgs.map(async (svg) => {
-      const { url, width, height } = svgToDataUrl(svg);
-      return { img: await loadImage(url), width, height };
+    charts.map(async (el) => {
+      if (el instanceof HTMLCanvasElement) {
+        const box = el.getBoundingClientRect();
+        return { img: el as CanvasImageSource, width: Math.round(box.width), height: Math.round(box.height) };
+      }
+      const { url, width, height } = svgToDataUrl(el);
+      return { img: (await loadImage(url)) as CanvasImageSource, width, height };
     }),
   );
   const scale = 2;

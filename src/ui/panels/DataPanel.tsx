@@ -1,10 +1,10 @@
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo, useLayoutEffect, useRef, useState } from 'react';
 import type { SyntheticKnobs } from '../../core/config/config.ts';
 import { useAppStore } from '../bindings.ts';
 import { NumberField, Select, Slider } from '../controls.tsx';
-import { fmtInt } from '../format.ts';
-import { useBusy } from '../hooks.ts';
-import { Panel } from '../Panel.tsx';
+import { fmtInt, niceAxis, tickFormat } from '../format.ts';
+import { useStoreValue } from '../hooks.ts';
+import { LockedFieldset, Panel } from '../Panel.tsx';
 import { FileLoader, FileSummaryView } from './FileLoader.tsx';
 
 const SOURCES = [
@@ -46,12 +46,11 @@ const KNOBS: { key: keyof SyntheticKnobs; label: string; max: number; hint: stri
 const CLASSES = ['−3', '−2', '−1', '0', '+1', '+2', '+3'];
 
 export function DataPanel() {
-  const data = useAppStore((s) => s.config.data);
+  const data = useStoreValue((s) => s.config.data);
   const setConfig = useAppStore((s) => s.setConfig);
   const dataset = useAppStore((s) => s.dataset);
   const fileLoad = useAppStore((s) => s.fileLoad);
   const selectLoadedFile = useAppStore((s) => s.selectLoadedFile);
-  const busy = useBusy();
   const isFile = data.source.startsWith('file:');
   // The loaded file stays selectable after switching to a synthetic set (it is kept in the worker).
   const fileSource = fileLoad.summary ? `file:${fileLoad.summary.file}` : null;
@@ -60,7 +59,6 @@ export function DataPanel() {
     .map((v) => ({ value: v, label: `file: ${v.slice('file:'.length)}` }));
   const sources = [...SOURCES, ...fileOptions];
   const activeFile = isFile && fileLoad.summary && data.source === fileSource ? fileLoad.summary : null;
-  const hist = (dataset?.labelHistogram ?? []).map((count, i) => ({ cls: CLASSES[i] ?? String(i - 3), count }));
 
   return (
     <Panel
@@ -72,7 +70,7 @@ export function DataPanel() {
       }
       testId="panel-data"
     >
-      <fieldset disabled={busy} className="fieldset">
+      <LockedFieldset>
         <div className="grid-2">
           <Select
             label="Dataset"
@@ -120,7 +118,7 @@ export function DataPanel() {
             </div>
           </>
         )}
-      </fieldset>
+      </LockedFieldset>
 
       {activeFile ? <FileSummaryView s={activeFile} /> : null}
 
@@ -165,22 +163,79 @@ export function DataPanel() {
         aria-label="Label histogram (train split)"
       >
         <div className="chart-mini-title">Labels, train split (rounded to −3…3)</div>
-        {hist.length ? (
-          <ResponsiveContainer width="100%" height={120}>
-            <BarChart data={hist} margin={{ top: 4, right: 4, bottom: 0, left: -18 }}>
-              <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e8ef" />
-              <XAxis dataKey="cls" tick={{ fontSize: 11 }} />
-              <YAxis tick={{ fontSize: 11 }} allowDecimals={false} />
-              <Tooltip formatter={(v) => [String(v), 'samples']} labelFormatter={(l) => `label ${l}`} />
-              <Bar dataKey="count" fill="#4a78a8" radius={[3, 3, 0, 0]} isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer>
-        ) : (
-          <div className="chart-empty small">No dataset summary yet.</div>
-        )}
+        <LabelHistogram counts={dataset?.labelHistogram} />
       </div>
 
       <FileLoader />
     </Panel>
   );
+}
+
+/**
+ * The train split's label histogram, drawn as a small SVG by hand (not recharts: the Quick demo
+ * changes the dataset as its job starts, and a recharts commit there made a main-thread task of
+ * 50–90 ms). Each bar names its count (a tooltip and, for screen readers, the figure's label).
+ */
+const LabelHistogram = memo(function LabelHistogram({ counts }: { counts: number[] | undefined }) {
+  const [width, setWidth] = useState(0);
+  const ref = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    setWidth(el.clientWidth);
+    const ro = new ResizeObserver(() => setWidth(el.clientWidth));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  if (!counts?.length) return <div className="chart-empty small">No dataset summary yet.</div>;
+  const H = 120;
+  const plot = { l: 34, r: Math.max(60, width - 4), t: 6, b: H - 20 };
+  const axis = niceAxis(0, Math.max(1, ...counts), true);
+  const fmt = tickFormat(axis.ticks);
+  const top = axis.domain[1] || 1;
+  const y = (v: number) => plot.b - (v / top) * (plot.b - plot.t);
+  const slot = (plot.r - plot.l) / counts.length;
+  const labels = counts.map((_, i) => CLASSES[i] ?? String(i - 3));
+  return (
+    <div ref={ref} className="mini-bars">
+      <svg
+        width={width || '100%'}
+        height={H}
+        role="img"
+        aria-label={`Samples per label: ${counts.map((c, i) => `${labels[i]}: ${c}`).join(', ')}`}
+      >
+        {axis.ticks.map((t) => (
+          <g key={t}>
+            <line x1={plot.l} x2={plot.r} y1={y(t)} y2={y(t)} stroke="#e3e8ef" strokeDasharray="3 3" />
+            <text x={plot.l - 6} y={y(t)} dy="0.35em" textAnchor="end" fontSize={11} fill="#5b6776">
+              {fmt(t)}
+            </text>
+          </g>
+        ))}
+        <line x1={plot.l} x2={plot.r} y1={plot.b} y2={plot.b} stroke="#b8c2cf" />
+        {counts.map((c, i) => {
+          const x = plot.l + i * slot + slot * 0.15;
+          const w = slot * 0.7;
+          return (
+            <g key={i}>
+              <path d={barPath(x, y(c), w, plot.b - y(c), 3)} fill="#4a78a8">
+                <title>{`label ${labels[i]}: ${c} samples`}</title>
+              </path>
+              <text x={x + w / 2} y={plot.b + 14} textAnchor="middle" fontSize={11} fill="#5b6776">
+                {labels[i]}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+    </div>
+  );
+});
+
+/** A bar with its top corners rounded (radius r, at most half its width or its height). */
+function barPath(x: number, top: number, w: number, h: number, r: number): string {
+  if (h <= 0) return '';
+  const k = Math.min(r, w / 2, h);
+  const b = top + h;
+  return `M${x},${b}V${top + k}Q${x},${top} ${x + k},${top}H${x + w - k}Q${x + w},${top} ${x + w},${top + k}V${b}Z`;
 }

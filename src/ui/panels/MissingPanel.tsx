@@ -2,16 +2,15 @@ import { DEFAULT_TEST_RATES } from '../../core/config/config.ts';
 import { listProblem, NOISE_SCALE_LIMITS } from '../../core/config/validateConfig.ts';
 import { useAppStore } from '../bindings.ts';
 import { NumberField, NumberListField, Segmented, Slider, Toggle } from '../controls.tsx';
-import { useBusy } from '../hooks.ts';
-import { Panel } from '../Panel.tsx';
+import { useStoreValue } from '../hooks.ts';
+import { LockedFieldset, Panel } from '../Panel.tsx';
 
 // The store's and the CLI's rule and message (core/config/validateConfig.ts).
 const validateRates = (list: number[]): string | null => listProblem('missing.testRates', list);
 
 export function MissingPanel() {
-  const missing = useAppStore((s) => s.config.missing);
+  const missing = useStoreValue((s) => s.config.missing);
   const setConfig = useAppStore((s) => s.setConfig);
-  const busy = useBusy();
   const perRate = missing.protocol === 'per-rate';
   const random = missing.trainRate === 'random';
   const nModels = perRate ? missing.testRates.length : 1;
@@ -22,7 +21,7 @@ export function MissingPanel() {
       subtitle="How features are dropped for training and for the robustness test."
       testId="panel-missing"
     >
-      <fieldset disabled={busy} className="fieldset">
+      <LockedFieldset>
         <Segmented<'train-once' | 'per-rate'>
           label="Protocol"
           value={missing.protocol}
@@ -119,7 +118,7 @@ export function MissingPanel() {
             onCommit={(v) => setConfig((c) => void (c.missing.noiseScale = v))}
           />
         ) : null}
-      </fieldset>
+      </LockedFieldset>
       <p className="note" data-testid="text-masking-note">
         <strong>Note.</strong> Text is masked on its <em>feature vectors</em>: a dropped text position becomes zeros, or
         the file’s <code>text_unk</code> vector when a loaded file provides one (audio and vision follow the replacement

@@ -3,9 +3,9 @@ import { TABLE5_SETTINGS, type Architecture, type Branches, type ModelPresetName
 import { useAppStore } from '../bindings.ts';
 import { Segmented, Select, Toggle } from '../controls.tsx';
 import { branchSlug, fmtInt, sameBranches } from '../format.ts';
-import { useBusy } from '../hooks.ts';
 import { ModelDiagram } from '../ModelDiagram.tsx';
-import { Panel } from '../Panel.tsx';
+import { useStoreValue } from '../hooks.ts';
+import { LockedFieldset, Panel } from '../Panel.tsx';
 
 const ARCHS: { value: Architecture; label: string }[] = [
   { value: 'mfmb', label: 'MFMB-Net' },
@@ -22,12 +22,11 @@ const BRANCH_INFO: { key: keyof Branches; label: string; title: string }[] = [
 ];
 
 export function ModelPanel() {
-  const model = useAppStore((s) => s.config.model);
+  const model = useStoreValue((s) => s.config.model);
   const setBranches = useAppStore((s) => s.setBranches);
   const setModelPreset = useAppStore((s) => s.setModelPreset);
   const setConfig = useAppStore((s) => s.setConfig);
   const paramCounts = useAppStore((s) => s.paramCounts);
-  const busy = useBusy();
   const [reject, setReject] = useState<string | null>(null);
   const isMfmb = model.arch === 'mfmb';
 
@@ -57,7 +56,7 @@ export function ModelPanel() {
       subtitle="MFMB-Net: hybrid attention, then a coarse (macro) and a fine (micro) fusion stream."
       testId="panel-model"
     >
-      <fieldset disabled={busy} className="fieldset">
+      <LockedFieldset>
         <Select
           label="Architecture"
           value={model.arch}
@@ -122,7 +121,7 @@ export function ModelPanel() {
             onChange={(v) => setConfig((c) => void (c.model.cell = v))}
           />
         </div>
-      </fieldset>
+      </LockedFieldset>
 
       <h3 className="subhead">Parameters per Table-5 setting</h3>
       <table className="mini-table" data-testid="param-counts">

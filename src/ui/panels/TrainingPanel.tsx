@@ -3,11 +3,11 @@ import { table5Settings } from '../../core/config/config.ts';
 import { listProblem, TRAIN_LIMITS } from '../../core/config/validateConfig.ts';
 import type { ModelSetting } from '../../core/eval/experiment.ts';
 import type { JobKind, JobStage } from '../../worker/protocol.ts';
-import { useAppStore } from '../bindings.ts';
+import { heldAction, useAppStore } from '../bindings.ts';
 import { NumberField, NumberListField, Select } from '../controls.tsx';
 import { fmtSeconds, settingLabel } from '../format.ts';
-import { useBusy } from '../hooks.ts';
-import { Panel } from '../Panel.tsx';
+import { useBusy, useStoreValue } from '../hooks.ts';
+import { LockedFieldset, Panel } from '../Panel.tsx';
 
 const KINDS: { value: JobKind; label: string }[] = [
   { value: 'train', label: 'Train the current setting' },
@@ -21,12 +21,11 @@ export const ABLATION_SETTINGS: ModelSetting[] = table5Settings();
 const validateSeeds = (list: number[]): string | null => listProblem('train.seeds', list);
 
 export function TrainingPanel() {
-  const train = useAppStore((s) => s.config.train);
+  const train = useStoreValue((s) => s.config.train);
   const setConfig = useAppStore((s) => s.setConfig);
-  const busy = useBusy();
   return (
     <Panel title="Training" subtitle="Adam with early stopping on validation MAE." testId="panel-training">
-      <fieldset disabled={busy} className="fieldset">
+      <LockedFieldset>
         <div className="grid-3">
           <NumberField
             label="Max epochs"
@@ -74,7 +73,7 @@ export function TrainingPanel() {
             onCommit={(v) => setConfig((c) => void (c.train.seeds = v))}
           />
         </div>
-      </fieldset>
+      </LockedFieldset>
       <RunControls />
     </Panel>
   );
@@ -90,7 +89,7 @@ function RunControls() {
   const [kind, setKind] = useState<JobKind>('train');
   const busy = useBusy();
 
-  const start = () => startJob(kind, kind === 'ablation' ? ABLATION_SETTINGS : undefined);
+  const start = () => heldAction(() => startJob(kind, kind === 'ablation' ? ABLATION_SETTINGS : undefined));
 
   return (
     <div className="run-controls">

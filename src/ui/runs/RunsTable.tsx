@@ -11,7 +11,7 @@ import { rowStatusNote } from '../../core/eval/summary.ts';
 import { defaultRowLabel, formatMetric, NULL_MARK } from '../../core/eval/tables.ts';
 import type { StoredJob } from '../../state/types.ts';
 import { useAppStore } from '../bindings.ts';
-import { jobSummary, useViewJob } from '../derive.ts';
+import { jobSummary, useViewJobNow } from '../derive.ts';
 import { ErrorBoundary } from '../ErrorBoundary.tsx';
 import { fmtDate, fmtInt, fmtSeconds } from '../format.ts';
 import { useUiStore } from '../uiStore.ts';
@@ -162,7 +162,7 @@ export function RunsTable() {
   const selected = useAppStore((s) => s.selectedJobIds);
   const loaded = useAppStore((s) => s.jobsLoaded);
   const { includePartial, setIncludePartial } = useViewOptions();
-  const { job: viewJob } = useViewJob(false);
+  const { job: viewJob } = useViewJobNow();
   const [sort, setSort] = useState<{ key: ColumnKey; dir: SortDir }>({ key: 'created', dir: 'desc' });
   const [filter, setFilter] = useState('');
   const [statusFilter, setStatusFilter] = useState<JobStatusWord | 'all'>('all');
