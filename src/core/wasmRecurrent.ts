@@ -354,18 +354,17 @@ type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; back
 
 let simdOff = false;
 
-/** The product the scans use on this backend's heap: SIMD (wasmSimd.ts) where it can, else JavaScript. */
-function matMulFor(backend: WasmBackendLike, W: number): MatMul {
-  const memory = findWasmMemory(backend.wasm);
-  const simd: SimdKernels | null = simdOff || W < 4 ? null : simdKernels(memory);
+/**
+ * The product the scans use on this backend's heap: SIMD (wasmSimd.ts) where it can, else JavaScript
+ * on a view of the whole heap. `heap` is any view of it taken after the kernel's last allocation (the
+ * scans allocate nothing further, so its buffer stays the heap's; tfjs-wasm's threaded build keeps
+ * its memory where findWasmMemory does not see it, and then this path is the one taken).
+ */
+function matMulFor(backend: WasmBackendLike, W: number, heap: Float32Array): MatMul {
+  const simd: SimdKernels | null = simdOff || W < 4 ? null : simdKernels(findWasmMemory(backend.wasm));
   if (simd) return simd.mm;
-  let view = new Float32Array(0);
-  return jsMatMul(() => {
-    const buf = memory?.buffer;
-    if (!buf) throw new Error('wasm scan: the backend memory was not found');
-    if (view.buffer !== buf) view = new Float32Array(buf);
-    return view;
-  });
+  const view = new Float32Array(heap.buffer);
+  return jsMatMul(() => view);
 }
 
 /** Kernel attributes: lens (valid steps per row, padding at the end). */
@@ -394,7 +393,7 @@ function gruScanKernel(args: KernelArgs): tf.TensorInfo[] {
   const gh = backend.makeOutput([L, B, 3 * W], 'float32');
   const v = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t);
   toStepOrder(v(xp), v(gi), lens, L, B, 3, h, false);
-  gruForward(matMulFor(backend, W), L, B, W, v(gi), v(whh), v(bhh), v(hs), v(gh));
+  gruForward(matMulFor(backend, W, v(gi)), L, B, W, v(gi), v(whh), v(bhh), v(hs), v(gh));
   stepStates(v(hs), v(out), lens, L, B, h, false);
   return [out, gi, hs, gh];
 }
@@ -416,7 +415,7 @@ function gruScanGradKernel(args: KernelArgs): tf.TensorInfo[] {
     dyS = sc.subarray(L * B * 3 * W, L * B * 4 * W),
     tmp = sc.subarray(L * B * 4 * W);
   stepStates(v(dy), dyS, lens, L, B, h, true);
-  gruBackward(matMulFor(backend, W), L, B, W, dyS, v(gi), v(gh), v(hs), v(whhT), dgi, v(dgh), tmp);
+  gruBackward(matMulFor(backend, W, dyS), L, B, W, dyS, v(gi), v(gh), v(hs), v(whhT), dgi, v(dgh), tmp);
   fromStepOrderGates(dgi, v(dxp), lens, L, B, 3, h);
   return [dxp, dgh, scratch];
 }
@@ -434,7 +433,7 @@ function lstmScanKernel(args: KernelArgs): tf.TensorInfo[] {
   const gi = backend.makeOutput([L, B, 4 * W], 'float32'); // scratch: the backward pass needs only the gates
   const v = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t);
   toStepOrder(v(xp), v(gi), lens, L, B, 4, h, true);
-  lstmForward(matMulFor(backend, W), L, B, W, v(gi), v(whh), v(bhh), v(hs), v(gates), v(cs));
+  lstmForward(matMulFor(backend, W, v(gi)), L, B, W, v(gi), v(whh), v(bhh), v(hs), v(gates), v(cs));
   stepStates(v(hs), v(out), lens, L, B, h, false);
   return [out, hs, gates, cs, gi];
 }
@@ -455,7 +454,7 @@ function lstmScanGradKernel(args: KernelArgs): tf.TensorInfo[] {
   const dyS = sc.subarray(0, L * B * W),
     tmp = sc.subarray(L * B * W);
   stepStates(v(dy), dyS, lens, L, B, h, true);
-  lstmBackward(matMulFor(backend, W), L, B, W, dyS, v(gates), v(cs), v(whhT), v(dpre), tmp);
+  lstmBackward(matMulFor(backend, W, dyS), L, B, W, dyS, v(gates), v(cs), v(whhT), v(dpre), tmp);
   fromStepOrderGates(v(dpre), v(dxp), lens, L, B, 4, h);
   return [dxp, dpre, scratch];
 }
