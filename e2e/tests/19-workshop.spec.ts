@@ -58,5 +58,10 @@ test('a lesson link opens its card, runs its step, and the presets say how long 
   const r = doc.runs[0];
   assert(!r.branches.macro && r.branches.micro && r.branches.recon, `branches: ${JSON.stringify(r.branches)}`);
   assertEqual(doc.config.data.source, 'synthetic:small', 'the Quick demo data');
-  assert(await byId(page, ID.auilcTable).count(), 'the AUILC table to compare with the full model');
+  // The AUILC view follows the store calmly (at most every 500 ms, at a phase of its own): wait for it.
+  await waitFor(
+    'the AUILC table to compare with the full model',
+    async () => (await byId(page, ID.auilcTable).count()) > 0,
+    budget(5_000),
+  );
 });
