@@ -1,7 +1,7 @@
 /**
  * A robustness sweep configured through the form: tiny model, synthetic:tiny, train-once at 30 %,
  * tested at two rates, two seeds. The AUILC table must show exactly the numbers of the exported
- * results JSON (rounded as displayed).
+ * results JSON (rounded as displayed), and the AUILC chart must draw the JSON's per-rate values.
  */
 import type { MetricKey } from '../../src/core/eval/metrics.ts';
 import type { ResultsFile } from '../../src/core/eval/results.ts';
@@ -110,4 +110,29 @@ test('a 2-rate train-once sweep fills the AUILC table with the numbers of the ex
   });
   app.log(`${compared} AUILC numbers compared with the JSON`);
   assert(compared >= 8, `only ${compared} numbers compared`);
+
+  // The AUILC chart (a canvas, AuilcCanvas.tsx) drew the same run: its Corr curve (the default
+  // metric) at the JSON's per-rate means, the ± std band over the two seeds, the area shaded.
+  const chart = JSON.parse(
+    (await byId(page, 'auilc-view').locator('canvas[data-drawn]').getAttribute('data-drawn')) ?? '{}',
+  ) as { series?: { points: [number, number][]; band: [number, number, number][]; area: boolean }[] };
+  assertEqual(chart.series?.length, 1, 'curves in the AUILC chart');
+  const curve = chart.series![0]!;
+  const expectedPoints = row.perRate.flatMap((p) => (p.mean.corr === null ? [] : [[p.rate, p.mean.corr, p.std.corr]]));
+  assertEqual(curve.points.length, expectedPoints.length, 'points of the Corr curve');
+  expectedPoints.forEach(([rate, mean, std], j) => {
+    const [x, y] = curve.points[j]!;
+    assert(
+      Math.abs(x - rate!) < 1e-9 && Math.abs(y - mean!) < 1e-9,
+      `Corr point ${j}: drawn (${x}, ${y}), JSON (${rate}, ${mean})`,
+    );
+    if (std === null || std === undefined) return;
+    const b = curve.band.find((q) => Math.abs(q[0] - rate!) < 1e-9);
+    assert(b, `no ± std band drawn at rate ${rate}`);
+    assert(
+      Math.abs(b[1] - (mean! - std)) < 1e-9 && Math.abs(b[2] - (mean! + std)) < 1e-9,
+      `band at ${rate}: drawn ${b[1]}…${b[2]}, JSON ${mean! - std}…${mean! + std}`,
+    );
+  });
+  assert(curve.area === expectedPoints.length >= 2, 'the AUILC area is shaded (y from 0 is the default)');
 });

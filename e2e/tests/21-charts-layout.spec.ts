@@ -3,13 +3,15 @@
  * rates 0 and 1) every chart's axis labels are checked by their bounding boxes, not only by eye —
  * no two labels of one chart overlap, each lies inside its chart's SVG (or canvas: the training
  * charts report the box of every text they drew), no axis repeats a label and none shows float
- * noise (2.78e-17, 0.30000000000000004). Screenshots go to /tmp/h/shots/.
+ * noise (2.78e-17, 0.30000000000000004). The AUILC and ablation charts are canvases too (their
+ * wrapped setting names count as one label each, the box around their lines). Screenshots go to
+ * /tmp/h/shots/.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { budget, test } from '../fixtures.ts';
 import { assert, assertEqual, waitFor } from '../checks.ts';
-import { byId, ID, openApp, startJob, tinyConfig, urlWith, waitStatus, workBackend } from '../app.ts';
+import { byId, download, ID, openApp, startJob, tinyConfig, urlWith, waitStatus, workBackend } from '../app.ts';
 
 const SHOTS = '/tmp/h/shots';
 const CHARTS = ['loss-chart', 'valid-chart', 'auilc-view', 'ablation-view'];
@@ -118,6 +120,54 @@ async function labelProblems(page: Page, testId: string): Promise<{ problems: st
   });
 }
 
+/** What the first canvas inside `testId` drew (its data-drawn attribute), or null. */
+async function drawnOf(
+  page: Page,
+  testId: string,
+): Promise<{
+  series?: { label: string; points: [number, number][] }[];
+  bars?: { category: string; key: string; value: number }[];
+} | null> {
+  const text = await byId(page, testId).locator('canvas[data-drawn]').first().getAttribute('data-drawn');
+  return text ? JSON.parse(text) : null;
+}
+
+/**
+ * "Export PNG" of a results view: a PNG twice the chart's width (the export's scale) whose pixels
+ * include the chart's drawing — at least 1000 pixels of the first series' blue (#0072B2), far more
+ * than its legend swatch alone (about 200).
+ */
+async function checkPng(page: Page, id: string): Promise<string> {
+  const { download: dl } = await download(page, `export-png-${id}`);
+  const path = await dl.path();
+  assert(path, `export-png-${id}: no file`);
+  const bytes = readFileSync(path);
+  assertEqual(bytes.subarray(1, 4).toString('latin1'), 'PNG', `export-png-${id}: PNG signature`);
+  const w = bytes.readUInt32BE(16);
+  const h = bytes.readUInt32BE(20);
+  const chartW = await byId(page, `${id}-view`)
+    .locator('canvas[data-drawn]')
+    .evaluate((c) => c.getBoundingClientRect().width);
+  assert(w >= 2 * chartW, `export-png-${id}: ${w} px wide, the chart is ${chartW} px (×2 expected)`);
+  const blue = await page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const ctx = c.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4)
+      if (Math.abs(d[i]! - 0x00) < 24 && Math.abs(d[i + 1]! - 0x72) < 24 && Math.abs(d[i + 2]! - 0xb2) < 24) n++;
+    return n;
+  }, bytes.toString('base64'));
+  assert(blue >= 1000, `export-png-${id}: only ${blue} pixels of the chart's blue; the chart is missing from the PNG`);
+  return `export-png-${id}: ${w}×${h} px, ${blue} blue pixels`;
+}
+
 test('axis labels never clip or collide, at 420 px and at 1440 px', async ({ page, app }) => {
   test.setTimeout(budget(budget(120_000)));
   mkdirSync(SHOTS, { recursive: true });
@@ -134,6 +184,47 @@ test('axis labels never clip or collide, at 420 px and at 1440 px', async ({ pag
     },
     budget(10_000),
   );
+
+  // The results views are canvases too (AuilcCanvas, AblationCanvas): they drew the finished job's
+  // four settings, each tested at the two rates.
+  await waitFor(
+    'the AUILC and ablation charts drew four settings',
+    async () => {
+      const auilc = await drawnOf(page, 'auilc-view');
+      const ablation = await drawnOf(page, 'ablation-view');
+      return auilc?.series?.length === 4 && (ablation?.bars ?? []).filter((b) => b.key !== 'paper').length === 4;
+    },
+    budget(10_000),
+  );
+  const auilc = (await drawnOf(page, 'auilc-view'))!;
+  for (const s of auilc.series!)
+    assertEqual(s.points.map((p) => p[0]).join(','), '0,1', `AUILC curve "${s.label}": the rates it was drawn at`);
+  const ablation = (await drawnOf(page, 'ablation-view'))!;
+  assertEqual(
+    [...new Set(ablation.bars!.filter((b) => b.key !== 'paper').map((b) => b.category))].length,
+    4,
+    'ablation settings with a bar of this app',
+  );
+
+  // Their tooltips follow the keys: End on the focused AUILC chart reads out the last rate's values.
+  await byId(page, 'auilc-canvas').focus();
+  await page.keyboard.press('End');
+  const tip = page.getByTestId('auilc-view').getByRole('status');
+  await waitFor(
+    'the AUILC tooltip at the last rate',
+    async () => (await tip.count()) === 1 && /missing rate 1\.0/.test(await tip.innerText()),
+    budget(5_000),
+  );
+  await page.keyboard.press('Escape');
+  await byId(page, 'ablation-canvas').focus();
+  await page.keyboard.press('Home');
+  const barTip = page.getByTestId('ablation-view').getByRole('status');
+  await waitFor(
+    'the ablation tooltip at the first setting',
+    async () => (await barTip.count()) === 1 && /all branches/.test(await barTip.innerText()),
+    budget(5_000),
+  );
+  await page.keyboard.press('Escape');
 
   const report: string[] = [];
   for (const width of [1440, 420]) {
@@ -165,6 +256,7 @@ test('axis labels never clip or collide, at 420 px and at 1440 px', async ({ pag
       assert(labels >= 4, `${id} at ${width} px: only ${labels} axis labels found; the check would see nothing`);
       assertEqual(problems.length, 0, `${id} at ${width} px: ${problems.slice(0, 6).join('; ')}`);
     }
+    if (width === 1440) for (const id of ['auilc', 'ablation']) report.push(await checkPng(page, id));
     await byId(page, 'panel-runs').screenshot({ path: `${SHOTS}/runs-${width}.png` });
     await page.screenshot({ path: `${SHOTS}/page-${width}.png`, fullPage: true });
   }

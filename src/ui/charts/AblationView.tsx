@@ -1,5 +1,4 @@
 import { useMemo, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, ErrorBar, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { TABLE5_SETTINGS } from '../../core/config/config.ts';
 import { METRIC_KEYS, type MetricKey } from '../../core/eval/metrics.ts';
 import { PAPER_FIGURES, PAPER_SOURCE } from '../../core/eval/paperFigures.ts';
@@ -12,11 +11,11 @@ import {
   NULL_MARK,
 } from '../../core/eval/tables.ts';
 import { useCompareSeries, type CurveSeries } from '../derive.ts';
-import { colorAt, niceAxis, sameBranches, tickFormat } from '../format.ts';
-import { WRAPPED_TICK_HEIGHT, WrappedTick } from './WrappedTick.tsx';
-import { ChartCard } from './ChartCard.tsx';
+import { colorAt, niceAxis, sameBranches } from '../format.ts';
+import { AblationCanvas, type AblationBar } from './AblationCanvas.tsx';
+import { ChartCard, extent } from './ChartCard.tsx';
 import type { LegendItem } from './exportPng.ts';
-import { fmtScaled, METRIC_LABELS, scaleMetric } from './metricInfo.ts';
+import { METRIC_LABELS, scaleMetric } from './metricInfo.ts';
 import { PartialToggle } from './AuilcView.tsx';
 
 const PAPER_LABEL = 'paper (MOSI, BERT fine-tuned) — not this app’s results';
@@ -64,35 +63,52 @@ export function AblationView() {
     return out;
   }, [series]);
 
-  const jobIds = jobs.map((j) => j.id);
-  const data = groups.map((g) => {
-    const d: Record<string, string | number | null> = { name: g.name };
-    for (const r of g.rows) {
-      const k = jobIds.indexOf(r.jobId);
-      // Several rows of one job in one group (a training-rate sweep): the first is plotted; the table lists all.
-      if (d[`j${k}`] !== undefined) continue;
-      d[`j${k}`] = scaleMetric(metric, r.row.auilc[metric].mean);
-      d[`e${k}`] = r.row.seeds.length > 1 ? scaleMetric(metric, r.row.auilc[metric].std) : null;
-    }
-    d.paper = g.paper ? scaleMetric(metric, g.paper.auilc[metric]) : null;
-    return d;
-  });
   const paperHas = PAPER_FIGURES.table5.some((p) => p.auilc[metric] !== null);
+  // The bars: per setting, one per compared job (its AUILC, ± std over several seeds), then the
+  // paper's figure when it reports this metric.
+  const bars = useMemo(() => {
+    const out: AblationBar[] = [];
+    groups.forEach((g, c) => {
+      jobs.forEach((j, k) => {
+        // Several rows of one job in one group (a training-rate sweep): the first is plotted; the table lists all.
+        const r = g.rows.find((x) => x.jobId === j.id);
+        if (!r) return;
+        out.push({
+          category: c,
+          key: `j${k}`,
+          label: `this app: ${j.name}`,
+          color: colorAt(k),
+          value: scaleMetric(metric, r.row.auilc[metric].mean),
+          std: r.row.seeds.length > 1 ? scaleMetric(metric, r.row.auilc[metric].std) : null,
+          paper: false,
+        });
+      });
+      if (paperHas)
+        out.push({
+          category: c,
+          key: 'paper',
+          label: PAPER_LABEL,
+          color: PAPER_COLOR,
+          value: g.paper ? scaleMetric(metric, g.paper.auilc[metric]) : null,
+          std: null,
+          paper: true,
+        });
+    });
+    return out;
+  }, [groups, jobs, metric, paperHas]);
   const legend: LegendItem[] = jobs.map((j, k) => ({ label: `this app: ${j.name}`, color: colorAt(k) }));
   if (paperHas) legend.push({ label: PAPER_LABEL, color: PAPER_COLOR, band: true });
   const ran = series.length > 0;
-  const yAxis = (() => {
+  const yAxis = useMemo(() => {
     const vals: number[] = [];
-    for (const d of data) {
-      for (const [k, v] of Object.entries(d)) {
-        if (typeof v !== 'number' || k === 'name' || k.startsWith('e')) continue;
-        const e = d[`e${k.slice(1)}`];
-        vals.push(v, ...(typeof e === 'number' ? [v - e, v + e] : []));
-      }
+    for (const b of bars) {
+      if (b.value === null || !Number.isFinite(b.value)) continue;
+      vals.push(b.value, ...(b.std !== null && Number.isFinite(b.std) ? [b.value - b.std, b.value + b.std] : []));
     }
     // Bars start at 0, so the axis always includes it.
-    return vals.length ? niceAxis(Math.min(...vals), Math.max(...vals), true) : null;
-  })();
+    const range = extent(vals);
+    return range ? niceAxis(range[0], range[1], true) : niceAxis(0, 1, true);
+  }, [bars]);
 
   return (
     <ChartCard
@@ -125,43 +141,13 @@ export function AblationView() {
       }
       aside={<AblationTable groups={groups} />}
     >
-      <ResponsiveContainer width="100%" height={280}>
-        <BarChart data={data} margin={{ top: 8, right: 12, bottom: 4, left: -4 }} barCategoryGap="22%">
-          <CartesianGrid strokeDasharray="3 3" stroke="#e6ebf1" vertical={false} />
-          <XAxis dataKey="name" tick={<WrappedTick />} stroke="#b8c2cf" interval={0} height={WRAPPED_TICK_HEIGHT} />
-          <YAxis
-            tick={{ fontSize: 11, fill: '#5b6776' }}
-            stroke="#b8c2cf"
-            width={48}
-            {...(yAxis ? { domain: yAxis.domain, ticks: yAxis.ticks, tickFormatter: tickFormat(yAxis.ticks) } : {})}
-          />
-          <Tooltip formatter={(v, name) => [typeof v === 'number' ? fmtScaled(metric, v) : String(v), String(name)]} />
-          {jobs.map((j, k) => (
-            <Bar
-              key={j.id}
-              dataKey={`j${k}`}
-              name={`this app: ${j.name}`}
-              fill={colorAt(k)}
-              radius={[3, 3, 0, 0]}
-              isAnimationActive={false}
-            >
-              <ErrorBar dataKey={`e${k}`} width={4} stroke="#1d2733" strokeWidth={1} />
-            </Bar>
-          ))}
-          {paperHas ? (
-            <Bar
-              dataKey="paper"
-              name={PAPER_LABEL}
-              fill={PAPER_COLOR}
-              fillOpacity={0.55}
-              stroke={PAPER_COLOR}
-              strokeDasharray="3 2"
-              radius={[3, 3, 0, 0]}
-              isAnimationActive={false}
-            />
-          ) : null}
-        </BarChart>
-      </ResponsiveContainer>
+      <AblationCanvas
+        categories={groups.map((g) => g.name)}
+        slots={[...jobs.map((_, k) => `j${k}`), ...(paperHas ? ['paper'] : [])]}
+        bars={bars}
+        y={yAxis}
+        metric={metric}
+      />
     </ChartCard>
   );
 }

@@ -1,12 +1,12 @@
 import { useMemo, useState } from 'react';
-import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { METRIC_KEYS, type MetricKey } from '../../core/eval/metrics.ts';
 import { auilcCell, COLUMNS, formatRate, isRawScale } from '../../core/eval/tables.ts';
 import { useCompareSeries, type CurveSeries } from '../derive.ts';
 import type { LegendItem } from './exportPng.ts';
-import { niceAxis, tickFormat } from '../format.ts';
+import { niceAxis } from '../format.ts';
 import { ChartCard, extent } from './ChartCard.tsx';
-import { fmtScaled, METRIC_LABELS, scaleMetric } from './metricInfo.ts';
+import { AuilcCanvas, type AuilcPoint } from './AuilcCanvas.tsx';
+import { METRIC_LABELS, scaleMetric } from './metricInfo.ts';
 import { useViewOptions } from '../runs/viewOptions.ts';
 
 /** The shared "include partial runs" switch, beside each view that summarises over seeds. */
@@ -28,37 +28,39 @@ export function PartialToggle({ testId }: { testId: string }) {
   );
 }
 
-const AXIS = { tick: { fontSize: 11, fill: '#5b6776' }, stroke: '#b8c2cf' };
-
 export function AuilcView() {
   const { series } = useCompareSeries();
   const [metric, setMetric] = useState<MetricKey>('corr');
   const [fromZero, setFromZero] = useState(true);
 
-  const data = useMemo(() => {
-    const rates = [...new Set(series.flatMap((s) => s.row.perRate.map((p) => p.rate)))].sort((a, b) => a - b);
-    return rates.map((rate) => {
-      const d: Record<string, number | null | [number, number]> = { rate };
-      series.forEach((s, i) => {
-        const p = s.row.perRate.find((q) => Math.abs(q.rate - rate) < 1e-9);
-        const mean = p ? scaleMetric(metric, p.mean[metric]) : null;
-        const std = p ? scaleMetric(metric, p.std[metric]) : null;
-        d[`m${i}`] = mean;
-        if (mean !== null && std !== null && s.row.seeds.length > 1) d[`b${i}`] = [mean - std, mean + std];
-      });
-      return d;
-    });
-  }, [series, metric]);
+  const rates = useMemo(
+    () => [...new Set(series.flatMap((s) => s.row.perRate.map((p) => p.rate)))].sort((a, b) => a - b),
+    [series],
+  );
+  // Per series, per rate: the mean and, over several seeds, the ± std band (null where not tested).
+  const data = useMemo(
+    () =>
+      series.map((s): AuilcPoint[] =>
+        rates.map((rate) => {
+          const p = s.row.perRate.find((q) => Math.abs(q.rate - rate) < 1e-9);
+          const mean = p ? scaleMetric(metric, p.mean[metric]) : null;
+          const std = p ? scaleMetric(metric, p.std[metric]) : null;
+          return {
+            mean,
+            band: mean !== null && std !== null && s.row.seeds.length > 1 ? [mean - std, mean + std] : null,
+          };
+        }),
+      ),
+    [series, rates, metric],
+  );
 
   const yDomain = useMemo(() => {
     const vals: number[] = [];
-    for (const d of data) {
-      for (const [k, v] of Object.entries(d)) {
-        if (k === 'rate' || v === null) continue;
-        if (Array.isArray(v)) vals.push(v[0], v[1]);
-        else vals.push(v);
+    for (const points of data)
+      for (const p of points) {
+        if (p.mean !== null) vals.push(p.mean);
+        if (p.band) vals.push(p.band[0], p.band[1]);
       }
-    }
     const range = extent(vals);
     if (!range) return { domain: [0, 1] as [number, number], ticks: [0, 0.25, 0.5, 0.75, 1] };
     return niceAxis(range[0], range[1], fromZero);
@@ -72,7 +74,7 @@ export function AuilcView() {
     legend.push({ label: 'mean ± std over seeds (dashed edges)', color: '#7b8794', band: true, dashed: true });
   if (fromZero && series.length)
     legend.push({ label: 'light fill down to 0: the area = AUILC', color: '#c9d1da', band: true });
-  const anySeries = series.length > 0 && data.length > 0;
+  const anySeries = series.length > 0 && rates.length > 0;
 
   return (
     <ChartCard
@@ -114,87 +116,7 @@ export function AuilcView() {
       }
       aside={anySeries ? <AuilcTable series={series} /> : undefined}
     >
-      <ResponsiveContainer width="100%" height={300}>
-        <ComposedChart data={data} margin={{ top: 8, right: 12, bottom: 16, left: -4 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e6ebf1" />
-          <XAxis
-            dataKey="rate"
-            type="number"
-            domain={[0, 1]}
-            ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]}
-            tickFormatter={(v: number) => formatRate(v)}
-            {...AXIS}
-            label={{ value: 'test missing rate', position: 'insideBottom', offset: -10, fontSize: 11, fill: '#5b6776' }}
-          />
-          <YAxis
-            {...AXIS}
-            width={52}
-            domain={yDomain.domain}
-            ticks={yDomain.ticks}
-            tickFormatter={tickFormat(yDomain.ticks)}
-          />
-          <Tooltip
-            labelFormatter={(l) => `missing rate ${formatRate(Number(l))}`}
-            formatter={(v, name) => {
-              if (Array.isArray(v)) return [`${fmtScaled(metric, v[0])} – ${fmtScaled(metric, v[1])}`, `${name}`];
-              return [typeof v === 'number' ? fmtScaled(metric, v) : String(v), `${name}`];
-            }}
-          />
-          {fromZero
-            ? series.map((s, i) => (
-                <Area
-                  key={`auc${s.key}`}
-                  dataKey={`m${i}`}
-                  name={`${s.label}: area`}
-                  type="linear"
-                  stroke="none"
-                  fill={s.color}
-                  fillOpacity={Math.max(0.03, 0.08 / series.length)}
-                  // The AUILC is the signed area between the curve and 0: shade exactly that.
-                  baseValue={0}
-                  isAnimationActive={false}
-                  legendType="none"
-                  tooltipType="none"
-                  connectNulls
-                />
-              ))
-            : null}
-          {series.map((s, i) =>
-            s.row.seeds.length > 1 ? (
-              <Area
-                key={`band${s.key}`}
-                dataKey={`b${i}`}
-                name={`${s.label}: ± std`}
-                type="linear"
-                fill={s.color}
-                fillOpacity={0.2}
-                // Dashed edges tell the ± std band apart from the (lighter, edgeless) AUILC area.
-                stroke={s.color}
-                strokeOpacity={0.8}
-                strokeWidth={1}
-                strokeDasharray="3 3"
-                isAnimationActive={false}
-                legendType="none"
-                connectNulls
-              />
-            ) : null,
-          )}
-          {series.map((s, i) => (
-            <Line
-              key={`line${s.key}`}
-              dataKey={`m${i}`}
-              name={s.label}
-              type="linear"
-              stroke={s.color}
-              strokeWidth={2}
-              strokeDasharray={s.live ? '5 3' : undefined}
-              dot={{ r: 2.5, strokeWidth: 0, fill: s.color }}
-              isAnimationActive={false}
-              connectNulls
-            />
-          ))}
-        </ComposedChart>
-      </ResponsiveContainer>
+      <AuilcCanvas series={series} rates={rates} data={data} y={yDomain} metric={metric} fromZero={fromZero} />
     </ChartCard>
   );
 }
