@@ -2,6 +2,8 @@ import * as tf from '../tf.ts';
 import type { MT19937 } from '../random.ts';
 import type { ParamStore } from './params.ts';
 import { dropoutMask, fusedKernelsActive, KERNEL_DROPOUT } from '../wasmAttention.ts';
+import { KERNEL_WASM_DENSE, KERNEL_WASM_DENSE_GRAD, wasmDenseActive } from '../wasmDense.ts';
+import { KERNEL_WASM_LAYER_NORM, KERNEL_WASM_LAYER_NORM_GRAD, wasmNormActive } from '../wasmNorm.ts';
 import {
   KERNEL_BATCH_NORM,
   KERNEL_BATCH_NORM_GRAD,
@@ -227,12 +229,41 @@ export function applyDense(
   let y: tf.Tensor;
   if (x.dtype === 'float32' && flagsFree() && tf.getKernel('_FusedMatMul', 'webgpu')) {
     y = fusedDense(x2, w as tf.Tensor2D, b, act === 'relu');
+  } else if (x.dtype === 'float32' && w.dtype === 'float32' && (!b || b.dtype === 'float32') && wasmDenseActive()) {
+    y = wasmDense(x2, w as tf.Tensor2D, b, act === 'relu');
   } else {
     y = mm(x2, w as tf.Tensor2D);
     if (b) y = tf.add(y, b);
     if (act === 'relu') y = tf.relu(y);
   }
   return x.rank === 2 ? y : tf.reshape(y, [...lead, w.shape[1] as number]);
+}
+
+/** a [N, in] × b [in, out] (+ bias) (then ReLU) on wasm: one kernel forward, one backward (wasmDense.ts). */
+function wasmDense(a: tf.Tensor2D, b: tf.Tensor2D, bias: tf.Tensor | null, relu: boolean): tf.Tensor2D {
+  const attrs = { relu, bias: !!bias } as unknown as tf.NamedAttrMap;
+  const back = (dy: tf.Tensor, [sx, sw, sy]: tf.Tensor[]): tf.Tensor[] => {
+    const inputs: tf.NamedTensorMap = { dy, x: sx, w: sw };
+    if (relu) inputs.y = sy;
+    return tf.engine().runKernel(KERNEL_WASM_DENSE_GRAD, inputs, attrs) as tf.Tensor[];
+  };
+  const forward = (x: tf.Tensor, w: tf.Tensor, bs: tf.Tensor | null, save: tf.GradSaveFunc) => {
+    const inputs: tf.NamedTensorMap = { x, w };
+    if (bs) inputs.b = bs;
+    const y = tf.engine().runKernel(KERNEL_WASM_DENSE, inputs, attrs) as tf.Tensor2D;
+    save(relu ? [x, w, y] : [x, w]);
+    return { value: y, gradFunc: back };
+  };
+  if (bias)
+    return customOp((x: tf.Tensor, w: tf.Tensor, bs: tf.Tensor, save: tf.GradSaveFunc) => forward(x, w, bs, save))(
+      a,
+      b,
+      bias,
+    ) as tf.Tensor2D;
+  return customOp((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => forward(x, w, null, save))(
+    a,
+    b,
+  ) as tf.Tensor2D;
 }
 
 export interface Norm {
@@ -246,8 +277,8 @@ export function createLayerNorm(p: ParamStore, name: string, width: number): Nor
 
 /**
  * LayerNorm over the last axis. On WebGPU one fused program forward (keeping each row's mean and
- * rstd) and one backward (webgpu/kernels.ts) instead of ~8 and ~25 small kernels; the same
- * arithmetic op by op elsewhere.
+ * rstd) and one backward (webgpu/kernels.ts) instead of ~8 and ~25 small kernels; on wasm likewise
+ * one kernel each way (wasmNorm.ts); the same arithmetic op by op elsewhere.
  */
 export function layerNorm(n: Norm, x: tf.Tensor, eps = 1e-5): tf.Tensor {
   if (n.g && n.b && x.dtype === 'float32' && webgpuKernelActive('layerNorm', KERNEL_LAYER_NORM)) {
@@ -266,6 +297,25 @@ export function layerNorm(n: Norm, x: tf.Tensor, eps = 1e-5): tf.Tensor {
             { dy: tf.reshape(dy, [-1, w]), x: sx, g: sg, st: sst },
             KERNEL_LAYER_NORM_GRAD,
           ) as tf.Tensor[];
+          return [tf.reshape(dx, shape), dg, db];
+        },
+      };
+    })(x, n.g, n.b);
+  }
+  if (n.g && n.b && x.dtype === 'float32' && wasmNormActive()) {
+    // wasm: one kernel forward (keeping each row's mean and rstd) and one backward (wasmNorm.ts).
+    const w = x.shape[x.rank - 1];
+    const shape = x.shape;
+    return customOp((t: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+      const x2 = tf.reshape(t, [-1, w]); // [N, w]
+      const attrs = { eps } as unknown as tf.NamedAttrMap;
+      const [y, st] = tf.engine().runKernel(KERNEL_WASM_LAYER_NORM, { x: x2, g, b }, attrs) as tf.Tensor[];
+      save([x2, g, st]);
+      return {
+        value: tf.reshape(y, shape),
+        gradFunc: (dy: tf.Tensor, [sx, sg, sst]: tf.Tensor[]) => {
+          const inputs = { dy: tf.reshape(dy, [-1, w]), x: sx, g: sg, st: sst };
+          const [dx, dg, db] = tf.engine().runKernel(KERNEL_WASM_LAYER_NORM_GRAD, inputs) as tf.Tensor[];
           return [tf.reshape(dx, shape), dg, db];
         },
       };
