@@ -21,7 +21,7 @@ const chunks = {
       { name: 'tfjs', test: /node_modules[\\/]@tensorflow[\\/]/, priority: 1 },
       {
         name: 'vendor',
-        test: /node_modules[\\/](react|react-dom|scheduler|recharts|d3-[^\\/]+|victory-vendor|zustand|@reduxjs|redux|immer|reselect|es-toolkit|decimal\.js-light|eventemitter3)[\\/]/,
+        test: /node_modules[\\/](react|react-dom|scheduler|zustand)[\\/]/,
       },
     ],
   },

@@ -174,7 +174,7 @@ try {
       console.log(`  ${ms.toFixed(1).padStart(7)} ms  ${k}`);
     const own = [...r.total.entries()].filter(([k]) => {
       const [name = '', file = ''] = k.split(' ');
-      return !name.startsWith('(') && !/^(vendor-|react|recharts|chunk-|zustand|scheduler)|^:0$/.test(file);
+      return !name.startsWith('(') && !/^(vendor-|react|chunk-|zustand|scheduler)|^:0$/.test(file);
     });
     if (own.length) {
       console.log("  the app's own functions in it, inclusive (--dev or an unminified build for names):");
@@ -263,7 +263,7 @@ function reportTrace(
     for (const [k, ms] of [...total.entries()]
       .filter(([k]) => {
         const [name = '', file = ''] = k.split(' ');
-        return !name.startsWith('(') && !/^(vendor-|react|recharts|chunk-|zustand|scheduler)|^:0$/.test(file);
+        return !name.startsWith('(') && !/^(vendor-|react|chunk-|zustand|scheduler)|^:0$/.test(file);
       })
       .sort((x, y) => y[1] - x[1])
       .slice(0, 25))

@@ -25,53 +25,12 @@ interface Box {
   b: number;
 }
 
-/** Problems with the axis labels of every chart SVG and canvas inside `testId`, measured in the page. */
+/** Problems with the axis labels of every chart canvas inside `testId`, measured in the page. */
 async function labelProblems(page: Page, testId: string): Promise<{ problems: string[]; labels: number }> {
   return byId(page, testId).evaluate((root) => {
     const problems: string[] = [];
     let labels = 0;
-    const svgs = [...root.querySelectorAll('svg.recharts-surface')].filter((s) => s.getBoundingClientRect().width > 60);
-    svgs.forEach((svg, si) => {
-      const box = svg.getBoundingClientRect();
-      const items: Box[] = [];
-      // recharts 3 draws each axis's tick labels in one group (moved to its label layer), and axis
-      // titles and reference-line labels as .recharts-label.
-      svg.querySelectorAll('.recharts-cartesian-axis-tick-labels').forEach((axisEl, ai) => {
-        axisEl.querySelectorAll('text').forEach((el) => {
-          const text = (el.textContent ?? '').trim();
-          if (!text) return;
-          const r = el.getBoundingClientRect();
-          items.push({ text, axis: ai, l: r.left, t: r.top, r: r.right, b: r.bottom });
-        });
-      });
-      svg.querySelectorAll('text.recharts-label, .recharts-label text').forEach((el) => {
-        const text = (el.textContent ?? '').trim();
-        const r = el.getBoundingClientRect();
-        if (text) items.push({ text, axis: -1, l: r.left, t: r.top, r: r.right, b: r.bottom });
-      });
-      labels += items.length;
-      const where = (i: Box) => `svg #${si + 1}: "${i.text}"`;
-      for (const i of items) {
-        if (i.l < box.left - 1 || i.r > box.right + 1 || i.t < box.top - 1 || i.b > box.bottom + 1)
-          problems.push(
-            `${where(i)} is clipped: [${i.l.toFixed(0)}, ${i.r.toFixed(0)}]×[${i.t.toFixed(0)}, ${i.b.toFixed(0)}] outside the SVG [${box.left.toFixed(0)}, ${box.right.toFixed(0)}]×[${box.top.toFixed(0)}, ${box.bottom.toFixed(0)}]`,
-          );
-        if (/e[-+]\d|\d\.\d{6,}/.test(i.text)) problems.push(`${where(i)} shows float noise`);
-      }
-      for (let a = 0; a < items.length; a++)
-        for (let b = a + 1; b < items.length; b++) {
-          const x = Math.min(items[a].r, items[b].r) - Math.max(items[a].l, items[b].l);
-          const y = Math.min(items[a].b, items[b].b) - Math.max(items[a].t, items[b].t);
-          if (x > 0.5 && y > 0.5)
-            problems.push(`${where(items[a])} and "${items[b].text}" overlap (${x.toFixed(1)}×${y.toFixed(1)} px)`);
-        }
-      const byAxis = new Map<number, string[]>();
-      for (const i of items) if (i.axis >= 0) byAxis.set(i.axis, [...(byAxis.get(i.axis) ?? []), i.text]);
-      for (const [axis, texts] of byAxis)
-        if (new Set(texts).size !== texts.length)
-          problems.push(`svg #${si + 1} axis ${axis + 1} repeats a label: ${texts.join(', ')}`);
-    });
-    // The canvas charts (LineCanvas.tsx) write every text they drew, with its box, to data-drawn:
+    // The canvas charts (ChartCanvas.tsx, LineCanvas.tsx) write every text they drew, with its box, to data-drawn:
     // the same checks on those boxes, against the canvas; and the canvas must have been drawn at
     // the width it is shown at (a resize redraws it).
     const canvases = [...root.querySelectorAll('canvas[data-drawn]')].filter(
@@ -115,7 +74,7 @@ async function labelProblems(page: Page, testId: string): Promise<{ problems: st
         if (new Set(texts).size !== texts.length)
           problems.push(`canvas #${ci + 1} axis ${axis + 1} repeats a label: ${texts.join(', ')}`);
     });
-    if (!svgs.length && !canvases.length) problems.push('no chart drawn');
+    if (!canvases.length) problems.push('no chart drawn');
     return { problems, labels };
   });
 }

@@ -165,7 +165,7 @@ export function niceDomain(min: number, max: number, withZero: boolean): [number
   return [Math.floor(lo / step + 1e-9) * step, Math.ceil(hi / step - 1e-9) * step];
 }
 
-/** Nice domain plus its evenly spaced ticks (explicit ticks keep recharts from inventing odd ones). */
+/** Nice domain plus its evenly spaced ticks (integer multiples of the step: no float noise in labels). */
 export function niceAxis(min: number, max: number, withZero: boolean): { domain: [number, number]; ticks: number[] } {
   const domain = niceDomain(min, max, withZero);
   const step = niceStep(domain[1] - domain[0]);
