@@ -187,7 +187,13 @@ const LabelHistogram = memo(function LabelHistogram({ counts }: { counts: number
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
-  if (!counts?.length) return <div className="chart-empty small">No dataset summary yet.</div>;
+  // The measured container is always rendered, so its width is known when the counts arrive.
+  if (!counts?.length)
+    return (
+      <div ref={ref} className="mini-bars">
+        <div className="chart-empty small">No dataset summary yet.</div>
+      </div>
+    );
   const H = 120;
   const plot = { l: 34, r: Math.max(60, width - 4), t: 6, b: H - 20 };
   const axis = niceAxis(0, Math.max(1, ...counts), true);
