@@ -20,7 +20,7 @@ import {
   type Plot,
 } from './ChartCanvas.tsx';
 import { fmtScaled, METRIC_LABELS } from './metricInfo.ts';
-import { WRAPPED_TICK_HEIGHT, wrapLabel } from './WrappedTick.tsx';
+import { WRAPPED_TICK_HEIGHT, wrapLabel } from './wrapLabel.ts';
 
 export interface AblationBar {
   /** Index into the categories. */

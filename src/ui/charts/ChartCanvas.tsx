@@ -69,6 +69,21 @@ export class Pen {
 
 let measurer: CanvasRenderingContext2D | null = null;
 /** A 2D context for measuring text (never drawn). */
+/**
+ * The point a chart's keyboard focus moves to: arrows step, Home/End jump, Escape clears (null);
+ * undefined for any other key (or no points), which the chart leaves to the browser.
+ */
+export function keyStep(key: string, active: number | null, count: number): number | null | undefined {
+  if (!count) return undefined;
+  const last = count - 1;
+  if (key === 'ArrowRight') return Math.min(last, (active ?? -1) + 1);
+  if (key === 'ArrowLeft') return Math.max(0, (active ?? last + 1) - 1);
+  if (key === 'Home') return 0;
+  if (key === 'End') return last;
+  if (key === 'Escape') return null;
+  return undefined;
+}
+
 export function measureContext(): CanvasRenderingContext2D {
   measurer ??= document.createElement('canvas').getContext('2d')!;
   measurer.font = FONT;
@@ -131,20 +146,7 @@ export function ChartCanvas<D extends DrawnBase>(props: {
     if (byKey) setByKey(false);
   };
   const onKey = (e: KeyboardEvent) => {
-    if (!count) return;
-    const last = count - 1;
-    const next =
-      e.key === 'ArrowRight'
-        ? Math.min(last, (active ?? -1) + 1)
-        : e.key === 'ArrowLeft'
-          ? Math.max(0, (active ?? last + 1) - 1)
-          : e.key === 'Home'
-            ? 0
-            : e.key === 'End'
-              ? last
-              : e.key === 'Escape'
-                ? null
-                : undefined;
+    const next = keyStep(e.key, active, count);
     if (next === undefined) return;
     e.preventDefault();
     setActive(next);

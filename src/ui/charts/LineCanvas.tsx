@@ -12,6 +12,7 @@
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { niceStep } from '../format.ts';
+import { keyStep } from './ChartCanvas.tsx';
 
 export interface CanvasSeries {
   key: string;
@@ -149,20 +150,7 @@ export function LineCanvas(props: {
     if (byKey) setByKey(false);
   };
   const onKey = (e: KeyboardEvent) => {
-    if (!rows.length) return;
-    const last = rows.length - 1;
-    const next =
-      e.key === 'ArrowRight'
-        ? Math.min(last, (active ?? -1) + 1)
-        : e.key === 'ArrowLeft'
-          ? Math.max(0, (active ?? last + 1) - 1)
-          : e.key === 'Home'
-            ? 0
-            : e.key === 'End'
-              ? last
-              : e.key === 'Escape'
-                ? null
-                : undefined;
+    const next = keyStep(e.key, active, rows.length);
     if (next === undefined) return;
     e.preventDefault();
     setActive(next);

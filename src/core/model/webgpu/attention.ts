@@ -56,13 +56,16 @@ function attnCommon(g: AttnGeom): string {
     }`;
 }
 
-/** lse [B, heads, Lq]: one thread per query row, online max and sum. */
-function lseProgram(g: AttnGeom): Program {
+/**
+ * A program with one thread per query row (b, h, i) of [B, heads, Lq]: the shared WGSL header (the
+ * geometry, the row's indices, its q in `qv`) around `body`.
+ */
+function queryRowProgram(key: string, g: AttnGeom, vars: string[], shape: number[], body: string): Program {
   const n = g.B * g.heads * g.Lq;
   return flat(
-    `mfmbAttnLse_${geomKey(g)}`,
-    ['q', 'kv', 'bias'],
-    [g.B, g.heads, g.Lq],
+    `${key}_${geomKey(g)}`,
+    vars,
+    shape,
     n,
     /* wgsl */ `
     ${attnCommon(g)}
@@ -70,6 +73,20 @@ function lseProgram(g: AttnGeom): Program {
       if (index >= ${n}) { return; }
       let i = index % LQ; let h = (index / LQ) % H_; let b = index / (LQ * H_);
       var qv : array<f32, ${g.dh}>;
+${body}
+    }`,
+    DROP_UNIFORMS,
+  );
+}
+
+/** lse [B, heads, Lq]: one thread per query row, online max and sum. */
+function lseProgram(g: AttnGeom): Program {
+  return queryRowProgram(
+    'mfmbAttnLse',
+    g,
+    ['q', 'kv', 'bias'],
+    [g.B, g.heads, g.Lq],
+    /* wgsl */ `
       loadQ_(b, h, i, &qv);
       var m = -3.0e38;
       var s = 0.0;
@@ -77,26 +94,18 @@ function lseProgram(g: AttnGeom): Program {
         let x = score_(b, h, i, j, &qv);
         if (x > m) { s = s * exp(m - x) + 1.0; m = x; } else { s += exp(x - m); }
       }
-      result[index] = m + log(s);
-    }`,
-    DROP_UNIFORMS,
+      result[index] = m + log(s);`,
   );
 }
 
 /** out [B, Lq, heads·dh] = dropout(softmax(scores)) v, from lse. */
 function outProgram(g: AttnGeom): Program {
-  const n = g.B * g.heads * g.Lq;
-  return flat(
-    `mfmbAttnOut_${geomKey(g)}`,
+  return queryRowProgram(
+    'mfmbAttnOut',
+    g,
     ['q', 'kv', 'bias', 'lse'],
     [g.B, g.Lq, g.heads * g.dh],
-    n,
     /* wgsl */ `
-    ${attnCommon(g)}
-    fn main(index : i32) {
-      if (index >= ${n}) { return; }
-      let i = index % LQ; let h = (index / LQ) % H_; let b = index / (LQ * H_);
-      var qv : array<f32, ${g.dh}>;
       var acc : array<f32, ${g.dh}>;
       loadQ_(b, h, i, &qv);
       let l = lse[index];
@@ -106,26 +115,18 @@ function outProgram(g: AttnGeom): Program {
         for (var d = 0; d < DH; d++) { acc[d] += p * kv[vb + d]; }
       }
       let o = (b * LQ + i) * W_ + h * DH;
-      for (var d = 0; d < DH; d++) { result[o + d] = acc[d]; }
-    }`,
-    DROP_UNIFORMS,
+      for (var d = 0; d < DH; d++) { result[o + d] = acc[d]; }`,
   );
 }
 
 /** Dᵢ = Σⱼ Pᵢⱼ ∂P̃ᵢⱼ (the softmax backward's row term) [B, heads, Lq], with ∂P̃ = drop · (dOᵢ · vⱼ). */
 function deltaProgram(g: AttnGeom): Program {
-  const n = g.B * g.heads * g.Lq;
-  return flat(
-    `mfmbAttnDelta_${geomKey(g)}`,
+  return queryRowProgram(
+    'mfmbAttnDelta',
+    g,
     ['q', 'kv', 'bias', 'lse', 'dy'],
     [g.B, g.heads, g.Lq],
-    n,
     /* wgsl */ `
-    ${attnCommon(g)}
-    fn main(index : i32) {
-      if (index >= ${n}) { return; }
-      let i = index % LQ; let h = (index / LQ) % H_; let b = index / (LQ * H_);
-      var qv : array<f32, ${g.dh}>;
       var go : array<f32, ${g.dh}>;
       loadQ_(b, h, i, &qv);
       let ob = (b * LQ + i) * W_ + h * DH;
@@ -139,9 +140,7 @@ function deltaProgram(g: AttnGeom): Program {
         for (var d = 0; d < DH; d++) { dp += go[d] * kv[vb + d]; }
         D += p * dp * dropF_(b, h, i, j);
       }
-      result[index] = D;
-    }`,
-    DROP_UNIFORMS,
+      result[index] = D;`,
   );
 }
 
@@ -183,23 +182,16 @@ const DKV_LOOP = /* wgsl */ `
 
 /** ∂q alone [B, Lq, qStride] (cross-attention: q is its own tensor). */
 function dqProgram(g: AttnGeom, shape: number[]): Program {
-  const n = g.B * g.heads * g.Lq;
-  return flat(
-    `mfmbAttnDq_${geomKey(g)}`,
+  return queryRowProgram(
+    'mfmbAttnDq',
+    g,
     ['q', 'kv', 'bias', 'lse', 'dy', 'delta'],
     shape,
-    n,
     /* wgsl */ `
-    ${attnCommon(g)}
-    fn main(index : i32) {
-      if (index >= ${n}) { return; }
-      let i = index % LQ; let h = (index / LQ) % H_; let b = index / (LQ * H_);
-      var qv : array<f32, ${g.dh}>; var go : array<f32, ${g.dh}>; var acc : array<f32, ${g.dh}>;
+      var go : array<f32, ${g.dh}>; var acc : array<f32, ${g.dh}>;
       ${DQ_LOOP}
       let o = (b * LQ + i) * QS + QO + h * DH;
-      for (var d = 0; d < DH; d++) { result[o + d] = acc[d] * SCALE; }
-    }`,
-    DROP_UNIFORMS,
+      for (var d = 0; d < DH; d++) { result[o + d] = acc[d] * SCALE; }`,
   );
 }
 

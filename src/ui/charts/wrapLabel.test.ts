@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { wrapLabel } from './WrappedTick.tsx';
+import { wrapLabel } from './wrapLabel.ts';
 
 describe('wrapLabel', () => {
   it('keeps a label that fits on one line', () => {
