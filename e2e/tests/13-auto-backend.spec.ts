@@ -96,8 +96,18 @@ for (const backend of ['wasm', 'webgpu', 'webgl', 'cpu'] as BackendName[]) {
     await waitFor('2 steps', async () => ((await stepsDone(page)) >= 2 ? true : null), budget(120_000), 50);
     const before = await stepMessages(page);
     const stepMs = before.length >= 2 ? before[before.length - 1].t - before[before.length - 2].t : NaN;
-    const t0 = await page.evaluate(() => performance.now());
-    await byId(page, ID.stop).click();
+    // The moment the page handles the click (not before Playwright's click: steps keep arriving while
+    // it checks the button, and a fast backend finishes a step or two in that time).
+    const stop = byId(page, ID.stop);
+    await stop.evaluate((el) =>
+      el.addEventListener('click', () => ((window as unknown as { __stopAt?: number }).__stopAt = performance.now()), {
+        capture: true,
+        once: true,
+      }),
+    );
+    await stop.click();
+    const t0 = await page.evaluate(() => (window as unknown as { __stopAt?: number }).__stopAt ?? NaN);
+    assert(Number.isFinite(t0), 'the Stop click did not reach the page');
     await waitStatus(page, ['done', 'idle', 'error'], budget(120_000));
     const t1 = await page.evaluate(() => performance.now());
     const after = (await stepMessages(page)).filter((s) => s.t > t0);
